@@ -1,0 +1,134 @@
+"""Reads and writes builtin-option tables through the `tflite` schema bindings, by field name.
+
+An op's options dataclass names its fields as the schema does (snake_case) and its table in a
+`table` class variable; this module maps them onto the generated accessors and builders.
+Options of ops edgelite does not implement are kept as RawOptions so they survive a round trip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import importlib
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+_NOT_FIELDS = ("Init", "GetRootAs")
+_VECTOR_TYPES = {("BucketizeOptions", "Boundaries"): np.float32}
+
+
+@dataclass
+class RawOptions:
+    """Options of an op edgelite has no options class for: table name and CamelCase fields."""
+
+    table: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _module(table: str):
+    try:
+        return importlib.import_module(f"tflite.{table}")
+    except ModuleNotFoundError:
+        return None
+
+
+@cache
+def table_fields(table: str) -> tuple[tuple[str, bool], ...]:
+    """(CamelCase field name, is_vector) for every scalar or vector field of an options table."""
+    module = _module(table)
+    if module is None:
+        return ()
+    cls = getattr(module, table)
+    names = [n for n in vars(cls) if n[:1].isupper() and callable(getattr(cls, n))]
+    fields = []
+    for name in names:
+        if name.startswith(_NOT_FIELDS) or name.endswith(("AsNumpy", "Length", "IsNone")):
+            continue
+        if "BufferHasIdentifier" in name:
+            continue
+        fields.append((name, f"{name}Length" in names))
+    return tuple(fields)
+
+
+def camel(snake: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
+
+
+def read_table(table: str, buf: Any, pos: int) -> dict[str, Any]:
+    """Read every scalar/vector field of an options table at `pos` into a CamelCase dict."""
+    module = _module(table)
+    reader = getattr(module, table)()
+    reader.Init(buf, pos)
+    values: dict[str, Any] = {}
+    for name, is_vector in table_fields(table):
+        if is_vector:
+            array = getattr(reader, f"{name}AsNumpy")()
+            values[name] = tuple(array.tolist()) if isinstance(array, np.ndarray) else ()
+        else:
+            value = getattr(reader, name)()
+            if isinstance(value, (int, float, bool)):
+                values[name] = value
+    return values
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def to_options(cls: type | None, table: str, values: dict[str, Any]) -> Any:
+    """Build the op's options dataclass (or RawOptions) from CamelCase table values."""
+    if cls is None or getattr(cls, "table", None) != table:
+        return RawOptions(table, values)
+    hints = _hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if camel(f.name) not in values:
+            continue
+        value = values[camel(f.name)]
+        kind = hints.get(f.name)
+        if isinstance(kind, type) and issubclass(kind, enum.IntEnum):
+            try:
+                value = kind(value)
+            except ValueError:
+                pass  # keep unknown enum values as ints; the kernel's check reports them
+        elif kind is bool:
+            value = bool(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def options_values(options: Any) -> tuple[str, dict[str, Any]]:
+    """(table name, CamelCase values) of an options dataclass or RawOptions."""
+    if isinstance(options, RawOptions):
+        return options.table, options.values
+    table = getattr(options, "table", None)
+    if table is None or not dataclasses.is_dataclass(options):
+        raise TypeError(f"{type(options).__name__} is not an options dataclass with a `table`")
+    return table, {camel(f.name): getattr(options, f.name) for f in dataclasses.fields(options)}
+
+
+def write_table(builder: Any, table: str, values: dict[str, Any]) -> int:
+    """Serialize an options table with the generated builder functions; return its offset."""
+    module = _module(table)
+    if module is None:
+        raise TypeError(f"unknown options table {table!r}")
+    known = dict(table_fields(table))
+    vectors = {}
+    for name, value in values.items():
+        if known.get(name):
+            dtype = _VECTOR_TYPES.get((table, name), np.int32)
+            vectors[name] = builder.CreateNumpyVector(np.asarray(value, dtype=dtype))
+    getattr(module, f"{table}Start")(builder)
+    for name, value in values.items():
+        if name not in known:
+            raise TypeError(f"{table} has no field {name!r}")
+        value = vectors.get(name, value)
+        if not known[name]:
+            value = int(value) if isinstance(value, (bool, enum.IntEnum)) else value
+        getattr(module, f"{table}Add{name}")(builder, value)
+    return getattr(module, f"{table}End")(builder)

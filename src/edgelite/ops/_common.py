@@ -1,0 +1,77 @@
+"""Helpers shared by op modules: option enums, fused activations, padding, broadcasting."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+import numpy as np
+
+from edgelite.ops.base import Node, Shape
+
+
+class Padding(enum.IntEnum):
+    SAME = 0
+    VALID = 1
+
+
+class Activation(enum.IntEnum):
+    NONE = 0
+    RELU = 1
+    RELU_N1_TO_1 = 2
+    RELU6 = 3
+    TANH = 4
+    SIGN_BIT = 5
+
+
+def apply_activation(x: np.ndarray, activation: int, node: Node | None = None) -> np.ndarray:
+    """Apply a fused activation (float) in place where possible and return x."""
+    if activation == Activation.NONE:
+        return x
+    if activation == Activation.RELU:
+        return np.maximum(x, 0, out=x) if x.flags.writeable else np.maximum(x, 0)
+    if activation == Activation.RELU6:
+        return np.clip(x, 0, 6)
+    if activation == Activation.RELU_N1_TO_1:
+        return np.clip(x, -1, 1)
+    if activation == Activation.TANH:
+        return np.tanh(x)
+    if activation == Activation.SIGN_BIT:
+        return np.signbit(x).astype(x.dtype)
+    where = node.describe() if node else "op"
+    raise ValueError(f"{where}: unknown fused activation {activation}")
+
+
+def conv_output_size(size: int, kernel: int, stride: int, dilation: int, padding: int) -> int:
+    """Output extent of a windowed op along one axis, as TFLite computes it."""
+    effective = (kernel - 1) * dilation + 1
+    if padding == Padding.SAME:
+        return (size + stride - 1) // stride
+    return (size - effective + stride) // stride
+
+
+def padding_before(size: int, kernel: int, stride: int, dilation: int, out_size: int) -> int:
+    """Leading padding for SAME-style padding (TFLite's ComputePadding, offset goes after)."""
+    effective = (kernel - 1) * dilation + 1
+    total = max((out_size - 1) * stride + effective - size, 0)
+    return total // 2
+
+
+def broadcast_shape(*shapes: Sequence[int]) -> Shape:
+    return tuple(int(d) for d in np.broadcast_shapes(*[tuple(s) for s in shapes]))
+
+
+def same_as_input(node: Node) -> list:
+    """Shape function for ops whose single output has the shape of input 0."""
+    return [node.input_shapes[0]]
+
+
+def broadcast_inputs(node: Node) -> list:
+    """Shape function for elementwise ops that broadcast all their inputs."""
+    return [broadcast_shape(*[s for s in node.input_shapes if s is not None])]
+
+
+def axis_list(value: np.ndarray | int, rank: int) -> list[int]:
+    """Normalize (possibly negative) axis values to a sorted list of unique non-negative axes."""
+    axes = np.atleast_1d(np.asarray(value, dtype=np.int64))
+    return sorted({int(a) + rank if a < 0 else int(a) for a in axes})
