@@ -1,0 +1,68 @@
+"""DEPTHWISE_CONV_2D: NHWC input, [1, kh, kw, in_c * depth_multiplier] filter, optional bias."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from edgelite.errors import ModelError
+from edgelite.ops._common import Activation, Padding, apply_activation, conv_output_size
+from edgelite.ops._conv import check_bias, check_positive, check_rank, patches
+from edgelite.ops.base import FLOAT, Node, OpDef
+
+
+@dataclass
+class DepthwiseConv2DOptions:
+    table: ClassVar[str] = "DepthwiseConv2DOptions"
+    padding: Padding = Padding.SAME
+    stride_w: int = 0
+    stride_h: int = 0
+    depth_multiplier: int = 0
+    fused_activation_function: Activation = Activation.NONE
+    dilation_w_factor: int = 1
+    dilation_h_factor: int = 1
+
+
+def shape(node: Node) -> list:
+    (n, h, w, _), (_, kh, kw, out_c) = node.input_shapes[0], node.input_shapes[1]
+    o = node.options
+    out_h = conv_output_size(h, kh, o.stride_h, o.dilation_h_factor, o.padding)
+    out_w = conv_output_size(w, kw, o.stride_w, o.dilation_w_factor, o.padding)
+    return [(n, out_h, out_w, out_c)]
+
+
+def check(node: Node) -> None:
+    o = node.options
+    check_rank(node, 0, 4, "input")
+    check_rank(node, 1, 4, "filter")
+    check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
+                   dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
+    in_c, out_c = node.input_shapes[0][3], node.input_shapes[1][3]
+    if node.input_shapes[1][0] != 1:
+        raise ModelError(f"{node.describe()}: filter shape {node.input_shapes[1]} must be [1, kh, kw, channels]")
+    # TFLite checks the redundant depth_multiplier option against the shapes.
+    if in_c * o.depth_multiplier != out_c:
+        raise ModelError(f"{node.describe()}: input depth {in_c} x depth_multiplier "
+                         f"{o.depth_multiplier} must equal the filter depth {out_c}")
+    check_bias(node, 2, out_c)
+
+
+def run(node: Node) -> None:
+    x, weights, bias = node.inputs[0], node.inputs[1], node.inputs[2] if len(node.inputs) > 2 else None
+    o, out = node.options, node.outputs[0]
+    _, kh, kw, out_c = weights.shape
+    in_c = x.shape[3]
+    cols = patches(x, (kh, kw), (o.stride_h, o.stride_w), (o.dilation_h_factor, o.dilation_w_factor),
+                   out.shape[1:3], o.padding)
+    # Output channel c * multiplier + m reads input channel c with filter channel c * multiplier + m.
+    w = weights.reshape(kh, kw, in_c, out_c // in_c)
+    result = np.einsum("nhwijc,ijcm->nhwcm", cols, w, optimize=True).reshape(out.shape)
+    if bias is not None:
+        result += bias
+    out[...] = apply_activation(result, o.fused_activation_function, node)
+
+
+OP = OpDef("DEPTHWISE_CONV_2D", run, shape=shape, check=check, types=FLOAT,
+           options=DepthwiseConv2DOptions)

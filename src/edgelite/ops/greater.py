@@ -1,0 +1,19 @@
+"""GREATER: x > y with broadcasting; bool output (float32, int32, int64 inputs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from edgelite.model.ir import TensorType
+from edgelite.ops._binary import FLOAT_INT, binary_op
+
+
+@dataclass
+class GreaterOptions:
+    table: ClassVar[str] = "GreaterOptions"
+
+
+OP = binary_op("GREATER", np.greater, FLOAT_INT, options=GreaterOptions, output=TensorType.BOOL)

@@ -1,0 +1,15 @@
+"""MINIMUM: elementwise min with broadcasting; TFLite's `x < y ? x : y`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgelite.ops._binary import FLOAT_INT, RAW_QUANTIZED, MaximumMinimumOptions, binary_op
+
+
+def minimum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(x < y, x, y)
+
+
+OP = binary_op("MINIMUM", minimum, FLOAT_INT | RAW_QUANTIZED, options=MaximumMinimumOptions,
+               raw_quantized=True)

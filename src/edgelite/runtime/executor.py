@@ -1,0 +1,79 @@
+"""The reference executor: runs a Plan one numpy kernel at a time over one arena."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgelite.errors import EdgeliteError, ModelError
+from edgelite.runtime.plan import ARENA_ALIGNMENT, Plan, output_shapes
+
+
+class ReferenceExecutor:
+    """Owns the arena of a Plan and the per-tensor views into it; `invoke` runs every node."""
+
+    def __init__(self, plan: Plan, runtime: object = None) -> None:
+        self.plan = plan
+        self.arena = _aligned_bytes(plan.arena_size)
+        graph = plan.subgraph
+        self.values: list[np.ndarray | None] = [None] * len(graph.tensors)
+        for i, value in plan.constants.items():
+            self.values[i] = value
+        for i, offset in plan.arena_offsets.items():
+            tensor, shape = graph.tensors[i], plan.shapes[i]
+            nbytes = int(np.prod(shape, dtype=np.int64)) * tensor.type.itemsize
+            self.values[i] = self.arena[offset:offset + nbytes].view(tensor.dtype).reshape(shape)
+        self.reset_variables()
+        for planned in plan.nodes:
+            planned.node.runtime = runtime
+            if not planned.dynamic:
+                self._bind(planned.node)
+
+    def reset_variables(self) -> None:
+        """Variable tensors start at zero (as TFLite's ResetVariableTensors)."""
+        for i, tensor in enumerate(self.plan.subgraph.tensors):
+            if tensor.is_variable and i in self.plan.arena_offsets:
+                self.values[i][...] = 0
+
+    def _bind(self, node) -> None:
+        node.inputs = [self.values[i] if i >= 0 else None for i in node.op.inputs]
+        node.outputs = [self.values[i] for i in node.op.outputs]
+
+    def invoke(self) -> None:
+        for planned in self.plan.nodes:
+            node = planned.node
+            if planned.dynamic:
+                self._bind_dynamic(planned)
+            try:
+                planned.opdef.run(node)
+            except EdgeliteError:
+                raise
+            except (ValueError, IndexError, TypeError, FloatingPointError) as error:
+                raise ModelError(f"{node.describe()} failed: {error}") from error
+
+    def _bind_dynamic(self, planned) -> None:
+        """Give a node whose shapes depend on data fresh outputs sized from its actual inputs."""
+        node = planned.node
+        node.inputs = [self.values[i] if i >= 0 else None for i in node.op.inputs]
+        missing = [i for i, v in zip(node.op.inputs, node.inputs, strict=True) if i >= 0 and v is None]
+        if missing:
+            raise ModelError(f"{node.describe()}: input tensor {missing[0]} was never written")
+        node.input_shapes = [None if v is None else tuple(v.shape) for v in node.inputs]
+        shapes = output_shapes(planned.opdef, node)
+        outputs = []
+        for k, shape in zip(node.op.outputs, shapes, strict=True):
+            current = self.values[k]
+            if k in self.plan.dynamic_tensors or current is None:
+                tensor = self.plan.subgraph.tensors[k]
+                current = np.empty(shape, dtype=tensor.dtype)
+                self.values[k] = current
+            elif current.shape != shape:
+                raise ModelError(f"{node.describe()}: output {k} has shape {shape} at run time but "
+                                 f"{current.shape} was planned; call allocate_tensors after resizing")
+            outputs.append(current)
+        node.outputs = outputs
+
+
+def _aligned_bytes(size: int) -> np.ndarray:
+    raw = np.zeros(size + ARENA_ALIGNMENT, dtype=np.uint8)
+    start = -raw.ctypes.data % ARENA_ALIGNMENT
+    return raw[start:start + size]

@@ -1,0 +1,172 @@
+"""The Plan: what `allocate_tensors` builds once and every executor consumes.
+
+Building it resolves every operator's kernel, infers every tensor's shape (evaluating small
+operators whose inputs are all known, so shape-computing subgraphs fold), and lays the
+non-constant tensors out in one arena with the memory planner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgelite.errors import ModelError, UnsupportedOpError
+from edgelite.model.ir import Model, Subgraph, TensorType
+from edgelite.ops.base import Node, OpDef
+from edgelite.ops.registry import Resolver, lookup
+from edgelite.runtime.planner import Allocation, plan_arena
+
+_FOLD_LIMIT = 4096  # elements: outputs up to this size are evaluated at prepare time
+ARENA_ALIGNMENT = 64
+
+
+@dataclass
+class PlannedNode:
+    """One operator bound to its kernel and (at invoke) to its operand arrays."""
+
+    opdef: OpDef
+    node: Node
+    dynamic: bool  # some operand's shape is only known at invoke
+
+
+@dataclass
+class Plan:
+    """Execution order, tensor shapes, arena layout and constants of one subgraph."""
+
+    model: Model
+    subgraph_index: int
+    nodes: list[PlannedNode]
+    shapes: list[tuple[int, ...] | None]  # None: dynamic (known after the producing op ran)
+    constants: dict[int, np.ndarray]
+    arena_offsets: dict[int, int]
+    arena_size: int
+    arena_lower_bound: int
+    preserved: bool = False
+    dynamic_tensors: set[int] = field(default_factory=set)
+
+    @property
+    def subgraph(self) -> Subgraph:
+        return self.model.subgraphs[self.subgraph_index]
+
+
+def tensor_nbytes(shape: tuple[int, ...], tensor_type: TensorType) -> int:
+    return int(np.prod(shape, dtype=np.int64)) * tensor_type.itemsize
+
+
+def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[int, ...]],
+               resolver: Resolver | None = None, preserve_all_tensors: bool = False) -> Plan:
+    """Resolve kernels, infer shapes and plan the arena of one subgraph."""
+    graph = model.subgraphs[subgraph_index]
+    constants = {i: v for i, t in enumerate(graph.tensors) if (v := model.constant(t)) is not None}
+    shapes: list[tuple[int, ...] | None] = [t.shape for t in graph.tensors]
+    for index, shape in input_shapes.items():
+        shapes[index] = shape
+    known = dict(constants)
+    nodes = []
+    for op_index, op in enumerate(graph.operators):
+        opdef = lookup(op.name, resolver)
+        if opdef is None:
+            raise UnsupportedOpError(
+                f"{op.name} (node {op_index}) has no kernel in edgelite; for a custom op pass "
+                f"custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op")
+        node = _prepare_node(graph, op_index, opdef, shapes, known)
+        nodes.append(PlannedNode(opdef, node, any(s is None for s in node.input_shapes)))
+        for k, shape in zip(op.outputs, output_shapes(opdef, node), strict=True):
+            shapes[k] = shape
+        _fold_if_known(opdef, node, shapes, known)
+        nodes[-1].dynamic |= any(shapes[k] is None for k in op.outputs)
+    dynamic = {i for i, s in enumerate(shapes) if s is None}
+    dynamic |= {i for i, t in enumerate(graph.tensors) if t.type.itemsize == 0 and i not in constants}
+    allocations, tensors = _allocations(graph, shapes, constants, dynamic, preserve_all_tensors)
+    arena = plan_arena(allocations, ARENA_ALIGNMENT)
+    offsets = dict(zip(tensors, arena.offsets, strict=True))
+    return Plan(model, subgraph_index, nodes, shapes, constants, offsets, arena.arena_size,
+                arena.lower_bound, preserve_all_tensors, dynamic)
+
+
+def _prepare_node(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known: dict) -> Node:
+    op = graph.operators[op_index]
+    for i in (*op.inputs, *op.outputs):
+        if i < -1 or i >= len(graph.tensors) or (i == -1 and i in op.outputs):
+            raise ModelError(f"{op.name} (node {op_index}) refers to tensor {i} of {len(graph.tensors)}")
+    input_tensors = [graph.tensors[i] if i >= 0 else None for i in op.inputs]
+    node = Node(op_index, op, input_tensors, [graph.tensors[i] for i in op.outputs],
+                [shapes[i] if i >= 0 else None for i in op.inputs],
+                [known.get(i) if i >= 0 else None for i in op.inputs])
+    if opdef.types is not None and input_tensors and input_tensors[0] is not None \
+            and input_tensors[0].type not in opdef.types:
+        supported = ", ".join(sorted(t.name for t in opdef.types))
+        raise node.unsupported(f"input type {input_tensors[0].type.name} is not supported "
+                               f"(supported: {supported})")
+    if opdef.check is not None and not any(s is None for s in node.input_shapes if s is not None):
+        opdef.check(node)
+    return node
+
+
+def output_shapes(opdef: OpDef, node: Node) -> list:
+    """Output shapes from the op's shape function (None entries: known only at invoke)."""
+    if opdef.shape is None or any(s is None for s, t in zip(node.input_shapes, node.input_tensors,
+                                                            strict=True) if t is not None):
+        if opdef.shape is None:
+            return [t.shape for t in node.output_tensors]
+        return [None] * len(node.output_tensors)
+    try:
+        result = opdef.shape(node)
+    except (ValueError, IndexError, TypeError) as error:
+        raise ModelError(f"{node.describe()}: cannot infer output shapes from inputs "
+                         f"{node.input_shapes}: {error}") from error
+    if len(result) != len(node.output_tensors):
+        raise ModelError(f"{node.describe()}: has {len(node.output_tensors)} outputs, "
+                         f"the op produces {len(result)}")
+    return [None if s is None else tuple(int(d) for d in s) for s in result]
+
+
+def _fold_if_known(opdef: OpDef, node: Node, shapes: list, known: dict) -> None:
+    """Evaluate small ops whose inputs are all known, so that later shapes can depend on them."""
+    op = node.op
+    present = [i for i in op.inputs if i >= 0]
+    if not present or any(i not in known for i in present) or op.opcode == "CUSTOM":
+        return
+    out_shapes = [shapes[k] for k in op.outputs]
+    if any(s is None or np.prod(s, dtype=np.int64) > _FOLD_LIMIT for s in out_shapes):
+        return
+    if any(t.type.itemsize == 0 for t in node.output_tensors):
+        return
+    node.outputs = [np.zeros(s, dtype=t.dtype) for s, t in zip(out_shapes, node.output_tensors, strict=True)]
+    try:
+        opdef.run(node)
+    except Exception:  # folding is an optimisation only; the op runs again (and reports) at invoke
+        return
+    finally:
+        outputs, node.outputs = node.outputs, []
+    known.update(zip(op.outputs, outputs, strict=True))
+
+
+def _allocations(graph: Subgraph, shapes: list, constants: dict, dynamic: set,
+                 preserve_all: bool) -> tuple[list[Allocation], list[int]]:
+    """Arena allocations (size, first step, last step) of every planned tensor."""
+    end = len(graph.operators)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for step, op in enumerate(graph.operators):
+        for i in op.outputs:
+            first.setdefault(i, step)
+            last[i] = max(last.get(i, step), step)
+        for i in op.inputs:
+            if i >= 0:
+                last[i] = step
+    for i in graph.inputs:
+        first[i] = -1
+        last.setdefault(i, -1)
+    for i in (*graph.inputs, *graph.outputs, *(i for i, t in enumerate(graph.tensors) if t.is_variable)):
+        first[i], last[i] = -1, end
+    tensors = [i for i in sorted(set(first) | set(last))
+               if i >= 0 and i not in constants and i not in dynamic]
+    allocations = []
+    for i in tensors:
+        start, stop = first.get(i, -1), last.get(i, end)
+        if preserve_all:
+            start, stop = -1, end
+        allocations.append(Allocation(tensor_nbytes(shapes[i], graph.tensors[i].type), start, stop))
+    return allocations, tensors
