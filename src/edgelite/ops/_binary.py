@@ -12,10 +12,9 @@ import numpy as np
 
 from edgelite.errors import EdgeliteError, ModelError
 from edgelite.model.ir import TensorType
-from edgelite.ops._common import Activation, apply_activation
-from edgelite.ops.base import Node, OpDef
+from edgelite.ops._common import Activation
+from edgelite.ops.base import Node, OpDef, ShapeFn
 
-INTEGER = frozenset({TensorType.INT32, TensorType.INT64})
 FLOAT_INT = frozenset({TensorType.FLOAT32, TensorType.INT32, TensorType.INT64})
 BOOL = frozenset({TensorType.BOOL})
 # Types whose quantization (if any) must match across inputs and output for an op that
@@ -48,18 +47,26 @@ def broadcast_all(node: Node) -> list:
     return [broadcast_shape(node, node.input_shapes)]
 
 
+def check_inputs(node: Node, count: int) -> None:
+    """The op takes exactly `count` inputs, none of them omitted."""
+    if len(node.input_tensors) != count or None in node.input_tensors:
+        raise ModelError(f"{node.describe()}: takes {count} inputs, got "
+                         f"{sum(t is not None for t in node.input_tensors)}")
+
+
 def check_types(node: Node, inputs: Sequence[int], output: TensorType | None = None) -> None:
     """Inputs listed must share one type; the output must have `output` (default: that type)."""
+    if len(node.output_tensors) != 1:
+        raise ModelError(f"{node.describe()}: has {len(node.output_tensors)} outputs, takes 1")
     types = [node.input_type(i) for i in inputs]
     if len(set(types)) > 1:
         names = ", ".join(t.name for t in types)
         raise ModelError(f"{node.describe()}: inputs have different types ({names}); "
                          "cast them to one type")
     expected = types[0] if output is None else output
-    for tensor in node.output_tensors:
-        if tensor.type != expected:
-            raise ModelError(f"{node.describe()}: output {tensor.name!r} is {tensor.type.name}, "
-                             f"expected {expected.name}")
+    if node.output_tensors[0].type != expected:
+        raise ModelError(f"{node.describe()}: output {node.output_tensors[0].name!r} is "
+                         f"{node.output_tensors[0].type.name}, expected {expected.name}")
 
 
 def check_same_quantization(node: Node, inputs: Sequence[int]) -> None:
@@ -79,37 +86,60 @@ def _quant_key(quantization) -> tuple:
     return (tuple(quantization.scale.tolist()), tuple(quantization.zero_point.tolist()))
 
 
-def activate(x: np.ndarray, activation: int, node: Node) -> np.ndarray:
-    """The fused activation of TFLite's arithmetic kernels: a clamp from
-    CalculateActivationRange, which applies RELU, RELU6 and RELU_N1_TO_1 and leaves the
-    value unchanged for every other activation (TANH, SIGN_BIT included)."""
-    if activation in (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1):
-        return apply_activation(np.asarray(x), activation, node)
-    return x
+_NARROWING = (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1)
+
+
+def activation_range(activation: int, dtype: np.dtype) -> tuple:
+    """TFLite's CalculateActivationRange: the clamp an arithmetic kernel applies. Only RELU,
+    RELU6 and RELU_N1_TO_1 narrow it; every other activation (TANH and SIGN_BIT included) is
+    the type's whole range, which for float32 still turns +-inf into +-FLT_MAX."""
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    low, high = info.min, info.max
+    if activation == Activation.RELU:
+        low = 0
+    elif activation == Activation.RELU6:
+        low, high = 0, 6
+    elif activation == Activation.RELU_N1_TO_1:
+        low, high = -1, 1
+    return low, high
+
+
+def clamp_activation(out: np.ndarray, activation: int) -> None:
+    """Apply a fused activation to a kernel's output in place."""
+    if out.dtype.kind == "f" or activation in _NARROWING:
+        np.clip(out, *activation_range(activation, out.dtype), out=out)
 
 
 def nonzero_divisor(node: Node, x: np.ndarray, divisor: np.ndarray) -> None:
     """Guard: integer division by zero is an invoke-time error in TFLite ('Division by 0')."""
-    if divisor.dtype.kind in "iu" and not np.all(divisor):
-        raise EdgeliteError(f"{node.describe()}: division by 0 in integer input "
-                            f"{node.input_tensors[1].name!r}")
+    if divisor.dtype.kind in "iu":
+        nonzero_any_divisor(node, x, divisor)
+
+
+def nonzero_any_divisor(node: Node, x: np.ndarray, divisor: np.ndarray) -> None:
+    """Guard: a divisor of 0 (of any type) is an invoke-time error ('Division by 0')."""
+    if not np.all(divisor):
+        raise EdgeliteError(f"{node.describe()}: division by 0 (input "
+                            f"{node.input_tensors[1].name!r} holds a zero)")
 
 
 def binary_op(name: str, fn: BinaryFn, types: frozenset[TensorType], *,
               options: type | None = None, fused: bool = False,
               output: TensorType | None = None, guard: Guard | None = None,
-              raw_quantized: bool = False) -> OpDef:
+              raw_quantized: bool = False, shape: ShapeFn | None = None) -> OpDef:
     """An OpDef for `out = fn(x, y)` with numpy broadcasting.
 
-    fused:   apply the options' fused_activation_function (as a clamp, see `activate`).
+    fused:   apply the options' fused_activation_function (see `activation_range`).
     output:  the output type when it differs from the inputs' (BOOL for comparisons).
     guard:   validates the input values at invoke (e.g. `nonzero_divisor`), raising an
              EdgeliteError where TFLite's kernel fails.
     raw_quantized: the op only selects raw values, so quantized inputs are fine when
              inputs and output share one quantization.
+    shape:   the shape function when it is not the broadcast of both inputs.
     """
 
     def check(node: Node) -> None:
+        check_inputs(node, 2)
         check_types(node, (0, 1), output)
         if raw_quantized:
             check_same_quantization(node, (0, 1))
@@ -118,9 +148,27 @@ def binary_op(name: str, fn: BinaryFn, types: frozenset[TensorType], *,
         x, y = node.inputs[0], node.inputs[1]
         if guard is not None:
             guard(node, x, y)
-        result = fn(x, y)
+        out = node.outputs[0]
+        with np.errstate(all="ignore"):  # IEEE results (inf, NaN) are the intended ones
+            out[...] = fn(x, y)
         if fused:
-            result = activate(result, node.options.fused_activation_function, node)
-        node.outputs[0][...] = result
+            # A model may omit the options table: the schema default is NONE.
+            activation = getattr(node.options, "fused_activation_function", Activation.NONE)
+            clamp_activation(out, activation)
 
-    return OpDef(name, run, shape=broadcast_all, check=check, types=types, options=options)
+    return OpDef(name, run, shape=shape or broadcast_all, check=check, types=types, options=options)
+
+
+SELECTABLE = FLOAT_INT | BOOL | RAW_QUANTIZED
+
+
+def check_select(node: Node) -> None:
+    """SELECT/SELECT_V2: a bool condition picking between x and y of one supported type."""
+    check_inputs(node, 3)
+    check_types(node, (1, 2))
+    if node.input_type(0) != TensorType.BOOL:
+        raise ModelError(f"{node.describe()}: condition must be BOOL, "
+                         f"not {node.input_type(0).name}")
+    if node.input_type(1) not in SELECTABLE:
+        raise node.unsupported(f"{node.input_type(1).name} inputs are not supported")
+    check_same_quantization(node, (1, 2))

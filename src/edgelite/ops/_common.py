@@ -24,22 +24,26 @@ class Activation(enum.IntEnum):
     SIGN_BIT = 5
 
 
+_FLOAT_MAX = float(np.finfo(np.float32).max)
+_RANGES = {Activation.RELU: (0.0, _FLOAT_MAX), Activation.RELU6: (0.0, 6.0),
+           Activation.RELU_N1_TO_1: (-1.0, 1.0)}
+
+
+def activation_range(activation: int) -> tuple[float, float]:
+    """TFLite's CalculateActivationRange: the clamp a fused activation means for a float kernel.
+
+    Kernels that fuse activations only clamp, so TANH and SIGN_BIT act as NONE (full float range).
+    """
+    return _RANGES.get(activation, (-_FLOAT_MAX, _FLOAT_MAX))
+
+
 def apply_activation(x: np.ndarray, activation: int, node: Node | None = None) -> np.ndarray:
-    """Apply a fused activation (float) in place where possible and return x."""
-    if activation == Activation.NONE:
-        return x
-    if activation == Activation.RELU:
-        return np.maximum(x, 0, out=x) if x.flags.writeable else np.maximum(x, 0)
-    if activation == Activation.RELU6:
-        return np.clip(x, 0, 6)
-    if activation == Activation.RELU_N1_TO_1:
-        return np.clip(x, -1, 1)
-    if activation == Activation.TANH:
-        return np.tanh(x)
-    if activation == Activation.SIGN_BIT:
-        return np.signbit(x).astype(x.dtype)
-    where = node.describe() if node else "op"
-    raise ValueError(f"{where}: unknown fused activation {activation}")
+    """Clamp x (float) to the fused activation's range, in place when x is writeable; return it."""
+    if activation not in Activation.__members__.values():
+        where = node.describe() if node else "op"
+        raise ValueError(f"{where}: unknown fused activation {activation}")
+    low, high = activation_range(activation)
+    return np.clip(x, low, high, out=x if x.flags.writeable else None)
 
 
 def conv_output_size(size: int, kernel: int, stride: int, dilation: int, padding: int) -> int:

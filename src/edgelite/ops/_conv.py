@@ -6,6 +6,7 @@ import numpy as np
 
 from edgelite.errors import ModelError
 from edgelite.model.ir import TensorType
+from edgelite.ops._common import Activation, Padding, conv_output_size
 from edgelite.ops._window import pad_spatial, windows
 from edgelite.ops.base import Node
 
@@ -37,6 +38,31 @@ def transpose_conv(x: np.ndarray, weights: np.ndarray, stride: tuple[int, int],
         for kx in range(k_w):
             canvas[:, ky:ky + span_h:stride[0], kx:kx + span_w:stride[1]] += products[:, :, :, ky, kx]
     return canvas[:, pad[0]:pad[0] + out_hw[0], pad[1]:pad[1] + out_hw[1]]
+
+
+def optional_input(node: Node, index: int) -> np.ndarray | None:
+    """Input `index`, or None when it is omitted (index -1) or the op has fewer inputs."""
+    return node.inputs[index] if index < len(node.inputs) else None
+
+
+def forward_conv_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """TFLite's ComputeOutSize (dilation 1): C integer division, truncating toward zero."""
+    if padding == Padding.SAME:
+        return (size + stride - 1) // stride
+    span = size - kernel + stride
+    return span // stride if span >= 0 else -(-span // stride)
+
+
+def transpose_conv_padding(in_size: int, out_size: int, kernel: int, stride: int) -> int:
+    """Leading padding of a transposed conv: half (rounded down) of the overhang of the full
+    scatter, (in_size - 1) * stride + kernel, past the output extent."""
+    return max((in_size - 1) * stride + kernel - out_size, 0) // 2
+
+
+def shapes_known(node: Node) -> bool:
+    """Whether every present input has a known shape (checks wait for invoke otherwise)."""
+    return all(s is not None for s, t in zip(node.input_shapes, node.input_tensors, strict=True)
+               if t is not None)
 
 
 def check_rank(node: Node, index: int, rank: int, what: str) -> None:
@@ -71,3 +97,30 @@ def check_float(node: Node, *indices: int) -> None:
         if tensor is not None and tensor.type != TensorType.FLOAT32:
             raise node.unsupported(f"input {i} is {tensor.type.name}; only float32 is supported "
                                    "(quantized and hybrid kernels are not implemented yet)")
+
+
+def clamp_activation(x: np.ndarray, activation: int) -> np.ndarray:
+    """A conv-family fused activation as TFLite applies it: a clamp to the activation's range.
+
+    TFLite's float conv kernels use CalculateActivationRange, which knows RELU, RELU_N1_TO_1 and
+    RELU6 only; TANH and SIGN_BIT get an unbounded range, i.e. they are ignored (unlike
+    _common.apply_activation, which applies them).
+    """
+    low, high = _ACTIVATION_RANGE.get(int(activation), (None, None))
+    return x if low is None and high is None else np.clip(x, low, high, out=x)
+
+
+_ACTIVATION_RANGE = {Activation.RELU: (0.0, None), Activation.RELU_N1_TO_1: (-1.0, 1.0),
+                     Activation.RELU6: (0.0, 6.0)}
+
+
+def window_output_hw(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int],
+                     stride: tuple[int, int], dilation: tuple[int, int], padding: int) -> tuple[int, int]:
+    """Output height and width of a windowed op; a VALID window larger than the input is an error."""
+    check_positive(node, stride_h=stride[0], stride_w=stride[1], dilation_h_factor=dilation[0],
+                   dilation_w_factor=dilation[1])
+    out = tuple(conv_output_size(in_hw[a], kernel[a], stride[a], dilation[a], padding) for a in range(2))
+    if min(out) < 0:
+        raise ModelError(f"{node.describe()}: the {kernel[0]}x{kernel[1]} filter (dilation {dilation}) "
+                         f"does not fit the {in_hw[0]}x{in_hw[1]} input with VALID padding")
+    return out

@@ -107,20 +107,24 @@ def options_of(node: Node, cls: type):
     return node.options if isinstance(node.options, cls) else cls()
 
 
-def split_shapes(node: Node, data: int, axis: int | None, sizes: list[int] | None) -> list:
-    """Output shapes of SPLIT/SPLIT_V: input `data` cut along `axis` into pieces of `sizes`."""
-    count = len(node.output_tensors)
+def split_shapes(node: Node, data: int, axis: int | None, sizes: list[int] | None, count: int) -> list:
+    """Output shapes of SPLIT/SPLIT_V: input `data` cut along `axis` into `count` pieces of `sizes`."""
     if axis is None or sizes is None:
         return [None] * count
     dims = node.input_shapes[data]
     axis = normalize_axis(node, axis, len(dims))
     if len(sizes) != count:
         raise model_error(node, f"{len(sizes)} pieces for {count} outputs")
-    if -1 in sizes and sizes.count(-1) == 1:
+    if sizes.count(-1) == 1:
         sizes = [dims[axis] - (sum(sizes) + 1) if s == -1 else s for s in sizes]
     if any(s < 0 for s in sizes) or sum(sizes) != dims[axis]:
         raise model_error(node, f"cannot split dimension {axis} of size {dims[axis]} into {sizes}")
     return [tuple(s if k == axis else d for k, d in enumerate(dims)) for s in sizes]
+
+
+def check_output_count(node: Node, count: int, what: str) -> None:
+    if count != len(node.output_tensors):
+        raise model_error(node, f"{what} is {count} but the op has {len(node.output_tensors)} outputs")
 
 
 def split_run(node: Node, data: int, axis: int) -> None:
@@ -132,3 +136,12 @@ def split_run(node: Node, data: int, axis: int) -> None:
         index[axis] = slice(start, start + out.shape[axis])
         out[...] = x[tuple(index)]
         start += out.shape[axis]
+
+
+def padded_shape(node: Node) -> list:
+    """Shape function of the PAD family: input 0 grown by the paddings of input 1."""
+    dims = node.input_shapes[0]
+    pairs = paddings(node, 1, len(dims))
+    if pairs is None:
+        return [None]
+    return [tuple(d + before + after for d, (before, after) in zip(dims, pairs, strict=True))]

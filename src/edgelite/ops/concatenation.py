@@ -25,8 +25,8 @@ def shape(node: Node) -> list:
     axis = normalize_axis(node, options_of(node, ConcatenationOptions).axis, len(first))
     total = 0
     for i, dims in enumerate(node.input_shapes):
-        if len(dims) != len(first) or any(d != f for k, (d, f) in enumerate(zip(dims, first))
-                                          if k != axis):
+        others = [d for k, d in enumerate(dims) if k != axis]
+        if len(dims) != len(first) or others != [d for k, d in enumerate(first) if k != axis]:
             raise model_error(node, f"input {i} has shape {tuple(dims)}, which cannot be joined "
                               f"with {tuple(first)} along axis {axis}")
         total += dims[axis]
@@ -44,9 +44,9 @@ def check(node: Node) -> None:
 
 
 def run(node: Node) -> None:
-    out = node.outputs[0]
-    result = np.concatenate(node.inputs, axis=normalize_axis(node, options_of(node, ConcatenationOptions).axis, out.ndim))
-    out[...] = apply_activation(result, options_of(node, ConcatenationOptions).fused_activation_function, node)
+    out, options = node.outputs[0], options_of(node, ConcatenationOptions)
+    result = np.concatenate(node.inputs, axis=normalize_axis(node, options.axis, out.ndim))
+    out[...] = apply_activation(result, options.fused_activation_function, node)
 
 
 OP = OpDef("CONCATENATION", run, shape=shape, check=check, types=MOVEMENT,

@@ -7,8 +7,19 @@ from typing import ClassVar
 
 import numpy as np
 
-from edgelite.ops._common import Activation, Padding, apply_activation, conv_output_size
-from edgelite.ops._window import pad_spatial, windows
+from edgelite.errors import ModelError
+from edgelite.ops._common import Activation, Padding
+from edgelite.ops._conv import (
+    check_bias,
+    check_float,
+    check_positive,
+    check_rank,
+    clamp_activation,
+    optional_input,
+    patches,
+    shapes_known,
+    window_output_hw,
+)
 from edgelite.ops.base import FLOAT, Node, OpDef
 
 
@@ -27,36 +38,47 @@ class Conv2DOptions:
 def shape(node: Node) -> list:
     (n, h, w, _), (out_c, kh, kw, _) = node.input_shapes[0], node.input_shapes[1]
     o = node.options
-    out_h = conv_output_size(h, kh, o.stride_h, o.dilation_h_factor, o.padding)
-    out_w = conv_output_size(w, kw, o.stride_w, o.dilation_w_factor, o.padding)
+    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (o.stride_h, o.stride_w),
+                                    (o.dilation_h_factor, o.dilation_w_factor), o.padding)
     return [(n, out_h, out_w, out_c)]
 
 
 def check(node: Node) -> None:
-    in_c, filter_c = node.input_shapes[0][3], node.input_shapes[1][3]
+    if not shapes_known(node):
+        return
+    check_rank(node, 0, 4, "input")
+    check_rank(node, 1, 4, "filter")
+    check_float(node, 1, 2)
+    o = node.options
+    check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
+                   dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
+    in_c, (out_c, *_, filter_c) = node.input_shapes[0][3], node.input_shapes[1]
     if filter_c == 0 or in_c % filter_c:
-        raise node.unsupported(f"input depth {in_c} is not a multiple of filter depth {filter_c}")
+        raise ModelError(f"{node.describe()}: input depth {in_c} is not a multiple of "
+                         f"filter depth {filter_c}")
+    if out_c % (in_c // filter_c):
+        raise ModelError(f"{node.describe()}: {out_c} filters cannot be split into "
+                         f"{in_c // filter_c} groups (input depth {in_c} / filter depth {filter_c})")
+    check_bias(node, 2, out_c)
 
 
 def run(node: Node) -> None:
-    x, weights, bias = node.inputs[0], node.inputs[1], node.inputs[2]
+    x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
     o, out = node.options, node.outputs[0]
-    dilation = (o.dilation_h_factor, o.dilation_w_factor)
-    x = pad_spatial(x, weights.shape[1:3], (o.stride_h, o.stride_w), dilation, out.shape[1:3], o.padding)
-    patches = windows(x, weights.shape[1:3], (o.stride_h, o.stride_w), dilation, out.shape[1:3])
-    # patches: [n, oh, ow, kh, kw, c]
+    cols = patches(x, weights.shape[1:3], (o.stride_h, o.stride_w),
+                   (o.dilation_h_factor, o.dilation_w_factor), out.shape[1:3], o.padding)
+    # cols: [n, oh, ow, kh, kw, c]; group g reads input channels [g*group_c, (g+1)*group_c).
     out_c, group_c = weights.shape[0], weights.shape[3]
     groups = x.shape[3] // group_c
     per_group = out_c // groups
     result = np.empty(out.shape, dtype=np.float32)
     for g in range(groups):
-        cols = patches[..., g * group_c:(g + 1) * group_c]
-        w = weights[g * per_group:(g + 1) * per_group]
         result[..., g * per_group:(g + 1) * per_group] = np.einsum(
-            "nhwijc,oijc->nhwo", cols, w, optimize=True)
+            "nhwijc,oijc->nhwo", cols[..., g * group_c:(g + 1) * group_c],
+            weights[g * per_group:(g + 1) * per_group], optimize=True)
     if bias is not None:
         result += bias
-    out[...] = apply_activation(result, o.fused_activation_function, node)
+    out[...] = clamp_activation(result, o.fused_activation_function)
 
 
 OP = OpDef("CONV_2D", run, shape=shape, check=check, types=FLOAT, options=Conv2DOptions)

@@ -1,4 +1,8 @@
-"""DEPTHWISE_CONV_2D: NHWC input, [1, kh, kw, in_c * depth_multiplier] filter, optional bias."""
+"""DEPTHWISE_CONV_2D: NHWC input, [1, kh, kw, in_c * multiplier] filter, optional bias.
+
+The multiplier comes from the shapes (filter depth / input depth): like LiteRT, the redundant
+`depth_multiplier` option is not trusted (converters often leave it inconsistent).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,18 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.ops._common import Activation, Padding, apply_activation, conv_output_size
-from edgelite.ops._conv import check_bias, check_positive, check_rank, patches
+from edgelite.ops._common import Activation, Padding
+from edgelite.ops._conv import (
+    check_bias,
+    check_float,
+    check_positive,
+    check_rank,
+    clamp_activation,
+    optional_input,
+    patches,
+    shapes_known,
+    window_output_hw,
+)
 from edgelite.ops.base import FLOAT, Node, OpDef
 
 
@@ -28,29 +42,32 @@ class DepthwiseConv2DOptions:
 def shape(node: Node) -> list:
     (n, h, w, _), (_, kh, kw, out_c) = node.input_shapes[0], node.input_shapes[1]
     o = node.options
-    out_h = conv_output_size(h, kh, o.stride_h, o.dilation_h_factor, o.padding)
-    out_w = conv_output_size(w, kw, o.stride_w, o.dilation_w_factor, o.padding)
+    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (o.stride_h, o.stride_w),
+                                    (o.dilation_h_factor, o.dilation_w_factor), o.padding)
     return [(n, out_h, out_w, out_c)]
 
 
 def check(node: Node) -> None:
-    o = node.options
+    if not shapes_known(node):
+        return
     check_rank(node, 0, 4, "input")
     check_rank(node, 1, 4, "filter")
+    check_float(node, 1, 2)
+    o = node.options
     check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
                    dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
-    in_c, out_c = node.input_shapes[0][3], node.input_shapes[1][3]
-    if node.input_shapes[1][0] != 1:
-        raise ModelError(f"{node.describe()}: filter shape {node.input_shapes[1]} must be [1, kh, kw, channels]")
-    # TFLite checks the redundant depth_multiplier option against the shapes.
-    if in_c * o.depth_multiplier != out_c:
-        raise ModelError(f"{node.describe()}: input depth {in_c} x depth_multiplier "
-                         f"{o.depth_multiplier} must equal the filter depth {out_c}")
-    check_bias(node, 2, out_c)
+    in_c, filter_shape = node.input_shapes[0][3], node.input_shapes[1]
+    if filter_shape[0] != 1:
+        raise ModelError(f"{node.describe()}: filter shape {tuple(filter_shape)} must be "
+                         "[1, kh, kw, channels]")
+    if in_c == 0 or filter_shape[3] % in_c:
+        raise ModelError(f"{node.describe()}: filter depth {filter_shape[3]} is not a multiple of "
+                         f"input depth {in_c}")
+    check_bias(node, 2, filter_shape[3])
 
 
 def run(node: Node) -> None:
-    x, weights, bias = node.inputs[0], node.inputs[1], node.inputs[2] if len(node.inputs) > 2 else None
+    x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
     o, out = node.options, node.outputs[0]
     _, kh, kw, out_c = weights.shape
     in_c = x.shape[3]
@@ -61,7 +78,7 @@ def run(node: Node) -> None:
     result = np.einsum("nhwijc,ijcm->nhwcm", cols, w, optimize=True).reshape(out.shape)
     if bias is not None:
         result += bias
-    out[...] = apply_activation(result, o.fused_activation_function, node)
+    out[...] = clamp_activation(result, o.fused_activation_function)
 
 
 OP = OpDef("DEPTHWISE_CONV_2D", run, shape=shape, check=check, types=FLOAT,

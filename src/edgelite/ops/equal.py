@@ -16,4 +16,5 @@ class EqualOptions:
     table: ClassVar[str] = "EqualOptions"
 
 
-OP = binary_op("EQUAL", np.equal, FLOAT_INT | BOOL, options=EqualOptions, output=TensorType.BOOL)
+OP = binary_op("EQUAL", np.equal, FLOAT_INT | BOOL, options=EqualOptions,
+               output=TensorType.BOOL)

@@ -1,5 +1,5 @@
 """FLOOR_DIV: floor(x / y) with broadcasting (float32, int32); the quotient is taken in
-double precision as TFLite does, and an integer divisor of 0 is rejected at invoke."""
+double precision as TFLite does, and a divisor of 0 (even float) is rejected at invoke."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.model.ir import TensorType
-from edgelite.ops._binary import binary_op, nonzero_divisor
+from edgelite.ops._binary import binary_op, nonzero_any_divisor
 
 
 @dataclass
@@ -25,4 +25,4 @@ def floor_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 OP = binary_op("FLOOR_DIV", floor_div, frozenset({TensorType.FLOAT32, TensorType.INT32}),
-               options=FloorDivOptions, guard=nonzero_divisor)
+               options=FloorDivOptions, guard=nonzero_any_divisor)

@@ -16,4 +16,5 @@ class GreaterOptions:
     table: ClassVar[str] = "GreaterOptions"
 
 
-OP = binary_op("GREATER", np.greater, FLOAT_INT, options=GreaterOptions, output=TensorType.BOOL)
+OP = binary_op("GREATER", np.greater, FLOAT_INT, options=GreaterOptions,
+               output=TensorType.BOOL)

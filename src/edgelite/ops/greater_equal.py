@@ -16,4 +16,5 @@ class GreaterEqualOptions:
     table: ClassVar[str] = "GreaterEqualOptions"
 
 
-OP = binary_op("GREATER_EQUAL", np.greater_equal, FLOAT_INT, options=GreaterEqualOptions, output=TensorType.BOOL)
+OP = binary_op("GREATER_EQUAL", np.greater_equal, FLOAT_INT, options=GreaterEqualOptions,
+               output=TensorType.BOOL)

@@ -16,4 +16,5 @@ class LessOptions:
     table: ClassVar[str] = "LessOptions"
 
 
-OP = binary_op("LESS", np.less, FLOAT_INT, options=LessOptions, output=TensorType.BOOL)
+OP = binary_op("LESS", np.less, FLOAT_INT, options=LessOptions,
+               output=TensorType.BOOL)

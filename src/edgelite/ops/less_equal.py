@@ -16,4 +16,5 @@ class LessEqualOptions:
     table: ClassVar[str] = "LessEqualOptions"
 
 
-OP = binary_op("LESS_EQUAL", np.less_equal, FLOAT_INT, options=LessEqualOptions, output=TensorType.BOOL)
+OP = binary_op("LESS_EQUAL", np.less_equal, FLOAT_INT, options=LessEqualOptions,
+               output=TensorType.BOOL)

@@ -16,4 +16,5 @@ class NotEqualOptions:
     table: ClassVar[str] = "NotEqualOptions"
 
 
-OP = binary_op("NOT_EQUAL", np.not_equal, FLOAT_INT | BOOL, options=NotEqualOptions, output=TensorType.BOOL)
+OP = binary_op("NOT_EQUAL", np.not_equal, FLOAT_INT | BOOL, options=NotEqualOptions,
+               output=TensorType.BOOL)

@@ -33,7 +33,7 @@ def shape(node: Node) -> list:
         dims = list(getattr(node.options, "new_shape", None) or ())
         if dims == [0]:  # legacy converters wrote [0] for a scalar
             dims = []
-    count = int(np.prod(node.input_shapes[0], dtype=np.int64))
+    count, requested = int(np.prod(node.input_shapes[0], dtype=np.int64)), tuple(dims)
     if dims.count(-1) > 1 or any(d < -1 for d in dims):
         raise model_error(node, f"invalid target shape {dims} (at most one -1, others >= 0)")
     if -1 in dims:
@@ -43,7 +43,7 @@ def shape(node: Node) -> list:
         dims[dims.index(-1)] = 0 if count == 0 and product != 0 else nonzero_in // nonzero
     if int(np.prod(dims, dtype=np.int64)) != count:
         raise model_error(node, f"cannot reshape {count} elements of shape "
-                          f"{tuple(node.input_shapes[0])} into shape {tuple(dims)}")
+                          f"{tuple(node.input_shapes[0])} into shape {requested}")
     return [tuple(dims)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from edgelite.ops._shape import MOVEMENT, check_movement, model_error, normalize_axis, options_of
+from edgelite.ops._shape import MOVEMENT, check_movement, check_output_count, normalize_axis, options_of
 from edgelite.ops.base import Node, OpDef
 
 
@@ -19,16 +19,13 @@ class UnpackOptions:
 def shape(node: Node) -> list:
     dims = tuple(node.input_shapes[0])
     axis = normalize_axis(node, options_of(node, UnpackOptions).axis, len(dims))
-    if dims[axis] != len(node.output_tensors):
-        raise model_error(node, f"dimension {axis} has size {dims[axis]} but the op has "
-                          f"{len(node.output_tensors)} outputs")
     return [dims[:axis] + dims[axis + 1:]] * dims[axis]
 
 
 def check(node: Node) -> None:
-    num = options_of(node, UnpackOptions).num
-    if num and num != len(node.output_tensors):
-        raise model_error(node, f"num is {num} but the op has {len(node.output_tensors)} outputs")
+    dims = node.input_shapes[0]
+    check_output_count(node, dims[normalize_axis(node, options_of(node, UnpackOptions).axis, len(dims))],
+                       "the size of the unpacked dimension")
     check_movement(node)
 
 

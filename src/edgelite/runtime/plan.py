@@ -15,7 +15,7 @@ from edgelite.errors import ModelError, UnsupportedOpError
 from edgelite.model.ir import Model, Subgraph, TensorType
 from edgelite.ops.base import Node, OpDef
 from edgelite.ops.registry import Resolver, lookup
-from edgelite.runtime.planner import Allocation, plan_arena
+from edgelite.runtime.planner import Allocation, plan_arena, tensor_lifetimes
 
 _FOLD_LIMIT = 4096  # elements: outputs up to this size are evaluated at prepare time
 ARENA_ALIGNMENT = 64
@@ -58,7 +58,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                resolver: Resolver | None = None, preserve_all_tensors: bool = False) -> Plan:
     """Resolve kernels, infer shapes and plan the arena of one subgraph."""
     graph = model.subgraphs[subgraph_index]
-    constants = {i: v for i, t in enumerate(graph.tensors) if (v := model.constant(t)) is not None}
+    constants = {i: v for i, t in enumerate(graph.tensors)
+                 if not t.is_variable and (v := model.constant(t)) is not None}
     shapes: list[tuple[int, ...] | None] = [t.shape for t in graph.tensors]
     for index, shape in input_shapes.items():
         shapes[index] = shape
@@ -67,9 +68,9 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     for op_index, op in enumerate(graph.operators):
         opdef = lookup(op.name, resolver)
         if opdef is None:
-            raise UnsupportedOpError(
-                f"{op.name} (node {op_index}) has no kernel in edgelite; for a custom op pass "
-                f"custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op")
+            hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
+                    if op.opcode == "CUSTOM" else "this builtin op is not implemented yet")
+            raise UnsupportedOpError(f"{op.name} (node {op_index}) has no kernel in edgelite: {hint}")
         node = _prepare_node(graph, op_index, opdef, shapes, known)
         nodes.append(PlannedNode(opdef, node, any(s is None for s in node.input_shapes)))
         for k, shape in zip(op.outputs, output_shapes(opdef, node), strict=True):
@@ -78,7 +79,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
         nodes[-1].dynamic |= any(shapes[k] is None for k in op.outputs)
     dynamic = {i for i, s in enumerate(shapes) if s is None}
     dynamic |= {i for i, t in enumerate(graph.tensors) if t.type.itemsize == 0 and i not in constants}
-    allocations, tensors = _allocations(graph, shapes, constants, dynamic, preserve_all_tensors)
+    constant_ids = {id(graph.tensors[i]) for i in constants}
+    allocations, tensors = _allocations(graph, shapes, constant_ids, dynamic, preserve_all_tensors)
     arena = plan_arena(allocations, ARENA_ALIGNMENT)
     offsets = dict(zip(tensors, arena.offsets, strict=True))
     return Plan(model, subgraph_index, nodes, shapes, constants, offsets, arena.arena_size,
@@ -145,28 +147,10 @@ def _fold_if_known(opdef: OpDef, node: Node, shapes: list, known: dict) -> None:
 
 def _allocations(graph: Subgraph, shapes: list, constants: dict, dynamic: set,
                  preserve_all: bool) -> tuple[list[Allocation], list[int]]:
-    """Arena allocations (size, first step, last step) of every planned tensor."""
-    end = len(graph.operators)
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
-    for step, op in enumerate(graph.operators):
-        for i in op.outputs:
-            first.setdefault(i, step)
-            last[i] = max(last.get(i, step), step)
-        for i in op.inputs:
-            if i >= 0:
-                last[i] = step
-    for i in graph.inputs:
-        first[i] = -1
-        last.setdefault(i, -1)
-    for i in (*graph.inputs, *graph.outputs, *(i for i, t in enumerate(graph.tensors) if t.is_variable)):
-        first[i], last[i] = -1, end
-    tensors = [i for i in sorted(set(first) | set(last))
-               if i >= 0 and i not in constants and i not in dynamic]
-    allocations = []
-    for i in tensors:
-        start, stop = first.get(i, -1), last.get(i, end)
-        if preserve_all:
-            start, stop = -1, end
-        allocations.append(Allocation(tensor_nbytes(shapes[i], graph.tensors[i].type), start, stop))
+    """Arena allocations (size, first step, last step) of every non-constant, non-dynamic tensor."""
+    lifetimes = tensor_lifetimes(graph, constant=lambda t: t.is_variable is False and id(t) in constants)
+    whole_graph = (0, max(len(graph.operators) - 1, 0))
+    tensors = sorted(i for i in lifetimes if i not in dynamic)
+    allocations = [Allocation(tensor_nbytes(shapes[i], graph.tensors[i].type),
+                              *(whole_graph if preserve_all else lifetimes[i])) for i in tensors]
     return allocations, tensors

@@ -1,0 +1,85 @@
+"""Bounds-checked flatbuffer tables, so the generated `tflite` accessors can read untrusted files.
+
+The generated accessors trust every offset: the stock Table reads past the end (struct.error),
+before the start (Python's struct counts negative offsets from the end) or slices strings short.
+CheckedTable replaces the table of each accessor object the reader touches; it checks the table
+header against the file the way flatbuffers' C++ Verifier does and checks every read it makes.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from flatbuffers import number_types
+from flatbuffers.table import Table
+
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
+
+
+class CorruptError(Exception):
+    """An offset or length in the flatbuffer points outside the file; the reader adds context."""
+
+
+class CheckedTable(Table):
+    """A flatbuffers Table whose header and field offsets were verified (so plain Tables may
+    read its scalars too) and whose every read is bounds-checked."""
+
+    __slots__ = ("vtable", "vtable_size", "table_size", "last_vector")
+
+    def __init__(self, buf: Any, pos: int) -> None:
+        size = len(buf)
+        if not 0 <= pos <= size - 4:
+            raise CorruptError(f"a table offset ({pos}) lies outside the {size}-byte file")
+        vtable = pos - _I32.unpack_from(buf, pos)[0]
+        if not 0 <= vtable <= size - 4:
+            raise CorruptError(f"the vtable of the table at {pos} lies outside the file")
+        vtable_size, table_size = _U16.unpack_from(buf, vtable)[0], _U16.unpack_from(buf, vtable + 2)[0]
+        if vtable_size < 4 or vtable_size % 2 or vtable + vtable_size > size:
+            raise CorruptError(f"the vtable of the table at {pos} is malformed")
+        if table_size < 4 or pos + table_size > size:
+            raise CorruptError(f"the table at {pos} runs past the end of the file")
+        fields = struct.unpack_from(f"<{vtable_size // 2 - 2}H", buf, vtable + 4)
+        if any(field >= table_size for field in fields):
+            raise CorruptError(f"a field of the table at {pos} lies outside that table")
+        super().__init__(buf, pos)
+        self.vtable, self.vtable_size, self.table_size = vtable, vtable_size, table_size
+        self.last_vector = 0
+
+    def Offset(self, vtableOffset: int) -> int:  # noqa: N802, N803 (flatbuffers API)
+        if vtableOffset >= self.vtable_size:
+            return 0
+        return _U16.unpack_from(self.Bytes, self.vtable + vtableOffset)[0]
+
+    def Get(self, flags: Any, off: int) -> Any:  # noqa: N802
+        if not 0 <= off <= len(self.Bytes) - flags.bytewidth:
+            raise CorruptError(f"offset {off} lies outside the {len(self.Bytes)}-byte file")
+        return flags.py_type(flags.packer_type.unpack_from(self.Bytes, off)[0])
+
+    def Indirect(self, off: int) -> int:  # noqa: N802
+        return off + self.Get(number_types.UOffsetTFlags, off)
+
+    def VectorLen(self, off: int) -> int:  # noqa: N802
+        start = self.Indirect(off + self.Pos)
+        length = self.Get(number_types.UOffsetTFlags, start)
+        if start + 4 + length > len(self.Bytes):
+            raise CorruptError(f"a vector of {length} elements at {start} runs past the end of the file")
+        self.last_vector = start + 4
+        return length
+
+    def String(self, off: int) -> bytes:  # noqa: N802
+        start = self.Indirect(off)
+        length = self.Get(number_types.UOffsetTFlags, start)
+        end = start + 4 + length
+        if end >= len(self.Bytes) or self.Bytes[end] != 0:
+            raise CorruptError(f"a string of {length} bytes at {start} runs past the end of the file")
+        return bytes(self.Bytes[start + 4:end])
+
+
+def checked(obj: Any) -> Any:
+    """The generated accessor object `obj` (or None) with its table swapped for a CheckedTable."""
+    if obj is not None:
+        obj._tab = CheckedTable(obj._tab.Bytes, obj._tab.Pos)
+    return obj

@@ -1,0 +1,399 @@
+"""Reads a .tflite file into a Model, checking every offset, length and index on the way.
+
+Files are memory-mapped and constant buffers stay zero-copy, read-only uint8 views of the file.
+Nothing in the file is trusted: vectors are bounds-checked before they are iterated, every
+index is checked against what it indexes, and any malformed input raises ModelError.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import struct
+from functools import cache
+from typing import Any
+
+import numpy as np
+import tflite
+
+from edgelite.errors import ModelError
+from edgelite.model import _validate as check
+from edgelite.model._flatbuffer import CheckedTable, CorruptError, checked
+from edgelite.model.ir import (
+    DimensionMetadata,
+    Model,
+    Operator,
+    Quantization,
+    SignatureDef,
+    Sparsity,
+    Subgraph,
+    Tensor,
+    TensorType,
+)
+from edgelite.model.options import read_table, to_options
+from edgelite.ops.registry import options_class
+
+SCHEMA_VERSION = 3
+_IDENTIFIER = b"TFL3"
+# What malformed offsets make the generated accessors, numpy or struct raise.
+_LOW_LEVEL_ERRORS = (CorruptError, struct.error, IndexError, ValueError, TypeError, OverflowError)
+_INDEX_VECTORS = {1: (tflite.Int32Vector, np.int32), 2: (tflite.Uint16Vector, np.uint16),
+                  3: (tflite.Uint8Vector, np.uint8)}
+
+
+def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
+    """Read a .tflite model from a path (memory-mapped) or from bytes.
+
+    Constant buffers are read-only views of the file or of `source` (do not modify a bytearray
+    after loading it). Raises ModelError, naming what is wrong, for any malformed file.
+    """
+    data = _open(source)
+    reader = _Reader(data)
+    try:
+        return reader.model()
+    except ModelError as error:
+        if isinstance(source, (str, os.PathLike)):
+            raise ModelError(f"{os.fspath(source)}: {error}") from error
+        raise
+    except _LOW_LEVEL_ERRORS as error:
+        raise ModelError(f"corrupt or truncated model ({reader.where}): {error}") from error
+
+
+def _open(source: Any) -> memoryview:
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as file:
+            if os.fstat(file.fileno()).st_size == 0:
+                raise ModelError(f"{os.fspath(source)} is empty, not a TFLite model")
+            return memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        view = memoryview(source)
+        if not view.c_contiguous:
+            view = memoryview(view.tobytes())
+        return view if (view.format, view.ndim) == ("B", 1) else view.cast("B")
+    raise TypeError(f"load() takes a path or bytes, not {type(source).__name__}")
+
+
+@cache
+def _enum_names(enum_class: type) -> dict[int, str]:
+    return {value: name for name, value in vars(enum_class).items() if not name.startswith("_")}
+
+
+def _snake(field: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
+
+
+class _Reader:
+    """One pass over a file; `where` names the part being read, for low-level error messages."""
+
+    def __init__(self, data: memoryview) -> None:
+        self.data, self.size = data, len(data)
+        self.where = "the file header"
+        # Bytes decoded into Python objects. Honest files decode each byte once; tables that
+        # alias one huge vector again and again must not make loading quadratic.
+        self.budget = 2 * self.size + 65536
+        self.buffer_count = 0
+
+    def spend(self, count: int) -> None:
+        self.budget -= count
+        if self.budget < 0:
+            raise ModelError(f"{self.where}: the file's vectors overlap so much that decoding them "
+                             "needs more than twice the file size; the file is corrupt")
+
+    def length(self, obj: Any, field: str, item_size: int) -> int:
+        """The length of a vector field, once it is known to lie inside the file."""
+        count = getattr(obj, f"{field}Length")()
+        if count and obj._tab.last_vector + count * item_size > self.size:
+            raise ModelError(f"{self.where}: its {_snake(field)} vector claims {count} elements, "
+                             "more than the file holds")
+        return count
+
+    def array(self, obj: Any, field: str, dtype: Any) -> np.ndarray:
+        """A numeric vector field as a numpy view of the file (empty if absent)."""
+        dtype = np.dtype(dtype)
+        count = self.length(obj, field, dtype.itemsize)
+        if count == 0:
+            return np.empty(0, dtype)
+        self.spend(count * dtype.itemsize)
+        return getattr(obj, f"{field}AsNumpy")()
+
+    def string(self, obj: Any, field: str) -> str | None:
+        raw = getattr(obj, field)()
+        if raw is None:
+            return None
+        self.spend(len(raw))
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ModelError(f"{self.where}: its {_snake(field)} is not valid UTF-8") from None
+
+    def model(self) -> Model:
+        if self.size < 8:
+            raise ModelError(f"the input has {self.size} bytes, too few for a TFLite model")
+        identifier = bytes(self.data[4:8])
+        if identifier != _IDENTIFIER and all(32 <= c < 127 for c in identifier):
+            raise ModelError(f"the file identifier is {identifier.decode()!r}, not 'TFL3': "
+                             "this is not a TFLite model")
+        self.where = "the model table"
+        root = checked(tflite.Model.GetRootAs(self.data, 0))
+        version = root.Version()
+        if version > SCHEMA_VERSION:
+            raise ModelError(f"the model has schema version {version}; edgelite reads versions "
+                             f"up to {SCHEMA_VERSION}")
+        buffers = self.buffers(root)
+        codes = self.operator_codes(root)
+        self.where = "the model table"
+        count = self.length(root, "Subgraphs", 4)
+        if count == 0:
+            raise ModelError("the model has no subgraphs")
+        subgraphs = [self.subgraph(root, index, buffers, codes) for index in range(count)]
+        self.where = "the model table"
+        signatures = [self.signature(root, index, subgraphs)
+                      for index in range(self.length(root, "SignatureDefs", 4))]
+        metadata = self.metadata(root)
+        self.where = "the model description"
+        description = self.string(root, "Description") or ""
+        return Model(subgraphs, buffers, signatures, metadata, description, version)
+
+    def buffers(self, root: Any) -> list[np.ndarray | None]:
+        self.buffer_count = self.length(root, "Buffers", 4)
+        buffers = [self.buffer(root, index) for index in range(self.buffer_count)]
+        # Buffer 0 is the schema's empty sentinel: TFLite ignores whatever it holds.
+        return [None, *buffers[1:]]
+
+    def buffer(self, root: Any, index: int) -> np.ndarray | None:
+        self.where = f"buffer {index}"
+        table = checked(root.Buffers(index))
+        count = self.length(table, "Data", 1)
+        data = table.DataAsNumpy() if count else np.empty(0, np.uint8)
+        offset, size = table.Offset(), table.Size()
+        if offset > 1:  # a large model keeps its data after the flatbuffer (offset 1: placeholder)
+            if count:
+                raise ModelError(f"buffer {index} has both inline data and an offset ({offset})")
+            if offset + size > self.size:
+                raise ModelError(f"buffer {index} lies at bytes {offset}..{offset + size}, past the "
+                                 f"end of the {self.size}-byte file")
+            data = np.frombuffer(self.data, np.uint8, count=size, offset=offset)
+        if data.size == 0:
+            return None
+        data.flags.writeable = False
+        return data
+
+    def operator_codes(self, root: Any) -> list[tuple[str, str | None, int]]:
+        codes = []
+        self.where = "the model table"
+        for index in range(self.length(root, "OperatorCodes", 4)):
+            self.where = f"operator code {index}"
+            code = checked(root.OperatorCodes(index))
+            builtin = max(code.DeprecatedBuiltinCode(), code.BuiltinCode())
+            name = _enum_names(tflite.BuiltinOperator).get(builtin)
+            if name is None:
+                raise ModelError(f"operator code {index} is builtin operator {builtin}, which the "
+                                 "TFLite schema does not define")
+            custom = self.string(code, "CustomCode") if name == "CUSTOM" else None
+            if name == "CUSTOM" and custom is None:
+                raise ModelError(f"operator code {index} is a custom operator without a custom_code")
+            codes.append((name, custom, code.Version()))
+        return codes
+
+    def subgraph(self, root: Any, index: int, buffers: list, codes: list) -> Subgraph:
+        label = self.where = f"subgraph {index}"
+        table = checked(root.Subgraphs(index))
+        name = self.string(table, "Name") or ""
+        count = self.length(table, "Tensors", 4)
+        tensors = [self.tensor(table, index, i, buffers) for i in range(count)]
+        self.where = label
+        inputs = self.indices(table, "Inputs", count, label)
+        outputs = self.indices(table, "Outputs", count, label)
+        operators = [self.operator(table, index, k, count, codes)
+                     for k in range(self.length(table, "Operators", 4))]
+        return Subgraph(tensors, inputs, outputs, operators, name)
+
+    def indices(self, obj: Any, field: str, tensor_count: int, owner: str, optional: bool = False
+                ) -> tuple[int, ...]:
+        """A vector of tensor indices, each checked (-1 marks an omitted optional input)."""
+        self.where = owner
+        values = self.array(obj, field, np.int32)
+        bad = np.flatnonzero((values < (-1 if optional else 0)) | (values >= tensor_count))
+        if bad.size:
+            raise ModelError(f"{owner}: {_snake(field)}[{bad[0]}] is tensor {values[bad[0]]}, but the "
+                             f"subgraph has {tensor_count} tensors")
+        return tuple(values.tolist())
+
+    def tensor(self, subgraph: Any, s: int, i: int, buffers: list) -> Tensor:
+        label = self.where = f"tensor {i} of subgraph {s}"
+        table = checked(subgraph.Tensors(i))
+        name = self.string(table, "Name") or ""
+        label = self.where = f"tensor {i} ({name[:60]!r}) of subgraph {s}"
+        shape = self.dims(table, "Shape", label, 0)
+        code = table.Type()
+        try:
+            tensor_type = TensorType(code)
+        except ValueError:
+            raise ModelError(f"{label} has type {code}, which the TFLite schema does not define") from None
+        count = check.check_size(label, shape, tensor_type)
+        signature = None
+        if not table.ShapeSignatureIsNone():
+            signature = self.dims(table, "ShapeSignature", label, -1)
+            if len(signature) != len(shape):
+                raise ModelError(f"{label} has shape {list(shape)} but shape_signature {list(signature)} "
+                                 "of another rank")
+        buffer = table.Buffer()
+        if buffer and buffer >= self.buffer_count:
+            raise ModelError(f"{label} refers to buffer {buffer} but the model has "
+                             f"{self.buffer_count} buffers")
+        tensor = Tensor(name, shape, tensor_type, buffer, self.quantization(table, label, shape),
+                        self.sparsity(table, label), signature, bool(table.IsVariable()),
+                        bool(table.HasRank()) or bool(shape))
+        if buffers[buffer] is not None:
+            check.check_constant(label, tensor, buffers[buffer], count)
+        return tensor
+
+    def dims(self, table: Any, field: str, label: str, lowest: int) -> tuple[int, ...]:
+        rank = self.length(table, field, 4)
+        what = _snake(field)
+        if rank > check.MAX_RANK:
+            raise ModelError(f"{label} has a {what} of rank {rank}; TFLite allows at most {check.MAX_RANK}")
+        dims = tuple(self.array(table, field, np.int32).tolist())
+        check.check_shape(label, dims, what, lowest)
+        return dims
+
+    def quantization(self, tensor: Any, label: str, shape: tuple[int, ...]) -> Quantization | None:
+        table = checked(tensor.Quantization())
+        if table is None:
+            return None
+        self.where = f"the quantization of {label}"
+        scale = np.array(self.array(table, "Scale", np.float32), np.float32)
+        zero_point = np.array(self.array(table, "ZeroPoint", np.int64), np.int64)
+        low = np.array(self.array(table, "Min", np.float32), np.float32)
+        high = np.array(self.array(table, "Max", np.float32), np.float32)
+        if not (scale.size or zero_point.size or low.size or high.size):
+            return None
+        quant = Quantization(scale, zero_point, table.QuantizedDimension(),
+                             low if low.size else None, high if high.size else None)
+        check.check_quantization(label, quant, shape)
+        return quant
+
+    def sparsity(self, tensor: Any, label: str) -> Sparsity | None:
+        table = checked(tensor.Sparsity())
+        if table is None:
+            return None
+        self.where = f"the sparsity of {label}"
+        order = tuple(self.array(table, "TraversalOrder", np.int32).tolist())
+        block_map = tuple(self.array(table, "BlockMap", np.int32).tolist())
+        levels = []
+        for level in range(self.length(table, "DimMetadata", 4)):
+            dim = checked(table.DimMetadata(level))
+            kind = dim.Format()
+            if kind not in (0, 1):
+                raise ModelError(f"{label} has sparsity level {level} of unknown format {kind}")
+            segments = indices = None
+            if kind == 1:
+                segments = self.index_vector(dim.ArraySegmentsType(), dim.ArraySegments(), label, level)
+                indices = self.index_vector(dim.ArrayIndicesType(), dim.ArrayIndices(), label, level)
+            levels.append(DimensionMetadata(kind, dim.DenseSize(), segments, indices))
+        return Sparsity(order, block_map, levels)
+
+    def index_vector(self, kind: int, union: Any, label: str, level: int) -> np.ndarray:
+        if union is None or kind not in _INDEX_VECTORS:
+            raise ModelError(f"{label} has sparse level {level} without valid segments and indices")
+        vector_class, dtype = _INDEX_VECTORS[kind]
+        vector = vector_class()
+        vector._tab = CheckedTable(self.data, union.Pos)
+        return np.array(self.array(vector, "Values", dtype), dtype)
+
+    def operator(self, subgraph: Any, s: int, k: int, tensor_count: int, codes: list) -> Operator:
+        owner = self.where = f"operator {k} of subgraph {s}"
+        table = checked(subgraph.Operators(k))
+        index = table.OpcodeIndex()
+        if index >= len(codes):
+            raise ModelError(f"{owner} uses operator code {index} but the model has {len(codes)} "
+                             "operator codes")
+        name, custom_code, version = codes[index]
+        owner = f"operator {k} ({custom_code or name}) of subgraph {s}"
+        inputs = self.indices(table, "Inputs", tensor_count, owner, optional=True)
+        outputs = self.indices(table, "Outputs", tensor_count, owner)
+        intermediates = self.indices(table, "Intermediates", tensor_count, owner)
+        return Operator(name, inputs, outputs, self.options(table, name, owner), custom_code,
+                        self.custom_options(table, owner), version, intermediates)
+
+    def options(self, op: Any, name: str, owner: str) -> Any:
+        first, second = op.BuiltinOptionsType(), op.BuiltinOptions2Type()
+        if first and second:
+            raise ModelError(f"{owner} has both builtin_options and builtin_options_2")
+        if not (first or second):
+            return None
+        union = tflite.BuiltinOptions if first else tflite.BuiltinOptions2
+        table = _enum_names(union).get(first or second)
+        if table is None:
+            raise ModelError(f"{owner} has builtin options of type {first or second}, which the "
+                             "TFLite schema does not define")
+        position = op.BuiltinOptions() if first else op.BuiltinOptions2()
+        if position is None:
+            raise ModelError(f"{owner} declares {table} but has no options table")
+        CheckedTable(self.data, position.Pos)  # verifies the header the generic reader relies on
+        values = read_table(table, self.data, position.Pos)
+        self.spend(4 * sum(len(value) for value in values.values() if isinstance(value, tuple)))
+        return to_options(None if name == "CUSTOM" else options_class(name), table, values)
+
+    def custom_options(self, op: Any, owner: str) -> bytes | None:
+        offset, size = op.LargeCustomOptionsOffset(), op.LargeCustomOptionsSize()
+        if offset > 1:  # as TFLite: large models keep custom options after the flatbuffer
+            if offset + size > self.size:
+                raise ModelError(f"{owner} has custom options at bytes {offset}..{offset + size}, "
+                                 f"past the end of the {self.size}-byte file")
+            self.spend(size)
+            return bytes(self.data[offset:offset + size])
+        if op.CustomOptionsIsNone():
+            return None
+        return self.array(op, "CustomOptions", np.uint8).tobytes()
+
+    def signature(self, root: Any, index: int, subgraphs: list[Subgraph]) -> SignatureDef:
+        self.where = f"signature def {index}"
+        table = checked(root.SignatureDefs(index))
+        key = self.string(table, "SignatureKey") or ""
+        label = self.where = f"signature def {index} ({key[:60]!r})"
+        subgraph = table.SubgraphIndex()
+        if subgraph >= len(subgraphs):
+            raise ModelError(f"{label} refers to subgraph {subgraph} but the model has "
+                             f"{len(subgraphs)} subgraphs")
+        count = len(subgraphs[subgraph].tensors)
+        inputs = self.tensor_map(table, "Inputs", label, subgraph, count)
+        outputs = self.tensor_map(table, "Outputs", label, subgraph, count)
+        return SignatureDef(key, inputs, outputs, subgraph)
+
+    def tensor_map(self, table: Any, field: str, label: str, subgraph: int, count: int) -> dict[str, int]:
+        mapping: dict[str, int] = {}
+        self.where = label
+        for j in range(self.length(table, field, 4)):
+            item = checked(getattr(table, field)(j))
+            name = self.string(item, "Name") or ""
+            tensor = item.TensorIndex()
+            if tensor >= count:
+                raise ModelError(f"{label}: {field.lower()[:-1]} {name[:60]!r} is tensor {tensor}, but "
+                                 f"subgraph {subgraph} has {count} tensors")
+            if name in mapping:
+                raise ModelError(f"{label} has two {field.lower()} named {name[:60]!r}")
+            mapping[name] = tensor
+        return mapping
+
+    def metadata(self, root: Any) -> dict[str, int]:
+        self.where = "the model's metadata_buffer"
+        legacy = self.array(root, "MetadataBuffer", np.int32)
+        if np.any((legacy < 0) | (legacy >= self.buffer_count)):
+            raise ModelError(f"the model's metadata_buffer {legacy.tolist()[:8]} refers to buffers "
+                             f"beyond its {self.buffer_count}")
+        metadata: dict[str, int] = {}
+        self.where = "the model table"
+        for index in range(self.length(root, "Metadata", 4)):
+            self.where = f"metadata {index}"
+            item = checked(root.Metadata(index))
+            name = self.string(item, "Name") or ""
+            buffer = item.Buffer()
+            if buffer >= self.buffer_count:
+                raise ModelError(f"metadata {name[:60]!r} refers to buffer {buffer} but the model has "
+                                 f"{self.buffer_count} buffers")
+            if name in metadata:
+                raise ModelError(f"the model has two metadata entries named {name[:60]!r}")
+            metadata[name] = buffer
+        return metadata

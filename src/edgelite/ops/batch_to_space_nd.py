@@ -1,0 +1,55 @@
+"""BATCH_TO_SPACE_ND: move block_shape tiles out of the batch into space, then crop."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgelite.ops._shape import MOVEMENT, check_index_type, check_movement, int_values, model_error, paddings
+from edgelite.ops.base import Node, OpDef
+
+
+def _params(node: Node) -> tuple[list[int], list] | None:
+    block, dims = int_values(node, 1), node.input_shapes[0]
+    if block is None:
+        return None
+    crops = paddings(node, 2, len(block))
+    if crops is None:
+        return None
+    blocks = int(np.prod(block))
+    if len(block) > len(dims) - 1 or min(block, default=1) < 1 or dims[0] % blocks:
+        raise model_error(node, f"block_shape {block} does not fit input shape {tuple(dims)}")
+    for axis, (b, (before, after)) in enumerate(zip(block, crops, strict=True), start=1):
+        if before + after > dims[axis] * b:
+            raise model_error(node, f"crops {crops} exceed dimension {axis} ({dims[axis]} x {b})")
+    return block, crops
+
+
+def shape(node: Node) -> list:
+    params = _params(node)
+    if params is None:
+        return [None]
+    block, crops = params
+    dims = node.input_shapes[0]
+    spatial = [dims[i + 1] * block[i] - a - b for i, (a, b) in enumerate(crops)]
+    return [(dims[0] // int(np.prod(block)), *spatial, *dims[len(block) + 1:])]
+
+
+def check(node: Node) -> None:
+    check_index_type(node, 1)
+    check_index_type(node, 2)
+    check_movement(node)
+
+
+def run(node: Node) -> None:
+    block, crops = _params(node)
+    x, out, m = node.inputs[0], node.outputs[0], len(block)
+    batch, spatial, rest = x.shape[0] // int(np.prod(block)), x.shape[1:m + 1], x.shape[m + 1:]
+    x = x.reshape(*block, batch, *spatial, *rest)
+    # [b1, ..., bm, batch, s1, ..., sm, rest] -> [batch, s1, b1, ..., sm, bm, rest]
+    order = [m] + [n for i in range(m) for n in (m + 1 + i, i)] + list(range(2 * m + 1, x.ndim))
+    x = x.transpose(order).reshape(batch, *(s * b for s, b in zip(spatial, block, strict=True)), *rest)
+    index = tuple(slice(a, x.shape[i + 1] - b) for i, (a, b) in enumerate(crops))
+    out[...] = x[(slice(None), *index)]
+
+
+OP = OpDef("BATCH_TO_SPACE_ND", run, shape=shape, check=check, types=MOVEMENT)

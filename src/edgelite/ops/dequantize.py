@@ -1,0 +1,68 @@
+"""DEQUANTIZE: float16 -> float32, or affine integers -> float32 as scale * (q - zero_point),
+per tensor or per channel along the input's quantized_dimension."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from edgelite.errors import ModelError
+from edgelite.model.ir import TensorType
+from edgelite.ops._common import same_as_input
+from edgelite.ops.base import Node, OpDef
+
+
+@dataclass
+class DequantizeOptions:
+    table: ClassVar[str] = "DequantizeOptions"
+
+
+TYPES = frozenset({TensorType.FLOAT16, TensorType.INT8, TensorType.UINT8, TensorType.INT16,
+                   TensorType.UINT16})
+
+
+def check(node: Node) -> None:
+    tensor, out = node.input_tensors[0], node.output_tensors[0]
+    if out.type != TensorType.FLOAT32:
+        raise ModelError(f"{node.describe()}: output {out.name!r} is {out.type.name}, expected FLOAT32")
+    if tensor.type == TensorType.FLOAT16:
+        return
+    quant = tensor.quantization
+    if quant is None or quant.scale.size == 0:
+        raise ModelError(f"{node.describe()}: input {tensor.name!r} has no quantization parameters; "
+                         "a quantized tensor needs its scale and zero point")
+    if quant.zero_point.size != quant.scale.size:
+        raise ModelError(f"{node.describe()}: input {tensor.name!r} has {quant.scale.size} scales "
+                         f"but {quant.zero_point.size} zero points; give one zero point per scale")
+    if quant.per_channel:
+        shape, axis = node.input_shapes[0], quant.quantized_dimension
+        if not 0 <= axis < len(shape) or shape[axis] != quant.scale.size:
+            raise ModelError(f"{node.describe()}: input {tensor.name!r} of shape {tuple(shape)} has "
+                             f"{quant.scale.size} per-channel scales on dimension {axis}; the "
+                             "number of scales must equal that dimension's size")
+
+
+def dequantize(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: int) -> np.ndarray:
+    """scale * (q - zero_point) rounded once to float32; scale/zero_point per channel along axis."""
+    if scale.size > 1:
+        shape = [1] * q.ndim
+        shape[axis] = scale.size
+        scale, zero_point = scale.reshape(shape), zero_point.reshape(shape)
+    else:
+        scale, zero_point = scale.reshape(()), zero_point.reshape(())
+    exact = scale.astype(np.float64) * (q.astype(np.int64) - zero_point.astype(np.int64))
+    return exact.astype(np.float32)
+
+
+def run(node: Node) -> None:
+    x, out = node.inputs[0], node.outputs[0]
+    if x.dtype == np.float16:
+        out[...] = x
+        return
+    quant = node.input_tensors[0].quantization
+    out[...] = dequantize(x, quant.scale, quant.zero_point, quant.quantized_dimension)
+
+
+OP = OpDef("DEQUANTIZE", run, shape=same_as_input, check=check, types=TYPES, options=DequantizeOptions)

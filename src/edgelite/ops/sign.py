@@ -1,0 +1,26 @@
+"""SIGN: -1, 0 or 1 by the sign of x; 0 for NaN and for both zeros (float32, float64, int32)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from edgelite.model.ir import TensorType
+from edgelite.ops._unary import unary_op
+
+
+@dataclass
+class SignOptions:
+    table: ClassVar[str] = "SignOptions"
+
+
+TYPES = frozenset({TensorType.FLOAT32, TensorType.FLOAT64, TensorType.INT32})
+
+
+def sign(x: np.ndarray) -> np.ndarray:
+    return ((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)).astype(x.dtype)
+
+
+OP = unary_op("SIGN", sign, TYPES, SignOptions)

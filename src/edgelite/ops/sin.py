@@ -1,0 +1,9 @@
+"""SIN: sine of x in radians (float32, float16)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgelite.ops._unary import FLOAT_HALF, unary_op
+
+OP = unary_op("SIN", np.sin, FLOAT_HALF)

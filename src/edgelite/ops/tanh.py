@@ -1,0 +1,9 @@
+"""TANH: hyperbolic tangent (float32, float16)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgelite.ops._unary import FLOAT_HALF, unary_op
+
+OP = unary_op("TANH", np.tanh, FLOAT_HALF)
