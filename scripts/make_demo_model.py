@@ -15,7 +15,7 @@ from edgelite.ops.fully_connected import FullyConnectedOptions
 from edgelite.ops.softmax import SoftmaxOptions
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "edgelite" / "data"
-HIDDEN, EPOCHS, TRAIN = 48, 60, 1400
+HIDDEN, EPOCHS, TRAIN = 128, 200, 1400
 
 
 def train(x: np.ndarray, y: np.ndarray, seed: int = 0) -> list[np.ndarray]:

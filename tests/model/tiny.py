@@ -95,7 +95,7 @@ def _tables(b: flatbuffers.Builder, offsets: list[int]) -> int:
     b.StartVector(4, len(offsets), 4)
     for offset in reversed(offsets):
         b.PrependUOffsetTRelative(offset)
-    return b.EndVector(len(offsets))
+    return b.EndVector()
 
 
 def _buffer(b: flatbuffers.Builder, data: bytes | None, offset: int = 0) -> int:
@@ -104,7 +104,7 @@ def _buffer(b: flatbuffers.Builder, data: bytes | None, offset: int = 0) -> int:
         b.StartVector(1, len(data), _ALIGN)
         b.head -= len(data)
         b.Bytes[b.head:b.head + len(data)] = data
-        vector = b.EndVector(len(data))
+        vector = b.EndVector()
     tflite.BufferStart(b)
     if vector is not None:
         tflite.BufferAddData(b, vector)

@@ -64,7 +64,7 @@ def _table_vector(builder: flatbuffers.Builder, start, offsets: list[int]) -> in
     start(builder, len(offsets))
     for offset in reversed(offsets):
         builder.PrependUOffsetTRelative(offset)
-    return builder.EndVector(len(offsets))
+    return builder.EndVector()
 
 
 def _int_vector(builder: flatbuffers.Builder, values, dtype=np.int32) -> int:
@@ -92,7 +92,7 @@ def _buffer(builder: flatbuffers.Builder, data: np.ndarray | None) -> int:
         builder.StartVector(1, raw.size, _BUFFER_ALIGNMENT)
         builder.head -= raw.size
         builder.Bytes[builder.head:builder.head + raw.size] = raw.tobytes()
-        vector = builder.EndVector(raw.size)
+        vector = builder.EndVector()
     tflite.BufferStart(builder)
     if vector is not None:
         tflite.BufferAddData(builder, vector)

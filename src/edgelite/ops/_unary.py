@@ -42,11 +42,15 @@ def check_has_last_axis(node: Node) -> None:
         raise node.unsupported("input is a scalar; the op needs at least one dimension")
 
 
+def clamp(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """x limited to [low, high], keeping NaN and the sign of zero as TFLite's clamps do."""
+    return np.where(x < low, low, np.where(x > high, high, x)).astype(x.dtype, copy=False)
+
+
 def evaluate(fn: UnaryFn, x: np.ndarray, *args) -> np.ndarray:
-    """fn(x) without floating-point warnings; float16 is computed in float32 and rounded once."""
+    """fn(x) without floating-point warnings. numpy computes each float16 operation in float32
+    and rounds it, as Eigen::half does in TFLite's float16 kernels."""
     with np.errstate(all="ignore"):
-        if x.dtype == np.float16:
-            return fn(x.astype(np.float32), *args).astype(np.float16)
         return fn(x, *args)
 
 

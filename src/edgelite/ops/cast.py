@@ -51,9 +51,10 @@ def cast(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
         x = x.real
     if x.dtype.kind == "f" and dtype.kind in "iu":
         return saturating_to_int(x, dtype)
-    if dtype == np.float16 and x.dtype != np.float16:
-        x = x.astype(np.float32)
-    return x.astype(dtype)
+    with np.errstate(over="ignore"):  # to a narrower float: out of range becomes +-inf
+        if dtype == np.float16 and x.dtype != np.float16:
+            x = x.astype(np.float32)
+        return x.astype(dtype)
 
 
 def run(node: Node) -> None:

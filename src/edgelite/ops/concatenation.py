@@ -46,7 +46,9 @@ def check(node: Node) -> None:
 def run(node: Node) -> None:
     out, options = node.outputs[0], options_of(node, ConcatenationOptions)
     result = np.concatenate(node.inputs, axis=normalize_axis(node, options.axis, out.ndim))
-    out[...] = apply_activation(result, options.fused_activation_function, node)
+    if options.fused_activation_function != Activation.NONE:  # float only (see check)
+        result = apply_activation(result, options.fused_activation_function, node)
+    out[...] = result
 
 
 OP = OpDef("CONCATENATION", run, shape=shape, check=check, types=MOVEMENT,

@@ -1,14 +1,14 @@
-"""RELU_N1_TO_1: x clamped to [-1, 1] (float32)."""
+"""RELU_N1_TO_1: x clamped to [-1, 1]; NaN and -0.0 pass through as in TFLite (float32)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from edgelite.ops._unary import unary_op
+from edgelite.ops._unary import clamp, unary_op
 
 
 def relu_n1_to_1(x: np.ndarray) -> np.ndarray:
-    return np.minimum(np.maximum(x, -1), 1)
+    return clamp(x, -1, 1)
 
 
 OP = unary_op("RELU_N1_TO_1", relu_n1_to_1)

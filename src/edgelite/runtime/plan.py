@@ -58,8 +58,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                resolver: Resolver | None = None, preserve_all_tensors: bool = False) -> Plan:
     """Resolve kernels, infer shapes and plan the arena of one subgraph."""
     graph = model.subgraphs[subgraph_index]
-    constants = {i: v for i, t in enumerate(graph.tensors)
-                 if not t.is_variable and (v := model.constant(t)) is not None}
+    constants = _constants(model, graph)
     shapes: list[tuple[int, ...] | None] = [t.shape for t in graph.tensors]
     for index, shape in input_shapes.items():
         shapes[index] = shape
@@ -85,6 +84,21 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     offsets = dict(zip(tensors, arena.offsets, strict=True))
     return Plan(model, subgraph_index, nodes, shapes, constants, offsets, arena.arena_size,
                 arena.lower_bound, preserve_all_tensors, dynamic)
+
+
+def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
+    """Tensors with data in their buffer, plus never-written empty tensors (empty constants)."""
+    written = {i for op in graph.operators for i in op.outputs} | set(graph.inputs)
+    constants = {}
+    for i, tensor in enumerate(graph.tensors):
+        if tensor.is_variable:
+            continue
+        value = model.constant(tensor)
+        if value is None and i not in written and 0 in tensor.shape and tensor.type.itemsize:
+            value = np.zeros(tensor.shape, tensor.dtype)
+        if value is not None:
+            constants[i] = value
+    return constants
 
 
 def _prepare_node(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known: dict) -> Node:
