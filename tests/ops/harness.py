@@ -91,7 +91,8 @@ def graph_feeds(operands: list) -> list[np.ndarray]:
 
 
 def run_litert(model_bytes: bytes, feeds: list[np.ndarray]) -> list[np.ndarray]:
-    litert = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert (the oracle) is not installed")
+    litert = pytest.importorskip("ai_edge_litert.interpreter",
+                                 reason="ai-edge-litert (the oracle) is not installed")
     interpreter = litert.Interpreter(
         model_content=model_bytes,
         experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)

@@ -7,7 +7,7 @@ order in which a kernel accumulates cannot matter and the default tolerance hold
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from edgelite.errors import EdgeliteError, ModelError, UnsupportedOpError
+from edgelite.model.ir import Operator, Tensor, TensorType
 from edgelite.ops._common import Activation, Padding
 from edgelite.ops.batch_matmul import BatchMatMulOptions
 from edgelite.ops.conv_2d import Conv2DOptions
@@ -25,7 +26,7 @@ from edgelite.ops.transpose_conv import TransposeConvOptions
 from tests.ops.harness import check_op, const, graph_feeds, run_edgelite, run_litert, single_op_model
 
 CUSTOM = "Convolution2DTransposeBias"
-SELFIE = "/work/shared/models/selfie_segmentation.tflite"
+SELFIE = Path(__file__).parents[2].parent / "shared" / "models" / "selfie_segmentation.tflite"
 EXAMPLES = settings(max_examples=25, deadline=None)
 
 seeds = st.integers(0, 2**32 - 1)
@@ -237,18 +238,45 @@ def test_transpose_conv_params_layout():
     assert params.to_bytes().hex() == "010000000300000002000000"
 
 
-@pytest.mark.skipif(not os.path.exists(SELFIE), reason="selfie_segmentation.tflite not available")
-def test_selfie_segmentation_custom_op_shapes():
-    """Every Convolution2DTransposeBias in MediaPipe's model gets the output shape stored there."""
+@pytest.mark.skipif(not SELFIE.exists(), reason="selfie_segmentation.tflite not available")
+def test_selfie_segmentation_matches_litert_with_builtin_transpose_conv():
+    """MediaPipe's model end to end: edgelite runs it as is; LiteRT runs a copy whose
+    Convolution2DTransposeBias nodes are rewritten as TRANSPOSE_CONV with bias."""
     import edgelite
 
-    interpreter = edgelite.Interpreter(model_path=SELFIE)
-    interpreter.allocate_tensors()
-    graph = interpreter.model.subgraphs[0]
-    custom = [op for op in graph.operators if op.custom_code == CUSTOM]
+    ours = edgelite.Interpreter(model_path=SELFIE, experimental_preserve_all_tensors=True)
+    ours.allocate_tensors()
+    model = edgelite.load(SELFIE)
+    graph = model.subgraphs[0]
+    custom = [k for k, op in enumerate(graph.operators) if op.custom_code == CUSTOM]
     assert custom
-    for op in custom:
-        assert interpreter.plan.shapes[op.outputs[0]] == graph.tensors[op.outputs[0]].shape
+    for k in custom:
+        op = graph.operators[k]
+        params = TransposeConvParams.from_bytes(op.custom_options)
+        out = graph.tensors[op.outputs[0]]
+        assert ours.plan.shapes[op.outputs[0]] == out.shape  # the shape function agrees with the file
+        graph.tensors.append(Tensor(f"output_shape_{k}", (4,), TensorType.INT32,
+                                    model.add_buffer(np.array(out.shape, np.int32))))
+        x, weights, bias = op.inputs
+        padding = Padding.SAME if params.padding == 1 else Padding.VALID
+        graph.operators[k] = Operator("TRANSPOSE_CONV", (len(graph.tensors) - 1, weights, x, bias),
+                                      op.outputs, TransposeConvOptions(padding, params.stride_width,
+                                                                       params.stride_height), version=3)
+    image = np.random.default_rng(0).random(ours.get_input_details()[0]["shape"]).astype(np.float32)
+    (mask,) = run_edgelite(model.to_bytes(), [image])  # the rewritten copy runs in edgelite too
+    litert = pytest.importorskip("ai_edge_litert.interpreter")
+    theirs = litert.Interpreter(model_content=model.to_bytes(), experimental_preserve_all_tensors=True,
+                                experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    for interpreter in (ours, theirs):
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image)
+        interpreter.invoke()
+    # ~250 float ops in a row accumulate in different orders: compare relative to each tensor's scale.
+    for k in custom:
+        index = graph.operators[k].outputs[0]
+        a, b = ours.get_tensor(index), theirs.get_tensor(index)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5 * np.abs(b).max())
+    np.testing.assert_allclose(ours.get_tensor(ours.get_output_details()[0]["index"]), mask, atol=1e-6)
 
 
 # -- models edgelite must refuse ------------------------------------------------------------------

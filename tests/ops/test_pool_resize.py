@@ -69,10 +69,11 @@ def test_pool_rejects_zero_stride():
             output_shapes=[(1, 4, 4, 1)])
 
 
-def test_pool_rejects_tanh_activation():
-    x = np.ones((1, 4, 4, 1), np.float32)
-    rejects("MAX_POOL_2D", [x], Pool2DOptions(Padding.SAME, 1, 1, 2, 2, Activation.TANH),
-            "fused activation")
+@pytest.mark.parametrize("activation", [Activation.TANH, Activation.SIGN_BIT])
+def test_pool_ignores_non_clamping_activation_like_litert(activation):
+    x = np.random.default_rng(0).normal(size=(1, 4, 4, 2)).astype(np.float32) * 3
+    out = check_op("MAX_POOL_2D", [x], Pool2DOptions(Padding.SAME, 1, 1, 2, 2, activation))[0]
+    assert out.max() > 1  # not squashed by tanh
 
 
 # -- resize --------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from edgelite.ops.squeeze import SqueezeOptions
 from edgelite.ops.unpack import UnpackOptions
 from tests.ops.harness import Input, check_op, const, graph_feeds, run_edgelite, single_op_model
 
-FAST = settings(max_examples=400, deadline=None)
+FAST = settings(max_examples=20, deadline=None)
 DTYPES = [np.float32, np.int32, np.bool_, np.int64, np.int8]
 QUANT = Quantization.of(0.5, 3)
 

@@ -21,6 +21,12 @@ DIGITS = "digits_cnn_float32.tflite"
 needs_models = pytest.mark.skipif(not ALL_MODELS, reason=f"no test models in {MODELS}")
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables wide enough that long tensor names are not folded (pytest-xdist sets COLUMNS=80)."""
+    monkeypatch.setenv("COLUMNS", "200")
+
+
 def cli(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
     """Run `edgelite ARGS` in-process; return (exit code, stdout, stderr)."""
     try:

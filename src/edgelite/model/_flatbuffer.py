@@ -15,7 +15,6 @@ from flatbuffers import number_types
 from flatbuffers.table import Table
 
 _U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
 _I32 = struct.Struct("<i")
 
 
@@ -73,8 +72,10 @@ class CheckedTable(Table):
         start = self.Indirect(off)
         length = self.Get(number_types.UOffsetTFlags, start)
         end = start + 4 + length
-        if end >= len(self.Bytes) or self.Bytes[end] != 0:
+        if end >= len(self.Bytes):
             raise CorruptError(f"a string of {length} bytes at {start} runs past the end of the file")
+        if self.Bytes[end] != 0:
+            raise CorruptError(f"the string at {start} lacks its terminating zero byte")
         return bytes(self.Bytes[start + 4:end])
 
 

@@ -3,6 +3,9 @@
 Files are memory-mapped and constant buffers stay zero-copy, read-only uint8 views of the file.
 Nothing in the file is trusted: vectors are bounds-checked before they are iterated, every
 index is checked against what it indexes, and any malformed input raises ModelError.
+Not kept (the IR has no place for them): the deprecated metadata_buffer list (its indices are
+still checked), custom quantization details, variant_tensors, mutating_variable_inputs and
+debug_metadata_index; absent and empty optional vectors read alike.
 """
 
 from __future__ import annotations
@@ -91,14 +94,14 @@ class _Reader:
         self.where = "the file header"
         # Bytes decoded into Python objects. Honest files decode each byte once; tables that
         # alias one huge vector again and again must not make loading quadratic.
-        self.budget = 2 * self.size + 65536
+        self.budget = 4 * self.size + 2**20
         self.buffer_count = 0
 
     def spend(self, count: int) -> None:
         self.budget -= count
         if self.budget < 0:
             raise ModelError(f"{self.where}: the file's vectors overlap so much that decoding them "
-                             "needs more than twice the file size; the file is corrupt")
+                             "needs more than four times the file size; the file is corrupt")
 
     def length(self, obj: Any, field: str, item_size: int) -> int:
         """The length of a vector field, once it is known to lie inside the file."""

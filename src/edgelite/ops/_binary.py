@@ -12,7 +12,7 @@ import numpy as np
 
 from edgelite.errors import EdgeliteError, ModelError
 from edgelite.model.ir import TensorType
-from edgelite.ops._common import Activation
+from edgelite.ops._common import Activation, apply_activation
 from edgelite.ops.base import Node, OpDef, ShapeFn
 
 FLOAT_INT = frozenset({TensorType.FLOAT32, TensorType.INT32, TensorType.INT64})
@@ -86,30 +86,6 @@ def _quant_key(quantization) -> tuple:
     return (tuple(quantization.scale.tolist()), tuple(quantization.zero_point.tolist()))
 
 
-_NARROWING = (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1)
-
-
-def activation_range(activation: int, dtype: np.dtype) -> tuple:
-    """TFLite's CalculateActivationRange: the clamp an arithmetic kernel applies. Only RELU,
-    RELU6 and RELU_N1_TO_1 narrow it; every other activation (TANH and SIGN_BIT included) is
-    the type's whole range, which for float32 still turns +-inf into +-FLT_MAX."""
-    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
-    low, high = info.min, info.max
-    if activation == Activation.RELU:
-        low = 0
-    elif activation == Activation.RELU6:
-        low, high = 0, 6
-    elif activation == Activation.RELU_N1_TO_1:
-        low, high = -1, 1
-    return low, high
-
-
-def clamp_activation(out: np.ndarray, activation: int) -> None:
-    """Apply a fused activation to a kernel's output in place."""
-    if out.dtype.kind == "f" or activation in _NARROWING:
-        np.clip(out, *activation_range(activation, out.dtype), out=out)
-
-
 def nonzero_divisor(node: Node, x: np.ndarray, divisor: np.ndarray) -> None:
     """Guard: integer division by zero is an invoke-time error in TFLite ('Division by 0')."""
     if divisor.dtype.kind in "iu":
@@ -129,7 +105,7 @@ def binary_op(name: str, fn: BinaryFn, types: frozenset[TensorType], *,
               raw_quantized: bool = False, shape: ShapeFn | None = None) -> OpDef:
     """An OpDef for `out = fn(x, y)` with numpy broadcasting.
 
-    fused:   apply the options' fused_activation_function (see `activation_range`).
+    fused:   apply the options' fused_activation_function (see `_common.activation_range`).
     output:  the output type when it differs from the inputs' (BOOL for comparisons).
     guard:   validates the input values at invoke (e.g. `nonzero_divisor`), raising an
              EdgeliteError where TFLite's kernel fails.
@@ -154,7 +130,7 @@ def binary_op(name: str, fn: BinaryFn, types: frozenset[TensorType], *,
         if fused:
             # A model may omit the options table: the schema default is NONE.
             activation = getattr(node.options, "fused_activation_function", Activation.NONE)
-            clamp_activation(out, activation)
+            apply_activation(out, activation)
 
     return OpDef(name, run, shape=shape or broadcast_all, check=check, types=types, options=options)
 

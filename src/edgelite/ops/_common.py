@@ -24,26 +24,29 @@ class Activation(enum.IntEnum):
     SIGN_BIT = 5
 
 
-_FLOAT_MAX = float(np.finfo(np.float32).max)
-_RANGES = {Activation.RELU: (0.0, _FLOAT_MAX), Activation.RELU6: (0.0, 6.0),
-           Activation.RELU_N1_TO_1: (-1.0, 1.0)}
+_NARROWING = {Activation.RELU: (0, None), Activation.RELU6: (0, 6), Activation.RELU_N1_TO_1: (-1, 1)}
 
 
-def activation_range(activation: int) -> tuple[float, float]:
-    """TFLite's CalculateActivationRange: the clamp a fused activation means for a float kernel.
+def activation_range(activation: int, dtype: np.dtype | type = np.float32) -> tuple:
+    """TFLite's CalculateActivationRange: the clamp a fused activation means for a kernel.
 
-    Kernels that fuse activations only clamp, so TANH and SIGN_BIT act as NONE (full float range).
+    Kernels that fuse activations only clamp: RELU, RELU6 and RELU_N1_TO_1 narrow the range;
+    every other activation (TANH and SIGN_BIT too) is the type's whole range, which for float
+    still turns +-inf into +-FLT_MAX.
     """
-    return _RANGES.get(activation, (-_FLOAT_MAX, _FLOAT_MAX))
+    info = np.finfo(dtype) if np.dtype(dtype).kind == "f" else np.iinfo(dtype)
+    low, high = _NARROWING.get(activation, (None, None))
+    return (info.min if low is None else low), (info.max if high is None else high)
 
 
 def apply_activation(x: np.ndarray, activation: int, node: Node | None = None) -> np.ndarray:
-    """Clamp x (float) to the fused activation's range, in place when x is writeable; return it."""
+    """Clamp x to the fused activation's range, in place when x is writeable; return it."""
     if activation not in Activation.__members__.values():
         where = node.describe() if node else "op"
         raise ValueError(f"{where}: unknown fused activation {activation}")
-    low, high = activation_range(activation)
-    return np.clip(x, low, high, out=x if x.flags.writeable else None)
+    if x.dtype.kind != "f" and activation not in _NARROWING:
+        return x
+    return np.clip(x, *activation_range(activation, x.dtype), out=x if x.flags.writeable else None)
 
 
 def conv_output_size(size: int, kernel: int, stride: int, dilation: int, padding: int) -> int:

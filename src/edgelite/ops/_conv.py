@@ -6,7 +6,7 @@ import numpy as np
 
 from edgelite.errors import ModelError
 from edgelite.model.ir import TensorType
-from edgelite.ops._common import Activation, Padding, conv_output_size
+from edgelite.ops._common import Padding, conv_output_size
 from edgelite.ops._window import pad_spatial, windows
 from edgelite.ops.base import Node
 
@@ -59,12 +59,6 @@ def transpose_conv_padding(in_size: int, out_size: int, kernel: int, stride: int
     return max((in_size - 1) * stride + kernel - out_size, 0) // 2
 
 
-def shapes_known(node: Node) -> bool:
-    """Whether every present input has a known shape (checks wait for invoke otherwise)."""
-    return all(s is not None for s, t in zip(node.input_shapes, node.input_tensors, strict=True)
-               if t is not None)
-
-
 def check_rank(node: Node, index: int, rank: int, what: str) -> None:
     shape = node.input_shapes[index]
     if shape is not None and len(shape) != rank:
@@ -97,21 +91,6 @@ def check_float(node: Node, *indices: int) -> None:
         if tensor is not None and tensor.type != TensorType.FLOAT32:
             raise node.unsupported(f"input {i} is {tensor.type.name}; only float32 is supported "
                                    "(quantized and hybrid kernels are not implemented yet)")
-
-
-def clamp_activation(x: np.ndarray, activation: int) -> np.ndarray:
-    """A conv-family fused activation as TFLite applies it: a clamp to the activation's range.
-
-    TFLite's float conv kernels use CalculateActivationRange, which knows RELU, RELU_N1_TO_1 and
-    RELU6 only; TANH and SIGN_BIT get an unbounded range, i.e. they are ignored (unlike
-    _common.apply_activation, which applies them).
-    """
-    low, high = _ACTIVATION_RANGE.get(int(activation), (None, None))
-    return x if low is None and high is None else np.clip(x, low, high, out=x)
-
-
-_ACTIVATION_RANGE = {Activation.RELU: (0.0, None), Activation.RELU_N1_TO_1: (-1.0, 1.0),
-                     Activation.RELU6: (0.0, 6.0)}
 
 
 def window_output_hw(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int],

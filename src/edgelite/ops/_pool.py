@@ -17,9 +17,6 @@ from edgelite.ops._common import Activation, Padding, apply_activation, conv_out
 from edgelite.ops._window import pad_spatial, windows
 from edgelite.ops.base import FLOAT, Node, OpDef
 
-# TFLite's pooling kernels only clamp (CalculateActivationRange); they ignore TANH/SIGN_BIT.
-_CLAMPS = frozenset({Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1})
-
 PoolFn = Callable[[Node, np.ndarray], np.ndarray]
 
 
@@ -63,9 +60,6 @@ def check(node: Node) -> None:
     if out_h < 1 or out_w < 1:
         raise ModelError(f"{node.describe()}: a {o.filter_height}x{o.filter_width} filter with VALID "
                          f"padding does not fit the {dims[1]}x{dims[2]} input")
-    if o.fused_activation_function not in _CLAMPS:
-        raise node.unsupported(f"fused activation {o.fused_activation_function!r} on a pooling op "
-                               "(TFLite's kernels ignore it); apply it as a separate op")
     if node.output_tensors[0].type != node.input_type(0):
         raise ModelError(f"{node.describe()}: output type differs from the input type")
 

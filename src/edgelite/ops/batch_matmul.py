@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.ops._conv import check_float, shapes_known
+from edgelite.ops._conv import check_float
 from edgelite.ops.base import FLOAT, Node, OpDef
 
 
@@ -39,8 +39,6 @@ def shape(node: Node) -> list:
 
 
 def check(node: Node) -> None:
-    if not shapes_known(node):
-        return
     check_float(node, 1)
     for i in range(2):
         if not 2 <= len(node.input_shapes[i]) <= 5:

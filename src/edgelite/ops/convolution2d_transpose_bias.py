@@ -17,7 +17,6 @@ from edgelite.ops._conv import (
     check_float,
     check_positive,
     check_rank,
-    shapes_known,
     transpose_conv,
     transpose_conv_padding,
 )
@@ -69,8 +68,6 @@ def shape(node: Node) -> list:
 
 
 def check(node: Node) -> None:
-    if not shapes_known(node):
-        return
     if len(node.input_tensors) != 3 or node.input_tensors[2] is None:
         raise ModelError(f"{node.describe()}: needs 3 inputs (input, weights, bias), "
                          f"got {len(node.input_tensors)}")

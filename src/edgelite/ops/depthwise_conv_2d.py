@@ -12,16 +12,14 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.ops._common import Activation, Padding
+from edgelite.ops._common import Activation, Padding, apply_activation
 from edgelite.ops._conv import (
     check_bias,
     check_float,
     check_positive,
     check_rank,
-    clamp_activation,
     optional_input,
     patches,
-    shapes_known,
     window_output_hw,
 )
 from edgelite.ops.base import FLOAT, Node, OpDef
@@ -48,8 +46,6 @@ def shape(node: Node) -> list:
 
 
 def check(node: Node) -> None:
-    if not shapes_known(node):
-        return
     check_rank(node, 0, 4, "input")
     check_rank(node, 1, 4, "filter")
     check_float(node, 1, 2)
@@ -78,7 +74,7 @@ def run(node: Node) -> None:
     result = np.einsum("nhwijc,ijcm->nhwcm", cols, w, optimize=True).reshape(out.shape)
     if bias is not None:
         result += bias
-    out[...] = clamp_activation(result, o.fused_activation_function)
+    out[...] = apply_activation(result, o.fused_activation_function)
 
 
 OP = OpDef("DEPTHWISE_CONV_2D", run, shape=shape, check=check, types=FLOAT,

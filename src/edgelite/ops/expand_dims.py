@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgelite.ops._shape import check_index_type, model_error, scalar
+from edgelite.ops._shape import check_index_type, check_movement, model_error, scalar
 from edgelite.ops.base import Node, OpDef
 
 
@@ -19,6 +19,7 @@ def shape(node: Node) -> list:
 
 def check(node: Node) -> None:
     check_index_type(node, 1)
+    check_movement(node)
 
 
 def run(node: Node) -> None:

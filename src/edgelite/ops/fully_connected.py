@@ -9,14 +9,12 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.ops._common import Activation
+from edgelite.ops._common import Activation, apply_activation
 from edgelite.ops._conv import (
     check_bias,
     check_float,
     check_rank,
-    clamp_activation,
     optional_input,
-    shapes_known,
 )
 from edgelite.ops.base import FLOAT, Node, OpDef
 
@@ -49,8 +47,6 @@ def shape(node: Node) -> list:
 
 
 def check(node: Node) -> None:
-    if not shapes_known(node):
-        return
     o = node.options
     if o.weights_format != WeightsFormat.DEFAULT:
         raise node.unsupported(f"weights_format {o.weights_format!r} is not supported; only DEFAULT "
@@ -79,7 +75,7 @@ def run(node: Node) -> None:
     result = x.reshape(-1)[:batch * in_size].reshape(batch, in_size) @ weights.T
     if bias is not None:
         result += bias
-    out[...] = clamp_activation(result, node.options.fused_activation_function).reshape(out.shape)
+    out[...] = apply_activation(result, node.options.fused_activation_function).reshape(out.shape)
 
 
 OP = OpDef("FULLY_CONNECTED", run, shape=shape, check=check, types=FLOAT, options=FullyConnectedOptions)

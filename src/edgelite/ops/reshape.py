@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.model.ir import TensorType
-from edgelite.ops._shape import int_values, model_error
+from edgelite.ops._shape import check_movement, int_values, model_error
 from edgelite.ops.base import Node, OpDef
 
 
@@ -52,4 +52,4 @@ def run(node: Node) -> None:
     out[...] = node.inputs[0].reshape(out.shape)
 
 
-OP = OpDef("RESHAPE", run, shape=shape, options=ReshapeOptions)
+OP = OpDef("RESHAPE", run, shape=shape, check=check_movement, options=ReshapeOptions)

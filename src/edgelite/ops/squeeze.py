@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from edgelite.ops._shape import model_error, normalize_axis
+from edgelite.ops._shape import check_movement, model_error, normalize_axis
 from edgelite.ops.base import Node, OpDef
 
 
@@ -32,4 +32,4 @@ def run(node: Node) -> None:
     out[...] = node.inputs[0].reshape(out.shape)
 
 
-OP = OpDef("SQUEEZE", run, shape=shape, options=SqueezeOptions)
+OP = OpDef("SQUEEZE", run, shape=shape, check=check_movement, options=SqueezeOptions)

@@ -13,16 +13,14 @@ import numpy as np
 
 from edgelite.errors import ModelError
 from edgelite.model.ir import TensorType
-from edgelite.ops._common import Activation, Padding
+from edgelite.ops._common import Activation, Padding, apply_activation
 from edgelite.ops._conv import (
     check_bias,
     check_float,
     check_positive,
     check_rank,
-    clamp_activation,
     forward_conv_size,
     optional_input,
-    shapes_known,
     transpose_conv,
     transpose_conv_padding,
 )
@@ -56,14 +54,12 @@ def output_shape(node: Node) -> tuple[int, ...]:
                forward_conv_size(out_shape[2], k_w, o.stride_w, o.padding))
     if forward != (in_h, in_w):
         raise ModelError(f"{node.describe()}: output_shape {list(out_shape)} does not match the "
-                         f"{in_h}x{in_w} input: a {o.padding.name} conv with stride "
+                         f"{in_h}x{in_w} input: a {getattr(o.padding, 'name', o.padding)} conv with stride "
                          f"{(o.stride_h, o.stride_w)} of that output would be {forward[0]}x{forward[1]}")
     return out_shape
 
 
 def check(node: Node) -> None:
-    if not shapes_known(node):
-        return
     o = node.options
     check_rank(node, 0, 1, "output_shape")
     check_rank(node, 1, 4, "weights")
@@ -90,7 +86,7 @@ def run(node: Node) -> None:
     result = transpose_conv(x, weights, (o.stride_h, o.stride_w), pad, out_hw)
     if bias is not None:
         result += bias
-    out[...] = clamp_activation(result, o.fused_activation_function)
+    out[...] = apply_activation(result, o.fused_activation_function)
 
 
 OP = OpDef("TRANSPOSE_CONV", run, shape=shape, check=check, types=frozenset({TensorType.INT32}),

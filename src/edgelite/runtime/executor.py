@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgelite.errors import EdgeliteError, ModelError
+from edgelite.model.ir import TensorType
 from edgelite.runtime.plan import ARENA_ALIGNMENT, Plan, output_shapes
 
 
@@ -29,10 +30,12 @@ class ReferenceExecutor:
                 self._bind(planned.node)
 
     def reset_variables(self) -> None:
-        """Variable tensors start at zero (as TFLite's ResetVariableTensors)."""
+        """Variable tensors start at zero, int8 ones at their zero point (TFLite's ResetVariableTensor)."""
         for i, tensor in enumerate(self.plan.subgraph.tensors):
             if tensor.is_variable and i in self.plan.arena_offsets:
-                self.values[i][...] = 0
+                quant = tensor.quantization
+                int8_zero = tensor.type == TensorType.INT8 and quant is not None and quant.zero_point.size
+                self.values[i][...] = int(quant.zero_point[0]) if int8_zero else 0
 
     def _bind(self, node) -> None:
         node.inputs = [self.values[i] if i >= 0 else None for i in node.op.inputs]
@@ -58,6 +61,8 @@ class ReferenceExecutor:
         if missing:
             raise ModelError(f"{node.describe()}: input tensor {missing[0]} was never written")
         node.input_shapes = [None if v is None else tuple(v.shape) for v in node.inputs]
+        if planned.opdef.check is not None:
+            planned.opdef.check(node)
         shapes = output_shapes(planned.opdef, node)
         outputs = []
         for k, shape in zip(node.op.outputs, shapes, strict=True):

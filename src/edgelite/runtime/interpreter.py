@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from edgelite.errors import EdgeliteError
-from edgelite.model.ir import Model, Tensor
+from edgelite.model.ir import Model, Sparsity, Tensor
 from edgelite.model.reader import load
 from edgelite.ops.registry import Resolver
 from edgelite.runtime.executor import ReferenceExecutor
@@ -18,6 +18,10 @@ from edgelite.runtime.plan import Plan, build_plan
 
 class NotReadyError(EdgeliteError, RuntimeError, ValueError):
     """The interpreter was used before `allocate_tensors` (or after a resize without it)."""
+
+
+class ResizeError(EdgeliteError, RuntimeError, ValueError):
+    """resize_tensor_input was refused (LiteRT raises RuntimeError; ValueError kept for callers)."""
 
 
 class Interpreter:
@@ -67,19 +71,21 @@ class Interpreter:
         """Change an input's shape; takes effect at the next allocate_tensors()."""
         self._check_index(input_index)
         if input_index not in self._subgraph.inputs:
-            raise ValueError(f"Tensor {input_index} is not an input of the model; inputs: "
-                             f"{list(self._subgraph.inputs)}")
+            raise ResizeError(f"Tensor {input_index} is not an input of the model; inputs: "
+                              f"{list(self._subgraph.inputs)}")
         shape = tuple(int(d) for d in np.asarray(tensor_size).reshape(-1))
         tensor = self._subgraph.tensors[input_index]
         if any(d < 0 for d in shape):
-            raise ValueError(f"Cannot resize input {input_index} to {shape}: dimensions must be >= 0")
+            raise ResizeError(f"Cannot resize input {input_index} to {shape}: dimensions must be >= 0")
         if strict:
             signature = tensor.shape_signature or tensor.shape
             if len(signature) != len(shape) or any(s != -1 and s != d for s, d in zip(signature, shape,
                                                                                       strict=True)):
-                raise ValueError(f"Cannot resize input {input_index} from {signature} to {shape}: "
-                                 f"strict mode only allows changing dimensions marked -1")
+                raise ResizeError(f"Cannot resize input {input_index} from {signature} to {shape}: "
+                                  f"strict mode only allows changing dimensions marked -1")
         self._input_shapes[input_index] = shape
+        if self._executor is not None and self._executor.plan.shapes[input_index] == shape:
+            return  # same shape: the allocation stays valid (as in LiteRT)
         self._executor = None
 
     # -- tensors --------------------------------------------------------------------------
@@ -91,29 +97,7 @@ class Interpreter:
     def set_tensor(self, tensor_index: int, value: Any) -> None:
         """Copy `value` into a tensor; dtype and shape must match exactly."""
         self._check_index(tensor_index)
-        executor = self._ready("set tensor")
-        target = executor.values[tensor_index]
-        tensor = self._subgraph.tensors[tensor_index]
-        value = np.asarray(value)
-        if target is None:
-            raise ValueError(f"Cannot set tensor {tensor_index} ({tensor.name}): it has no fixed memory "
-                             "(constant-free dynamic tensor)")
-        if value.dtype != tensor.dtype and not (tensor.type.itemsize == 0 and value.dtype.kind in "SUO"):
-            raise ValueError(f"Cannot set tensor: Got value of type {value.dtype.name.upper()} but "
-                             f"expected type {tensor.type.name} for input {tensor_index}, name: {tensor.name}")
-        if value.ndim != target.ndim:
-            raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {value.ndim} but expected "
-                             f"{target.ndim} for input {tensor_index}.")
-        for axis, (got, want) in enumerate(zip(value.shape, target.shape, strict=True)):
-            if got != want:
-                raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {got} but expected {want} "
-                                 f"for dimension {axis} of input {tensor_index}.")
-        if tensor_index in executor.plan.constants:
-            raise ValueError(f"Cannot set tensor {tensor_index} ({tensor.name}): it is a constant")
-        if target.dtype == object:
-            executor.values[tensor_index] = value.astype(object)
-        else:
-            target[...] = value
+        write_tensor(self._ready("set tensor"), tensor_index, value)
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
         """A copy of a tensor's current value."""
@@ -124,10 +108,13 @@ class Interpreter:
         return np.array(value, copy=True)
 
     def tensor(self, tensor_index: int) -> Callable[[], np.ndarray]:
-        """A function returning a live numpy view of the tensor (invalid after re-allocation)."""
+        """A function returning a live numpy view of the tensor as currently allocated.
+
+        Like LiteRT, the view is looked up on each call, so the function may be created before
+        allocate_tensors and keeps working after a re-allocation.
+        """
         self._check_index(tensor_index)
-        executor = self._ready("get tensor")
-        return lambda: executor.values[tensor_index]
+        return lambda: self._ready("get tensor").values[tensor_index]
 
     def invoke(self) -> None:
         """Run the model on the tensors set so far."""
@@ -139,10 +126,8 @@ class Interpreter:
     # -- details --------------------------------------------------------------------------
     def _details(self, index: int) -> dict[str, Any]:
         tensor = self._subgraph.tensors[index]
-        shapes = self._executor.plan.shapes if self._executor else None
-        shape = shapes[index] if shapes and shapes[index] is not None else \
-            self._input_shapes.get(index, tensor.shape)
-        return tensor_details(index, tensor, shape)
+        return tensor_details(index, tensor, _current_shape(self._executor, index, tensor,
+                                                            self._input_shapes))
 
     def get_input_details(self) -> list[dict[str, Any]]:
         return [self._details(i) for i in self._subgraph.inputs]
@@ -172,6 +157,29 @@ class Interpreter:
         return self._runners[signature_key]
 
 
+def _current_shape(executor: ReferenceExecutor | None, index: int, tensor: Tensor,
+                   input_shapes: dict[int, tuple[int, ...]]) -> tuple[int, ...]:
+    """Planned shape, or the last computed one for dynamic tensors; before planning, the model's."""
+    if executor is not None:
+        value = executor.values[index]
+        if index in executor.plan.dynamic_tensors and value is not None:
+            return tuple(value.shape)
+        if executor.plan.shapes[index] is not None:
+            return executor.plan.shapes[index]
+    return input_shapes.get(index, tensor.shape)
+
+
+def _sparsity_details(sparsity: Sparsity | None) -> dict[str, Any]:
+    """LiteRT's sparsity_parameters dict ({} for a dense tensor); index vectors as int32."""
+    if sparsity is None:
+        return {}
+    dims = [{"format": dim.format, "dense_size": dim.dense_size} if dim.format == 0 else
+            {"format": dim.format, "array_segments": np.asarray(dim.array_segments, np.int32),
+             "array_indices": np.asarray(dim.array_indices, np.int32)} for dim in sparsity.dim_metadata]
+    return {"traversal_order": np.array(sparsity.traversal_order, np.int32),
+            "block_map": np.array(sparsity.block_map, np.int32), "dim_metadata": dims}
+
+
 def tensor_details(index: int, tensor: Tensor, shape: tuple[int, ...]) -> dict[str, Any]:
     """The details dict of one tensor, laid out as LiteRT's."""
     quant = tensor.quantization
@@ -192,18 +200,56 @@ def tensor_details(index: int, tensor: Tensor, shape: tuple[int, ...]) -> dict[s
             "quantized_dimension": 0 if quant is None else quant.quantized_dimension,
             "block_size": 0,
         },
-        "sparsity_parameters": {},
+        "sparsity_parameters": _sparsity_details(tensor.sparsity),
     }
 
 
+def write_tensor(executor: ReferenceExecutor, tensor_index: int, value: Any) -> None:
+    """set_tensor's checks (with LiteRT's messages) and copy."""
+    target = executor.values[tensor_index]
+    tensor = executor.plan.subgraph.tensors[tensor_index]
+    value = np.asarray(value)
+    if target is None:
+        raise ValueError(f"Cannot set tensor {tensor_index} ({tensor.name}): it has no fixed memory "
+                         "(constant-free dynamic tensor)")
+    if value.dtype != tensor.dtype and not (tensor.type.itemsize == 0 and value.dtype.kind in "SUO"):
+        raise ValueError(f"Cannot set tensor: Got value of type {value.dtype.name.upper()} but "
+                         f"expected type {tensor.type.name} for input {tensor_index}, name: {tensor.name}")
+    if value.ndim != target.ndim:
+        raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {value.ndim} but expected "
+                         f"{target.ndim} for input {tensor_index}.")
+    for axis, (got, want) in enumerate(zip(value.shape, target.shape, strict=True)):
+        if got != want:
+            raise ValueError(f"Cannot set tensor: Dimension mismatch. Got {got} but expected {want} "
+                             f"for dimension {axis} of input {tensor_index}.")
+    if tensor_index in executor.plan.constants:
+        raise ValueError(f"Cannot set tensor {tensor_index} ({tensor.name}): it is a constant")
+    if target.dtype == object:
+        executor.values[tensor_index] = value.astype(object)
+    else:
+        target[...] = value
+
+
 class SignatureRunner:
-    """Runs one signature: call it with input names as keywords, get a dict of outputs."""
+    """Runs one signature: call it with input names as keywords, get a dict of outputs.
+
+    As in LiteRT, a signature of subgraph 0 runs on the interpreter's own tensors (resizing and
+    re-allocating them as its inputs require), so the interpreter sees the last call's values.
+    """
 
     def __init__(self, interpreter: Interpreter, signature) -> None:
         self._interpreter = interpreter
         self._signature = signature
         self._input_shapes: dict[int, tuple[int, ...]] = {}
-        self._executor: ReferenceExecutor | None = None
+        self._own_executor: ReferenceExecutor | None = None
+
+    @property
+    def _primary(self) -> bool:
+        return self._signature.subgraph_index == 0
+
+    @property
+    def _executor(self) -> ReferenceExecutor | None:
+        return self._interpreter._executor if self._primary else self._own_executor
 
     def get_input_details(self) -> dict[str, dict[str, Any]]:
         return {name: self._details(i) for name, i in self._signature.inputs.items()}
@@ -213,29 +259,32 @@ class SignatureRunner:
 
     def _details(self, index: int) -> dict[str, Any]:
         tensor = self._interpreter.model.subgraphs[self._signature.subgraph_index].tensors[index]
-        shape = self._executor.plan.shapes[index] if self._executor else \
-            self._input_shapes.get(index, tensor.shape)
-        return tensor_details(index, tensor, shape or tensor.shape)
+        input_shapes = self._interpreter._input_shapes if self._primary else self._input_shapes
+        return tensor_details(index, tensor, _current_shape(self._executor, index, tensor, input_shapes))
 
     def __call__(self, **inputs: Any) -> dict[str, np.ndarray]:
-        unknown = sorted(set(inputs) - set(self._signature.inputs))
+        expected = self._signature.inputs
+        if len(inputs) != len(expected):
+            raise ValueError(f"Invalid number of inputs provided for running a SignatureDef, expected "
+                             f"{len(expected)} vs provided {len(inputs)} (inputs: {sorted(expected)})")
+        unknown = sorted(set(inputs) - set(expected))
         if unknown:
             raise ValueError(f"Invalid Input name ({unknown[0]}) for SignatureDef; "
-                             f"expected {sorted(self._signature.inputs)}")
-        missing = sorted(set(self._signature.inputs) - set(inputs))
-        if missing:
-            raise ValueError(f"Missing input(s) {missing} for signature '{self._signature.key}'")
-        arrays = {self._signature.inputs[name]: np.asarray(v) for name, v in inputs.items()}
-        shapes = {i: a.shape for i, a in arrays.items()}
-        if self._executor is None or any(self._executor.plan.shapes[i] != s for i, s in shapes.items()):
-            self._input_shapes = shapes
-            self._executor = self._interpreter._make_executor(self._signature.subgraph_index, shapes)
-        graph = self._executor.plan.subgraph
+                             f"expected {sorted(expected)}")
+        arrays = {expected[name]: np.asarray(v) for name, v in inputs.items()}
+        if self._primary:
+            interpreter = self._interpreter
+            for i, array in arrays.items():
+                interpreter.resize_tensor_input(i, array.shape)
+            if interpreter._executor is None:
+                interpreter.allocate_tensors()
+        elif self._own_executor is None or any(self._own_executor.plan.shapes[i] != a.shape
+                                               for i, a in arrays.items()):
+            self._input_shapes = {i: a.shape for i, a in arrays.items()}
+            self._own_executor = self._interpreter._make_executor(self._signature.subgraph_index,
+                                                                  self._input_shapes)
+        executor = self._executor
         for i, array in arrays.items():
-            tensor = graph.tensors[i]
-            if array.dtype != tensor.dtype and tensor.type.itemsize:
-                raise ValueError(f"Input '{tensor.name}' expects {tensor.type.name}, got {array.dtype}")
-            self._executor.values[i][...] = array
-        self._executor.invoke()
-        return {name: np.array(self._executor.values[i], copy=True)
-                for name, i in self._signature.outputs.items()}
+            write_tensor(executor, i, array)
+        executor.invoke()
+        return {name: np.array(executor.values[i], copy=True) for name, i in self._signature.outputs.items()}

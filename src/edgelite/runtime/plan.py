@@ -115,17 +115,22 @@ def _prepare_node(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, kn
         supported = ", ".join(sorted(t.name for t in opdef.types))
         raise node.unsupported(f"input type {input_tensors[0].type.name} is not supported "
                                f"(supported: {supported})")
-    if opdef.check is not None and not any(s is None for s in node.input_shapes if s is not None):
+    if opdef.check is not None and shapes_known(node):
         opdef.check(node)
     return node
 
 
+def shapes_known(node: Node) -> bool:
+    """Whether every present input of the node has a known shape."""
+    return all(s is not None for s, t in zip(node.input_shapes, node.input_tensors, strict=True)
+               if t is not None)
+
+
 def output_shapes(opdef: OpDef, node: Node) -> list:
     """Output shapes from the op's shape function (None entries: known only at invoke)."""
-    if opdef.shape is None or any(s is None for s, t in zip(node.input_shapes, node.input_tensors,
-                                                            strict=True) if t is not None):
-        if opdef.shape is None:
-            return [t.shape for t in node.output_tensors]
+    if opdef.shape is None:
+        return [t.shape for t in node.output_tensors]
+    if not shapes_known(node):
         return [None] * len(node.output_tensors)
     try:
         result = opdef.shape(node)
