@@ -29,7 +29,7 @@ def check_same_type(node: Node) -> None:
 def check_not_quantized(node: Node) -> None:
     """Integer inputs are taken as plain integers; quantized ones need the (later) int8 kernels."""
     tensor = node.input_tensors[0]
-    if tensor.type != TensorType.FLOAT32 and tensor.quantization is not None \
+    if tensor.dtype.kind in "iu" and tensor.quantization is not None \
             and tensor.quantization.scale.size:
         raise node.unsupported(f"quantized {tensor.type.name} input is not supported yet; "
                                "dequantize it or run the float model")

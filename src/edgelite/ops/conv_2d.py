@@ -61,20 +61,21 @@ def check(node: Node) -> None:
 def run(node: Node) -> None:
     x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
     o, out = node.options, node.outputs[0]
+    n, out_h, out_w, out_c = out.shape
     cols = patches(x, weights.shape[1:3], (o.stride_h, o.stride_w),
                    (o.dilation_h_factor, o.dilation_w_factor), out.shape[1:3], o.padding)
     # cols: [n, oh, ow, kh, kw, c]; group g reads input channels [g*group_c, (g+1)*group_c).
-    out_c, group_c = weights.shape[0], weights.shape[3]
+    group_c = weights.shape[3]
     groups = x.shape[3] // group_c
     per_group = out_c // groups
-    result = np.empty(out.shape, dtype=np.float32)
+    rows = out[...].reshape(n * out_h * out_w, out_c)
     for g in range(groups):
-        result[..., g * per_group:(g + 1) * per_group] = np.einsum(
-            "nhwijc,oijc->nhwo", cols[..., g * group_c:(g + 1) * group_c],
-            weights[g * per_group:(g + 1) * per_group], optimize=True)
+        im2col = cols[..., g * group_c:(g + 1) * group_c].reshape(rows.shape[0], -1)
+        kernel = weights[g * per_group:(g + 1) * per_group].reshape(per_group, -1)
+        np.matmul(im2col, kernel.T, out=rows[:, g * per_group:(g + 1) * per_group])
     if bias is not None:
-        result += bias
-    out[...] = apply_activation(result, o.fused_activation_function)
+        out += bias
+    apply_activation(out, o.fused_activation_function)
 
 
 OP = OpDef("CONV_2D", run, shape=shape, check=check, types=FLOAT, options=Conv2DOptions)

@@ -19,9 +19,9 @@ from edgelite.ops._conv import (
     check_positive,
     check_rank,
     optional_input,
-    patches,
     window_output_hw,
 )
+from edgelite.ops._window import pad_spatial
 from edgelite.ops.base import FLOAT, Node, OpDef
 
 
@@ -66,15 +66,21 @@ def run(node: Node) -> None:
     x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
     o, out = node.options, node.outputs[0]
     _, kh, kw, out_c = weights.shape
-    in_c = x.shape[3]
-    cols = patches(x, (kh, kw), (o.stride_h, o.stride_w), (o.dilation_h_factor, o.dilation_w_factor),
-                   out.shape[1:3], o.padding)
+    stride, dilation = (o.stride_h, o.stride_w), (o.dilation_h_factor, o.dilation_w_factor)
     # Output channel c * multiplier + m reads input channel c with filter channel c * multiplier + m.
-    w = weights.reshape(kh, kw, in_c, out_c // in_c)
-    result = np.einsum("nhwijc,ijcm->nhwcm", cols, w, optimize=True).reshape(out.shape)
+    x = np.repeat(x, out_c // x.shape[3], axis=3) if out_c != x.shape[3] else x
+    x = pad_spatial(x, (kh, kw), stride, dilation, out.shape[1:3], o.padding)
+    out[...] = 0
+    rows, cols = out.shape[1:3]
+    for i in range(kh):
+        for j in range(kw):
+            top, left = i * dilation[0], j * dilation[1]
+            tap = x[:, top:top + (rows - 1) * stride[0] + 1:stride[0],
+                    left:left + (cols - 1) * stride[1] + 1:stride[1]]
+            out += tap * weights[0, i, j]
     if bias is not None:
-        result += bias
-    out[...] = apply_activation(result, o.fused_activation_function)
+        out += bias
+    apply_activation(out, o.fused_activation_function)
 
 
 OP = OpDef("DEPTHWISE_CONV_2D", run, shape=shape, check=check, types=FLOAT,
