@@ -12,9 +12,10 @@ from edgelite import __version__
 from edgelite.errors import EdgeliteError
 
 # Each verb is a module of edgelite.tools exporting add_parser(subparsers) and main(args) -> int.
-VERBS = ("inspect", "run")
+VERBS = ("demo", "inspect", "run")
 
 EPILOG = """examples:
+  edgelite demo                            the bundled digits model, step by step
   edgelite inspect model.tflite            inputs, outputs, ops, parameters, arena size
   edgelite inspect model.tflite --json     the same as JSON
   edgelite run model.tflite --seed 0 --output-dir out/

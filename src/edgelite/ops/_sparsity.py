@@ -123,6 +123,10 @@ def encode(dense: np.ndarray, traversal_order: Sequence[int] | None = None,
     formats: DENSE or SPARSE_CSR per dimension of `dense` (default: the last one CSR); block
     dimensions are always DENSE. block_map (ascending) names the blocked dimensions and
     block_size their block extents. traversal_order defaults to the identity.
+
+    decode inverts this except where TFLite's own decoder does not: a traversal of three or
+    more block dimensions that is not its own inverse (see decode). An all-zero tensor may
+    store no values at all, which a .tflite constant cannot hold (an empty buffer means none).
     """
     dense = np.asarray(dense)
     rank, blocks = dense.ndim, len(block_map)
