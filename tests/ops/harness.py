@@ -20,6 +20,7 @@ class Const:
     value: np.ndarray
     quantization: Quantization | None = None
     sparsity: Sparsity | None = None
+    dense_shape: tuple[int, ...] | None = None  # required with sparsity: value holds packed values
 
 
 @dataclass
@@ -30,8 +31,11 @@ class Input:
     quantization: Quantization | None = None
 
 
-def const(value: Any, quantization: Quantization | None = None, sparsity: Sparsity | None = None) -> Const:
-    return Const(np.asarray(value), quantization, sparsity)
+def const(value: Any, quantization: Quantization | None = None, sparsity: Sparsity | None = None,
+          dense_shape: tuple[int, ...] | None = None) -> Const:
+    if sparsity is not None and dense_shape is None:
+        raise ValueError("a sparse constant needs dense_shape=: its value holds only the packed values")
+    return Const(np.asarray(value), quantization, sparsity, dense_shape)
 
 
 def single_op_model(opcode: str, operands: list, options: Any = None, *, output_dtypes=None,
@@ -50,7 +54,7 @@ def single_op_model(opcode: str, operands: list, options: Any = None, *, output_
         value = operand.value
         buffer = model.add_buffer(value) if isinstance(operand, Const) else 0
         sparsity = getattr(operand, "sparsity", None)
-        shape = tuple(value.shape) if sparsity is None else tuple(d.dense_size for d in sparsity.dim_metadata)
+        shape = tuple(value.shape) if sparsity is None else tuple(operand.dense_shape)
         graph.tensors.append(Tensor(f"input_{i}", shape, TensorType.from_numpy(value.dtype), buffer,
                                     operand.quantization, sparsity))
         op_inputs.append(len(graph.tensors) - 1)

@@ -237,9 +237,6 @@ def test_densify_feeds_another_op():
     np.testing.assert_array_equal(ours, dense + x)
 
 
-@pytest.mark.xfail(raises=ModelError, strict=True, reason="edgelite's reader (model/_validate.py) "
-                   "takes block k's size from level rank + k, like TFLite's verifier; LiteRT's "
-                   "interpreter loads and densifies this tensor")
 def test_densify_permuted_block_traversal():
     dense = np.arange(1, 13, dtype=np.float32).reshape(3, 4)
     dense[1, 2] = 0

@@ -99,11 +99,11 @@ def sparse_element_count(label: str, sparsity: Sparsity, shape: tuple[int, ...])
         raise ModelError(f"{label} has sparsity traversal_order {list(order)}, not a permutation")
     sizes = list(shape) + [0] * (total - rank)
     for i, original in enumerate(block_map):
-        block = dims[rank + i].dense_size
+        block = dims[order[rank + i]].dense_size  # TFLite reads block i's size from this level
         if not 0 <= original < rank or block <= 0 or shape[original] % block:
             raise ModelError(f"{label} has sparse block dimension {i} of size {block} mapped to "
                              f"dimension {original}, which does not split its shape {list(shape)}")
-        sizes[order[rank + i]] = block
+        sizes[rank + i] = block
         sizes[original] = shape[original] // block
     count = 1
     for level, dim in enumerate(dims):
