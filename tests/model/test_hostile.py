@@ -151,7 +151,7 @@ def test_tiny_model_loads() -> None:
     ({"const_buffer": 99},
      r"tensor 1 \('c'\) of subgraph 0 refers to buffer 99 but the model has 4 buffers"),
     ({"opcode_index": 5}, "operator 0 of subgraph 0 uses operator code 5 but the model has 1 operator codes"),
-    ({"builtin_code": 9999}, "operator code 0 is builtin operator 9999, which the TFLite schema does not"),
+    ({"builtin_code": -5}, "operator code 0 has negative builtin code -5"),
     ({"builtin_code": 32}, "operator code 0 is a custom operator without a custom_code"),
     ({"op_inputs": (0, 7)}, r"operator 0 \(ADD\) of subgraph 0: inputs\[1\] is tensor 7, but the subgraph "
                             "has 3 tensors"),

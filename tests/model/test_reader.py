@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from ai_edge_litert.interpreter import Interpreter
 
 import edgelite
 from edgelite.model.ir import Model, TensorType
@@ -22,9 +22,9 @@ pytestmark = pytest.mark.skipif(not ALL_MODELS, reason=f"no test models in {MODE
 
 
 def litert(source: Path | bytes) -> Interpreter:
+    """LiteRT with its default resolver, whose XNNPACK delegate also runs MediaPipe's deconv op."""
     where = {"model_path": str(source)} if isinstance(source, Path) else {"model_content": source}
-    resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    return Interpreter(**where, experimental_op_resolver_type=resolver)
+    return Interpreter(**where)
 
 
 def assert_same(a: object, b: object, where: str = "model") -> None:
@@ -145,10 +145,7 @@ def test_round_trip_is_lossless(path: Path) -> None:
 @every_model
 def test_round_trip_runs_identically_in_litert(path: Path) -> None:
     original, rewritten = litert(path), litert(edgelite.load(path).to_bytes())
-    try:
-        original.allocate_tensors()
-    except RuntimeError as error:
-        pytest.skip(f"LiteRT cannot run {path.name}: {error}")
+    original.allocate_tensors()
     rewritten.allocate_tensors()
     rng = np.random.default_rng(0)
     for detail in original.get_input_details():
@@ -215,3 +212,17 @@ def test_tiny_model_round_trip() -> None:
     assert model.metadata_bytes("meta") == b"meta"
     assert model.subgraphs[0].operators[0].options.fused_activation_function == 0
     assert_same(model, edgelite.load(model.to_bytes()))
+
+
+def test_builtin_code_newer_than_schema_loads_round_trips_and_fails_at_allocate():
+    import edgelite
+    from edgelite.model.ir import Model, Operator, Subgraph, Tensor
+
+    tensors = [Tensor("x", (2,)), Tensor("y", (2,))]
+    model = Model(subgraphs=[Subgraph(tensors, (0,), (1,), [Operator("BUILTIN_999", (0,), (1,))])])
+    loaded = edgelite.load(model.to_bytes())
+    assert loaded.subgraphs[0].operators[0].opcode == "BUILTIN_999"
+    assert edgelite.load(loaded.to_bytes()).subgraphs[0].operators[0].opcode == "BUILTIN_999"
+    interpreter = edgelite.Interpreter(model_content=loaded.to_bytes())
+    with pytest.raises(edgelite.UnsupportedOpError, match=r"BUILTIN_999 \(node 0\)"):
+        interpreter.allocate_tensors()

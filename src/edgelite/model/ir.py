@@ -134,6 +134,9 @@ class Tensor:
         return self.type.numpy
 
 
+UNKNOWN_BUILTIN_PREFIX = "BUILTIN_"  # opcode of a builtin newer than the schema: BUILTIN_<code>
+
+
 @dataclass
 class Operator:
     """One node: a builtin op (by schema name) with its options, or a custom op with raw bytes."""

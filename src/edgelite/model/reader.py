@@ -24,6 +24,7 @@ from edgelite.errors import ModelError
 from edgelite.model import _validate as check
 from edgelite.model._flatbuffer import CheckedTable, CorruptError, checked
 from edgelite.model.ir import (
+    UNKNOWN_BUILTIN_PREFIX,
     DimensionMetadata,
     Model,
     Operator,
@@ -189,10 +190,10 @@ class _Reader:
             self.where = f"operator code {index}"
             code = checked(root.OperatorCodes(index))
             builtin = max(code.DeprecatedBuiltinCode(), code.BuiltinCode())
-            name = _enum_names(tflite.BuiltinOperator).get(builtin)
-            if name is None:
-                raise ModelError(f"operator code {index} is builtin operator {builtin}, which the "
-                                 "TFLite schema does not define")
+            if builtin < 0:
+                raise ModelError(f"operator code {index} has negative builtin code {builtin}")
+            # A code newer than our schema loads (and round-trips) but has no kernel.
+            name = _enum_names(tflite.BuiltinOperator).get(builtin, f"{UNKNOWN_BUILTIN_PREFIX}{builtin}")
             custom = self.string(code, "CustomCode") if name == "CUSTOM" else None
             if name == "CUSTOM" and custom is None:
                 raise ModelError(f"operator code {index} is a custom operator without a custom_code")

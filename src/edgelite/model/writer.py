@@ -10,7 +10,16 @@ import tflite
 
 from edgelite.errors import ModelError
 from edgelite.model import options as options_codec
-from edgelite.model.ir import Model, Operator, Quantization, SignatureDef, Sparsity, Subgraph, Tensor
+from edgelite.model.ir import (
+    UNKNOWN_BUILTIN_PREFIX,
+    Model,
+    Operator,
+    Quantization,
+    SignatureDef,
+    Sparsity,
+    Subgraph,
+    Tensor,
+)
 
 _BUFFER_ALIGNMENT = 16
 _PLACEHOLDER_FOR_GREATER_OP_CODES = 127
@@ -73,6 +82,9 @@ def _int_vector(builder: flatbuffers.Builder, values, dtype=np.int32) -> int:
 
 def _opcode(builder: flatbuffers.Builder, opcode: str, custom_code: str | None, version: int) -> int:
     code = builtin_codes().get(opcode)
+    suffix = opcode.removeprefix(UNKNOWN_BUILTIN_PREFIX)
+    if code is None and suffix != opcode and suffix.isdigit():
+        code = int(suffix)
     if code is None:
         raise ModelError(f"unknown builtin operator {opcode!r}; use opcode='CUSTOM' with a custom_code")
     custom = builder.CreateString(custom_code) if custom_code is not None else None

@@ -96,3 +96,47 @@ def quantize_values(real: np.ndarray, scale: np.ndarray | float, zero_point: np.
     scaled = np.asarray(real, dtype=np.float32) / np.asarray(scale, dtype=np.float32)
     rounded = round_half_away(scaled)
     return np.clip(rounded.astype(np.int64) + np.asarray(zero_point, dtype=np.int64), low, high).astype(dtype)
+
+
+def quantize_input_rows(x: np.ndarray, asymmetric: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How LiteRT's hybrid kernels quantize a float input at run time, one row at a time.
+
+    x is [rows, depth] float32; returns (int8 [rows, depth], float32 scale [rows], int32 zero
+    point [rows]). Symmetric (tensor_utils::SymmetricQuantizeFloats): range = max|x| in float,
+    scale = range / 127, q = round(x * (127 / range)) clamped to +-127, zero point 0.
+    Asymmetric (AsymmetricQuantizeFloats): [min(x, 0), max(x, 0)] mapped onto [-128, 127] with
+    the scale computed in double and stored as float, the zero point nudged into int8, and
+    q = round(zp + x * float(1 / scale)). An all-zero row has scale 1 and quantizes to zeros.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    rows = x.shape[0]
+    if x.size == 0:
+        return (np.zeros(x.shape, np.int8), np.ones(rows, np.float32), np.zeros(rows, np.int32))
+    if not asymmetric:
+        low, high = x.min(axis=1), x.max(axis=1)
+        value_range = np.maximum(np.abs(low), np.abs(high))
+        empty = value_range == 0
+        safe = np.where(empty, np.float32(1), value_range)
+        scale = np.where(empty, np.float32(1), safe / np.float32(127)).astype(np.float32)
+        inverse = (np.float32(127) / safe).astype(np.float32)
+        q = np.clip(round_half_away(x * inverse[:, None]), -127, 127)
+        q[empty] = 0
+        return q.astype(np.int8), scale, np.zeros(rows, np.int32)
+    low = np.minimum(x.min(axis=1), np.float32(0))
+    high = np.maximum(x.max(axis=1), np.float32(0))
+    empty = low == high
+    scale64 = (high - low).astype(np.float64) / 255.0
+    scale64 = np.where(empty, 1.0, scale64)
+    from_min = -128.0 - low.astype(np.float64) / scale64
+    from_max = 127.0 - high.astype(np.float64) / scale64
+    min_error = 128.0 + np.abs(low.astype(np.float64) / scale64)
+    max_error = 127.0 + np.abs(high.astype(np.float64) / scale64)
+    zero_double = np.where(min_error < max_error, from_min, from_max)
+    zero_point = np.clip(round_half_away(zero_double), -128, 127).astype(np.int32)
+    zero_point = np.where(empty, 0, zero_point).astype(np.int32)
+    scale = scale64.astype(np.float32)
+    inverse = (1.0 / scale.astype(np.float64)).astype(np.float32)
+    scaled = (x * inverse[:, None]).astype(np.float32) + zero_point[:, None].astype(np.float32)
+    q = np.clip(round_half_away(scaled), -128, 127)
+    q[empty] = 0
+    return q.astype(np.int8), scale, zero_point
