@@ -13,6 +13,10 @@ _LAZY = {
     "load": "edgelite.model.reader",
     "register_op": "edgelite.ops.registry",
     "Interpreter": "edgelite.runtime.interpreter",
+    "quantize": "edgelite.optimize.quantize.api",
+    "QuantizationReport": "edgelite.optimize.quantize.report",
+    "benchmark": "edgelite.tools.benchmark",
+    "BenchmarkResult": "edgelite.tools.benchmark",
 }
 
 __all__ = ["ConversionError", "EdgeliteError", "ModelError", "Model", "UnsupportedOpError", *_LAZY]

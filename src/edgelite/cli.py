@@ -12,7 +12,7 @@ from edgelite import __version__
 from edgelite.errors import EdgeliteError
 
 # Each verb is a module of edgelite.tools exporting add_parser(subparsers) and main(args) -> int.
-VERBS = ("demo", "inspect", "run")
+VERBS = ("demo", "inspect", "run", "compare", "benchmark", "quantize")
 
 EPILOG = """examples:
   edgelite demo                            the bundled digits model, step by step
@@ -20,6 +20,7 @@ EPILOG = """examples:
   edgelite inspect model.tflite --json     the same as JSON
   edgelite run model.tflite --seed 0 --output-dir out/
   edgelite run model.tflite --input input_1=image.npy
+  edgelite benchmark model.tflite --profile    latency, memory, per-op times, side by side with LiteRT
 
 run 'edgelite COMMAND --help' for the options of one command."""
 

@@ -7,7 +7,8 @@ but only when edgelite refuses it with UnsupportedOpError at a node that touches
 MediaPipe's custom op Convolution2DTransposeBias is rewritten for the oracle into the builtin
 TRANSPOSE_CONV (with bias, version 3); edgelite always runs the original file.
 
-`benchmarks/compare_shared_models.py` imports the helpers below, so both use one code path.
+Speed is not measured here: `benchmarks/run_all.py` (`edgelite benchmark` over every shared model)
+writes the README's performance table.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Shared machinery of the elementwise binary ops (ADD, MUL, LESS, ...): broadcasting shape
 inference, type checks, TFLite's fused-activation clamp, and one builder turning a numpy
-function into an OpDef."""
+function (and optionally a quantized kernel from `_qbinary`) into an OpDef."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -15,10 +15,13 @@ from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, apply_activation
 from edgelite.ops.base import Node, OpDef, ShapeFn
 
+if TYPE_CHECKING:
+    from edgelite.ops._qbinary import QuantizedKernel
+
 FLOAT_INT = frozenset({TensorType.FLOAT32, TensorType.INT32, TensorType.INT64})
 BOOL = frozenset({TensorType.BOOL})
-# Types whose quantization (if any) must match across inputs and output for an op that
-# only picks or compares raw values (MAXIMUM, MINIMUM, SELECT).
+# Quantized types that MAXIMUM, MINIMUM and SELECT move as raw values: LiteRT picks the raw
+# integers whatever the inputs' and output's quantization (it never requantizes).
 RAW_QUANTIZED = frozenset({TensorType.INT8, TensorType.UINT8, TensorType.INT16})
 
 BinaryFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -69,23 +72,6 @@ def check_types(node: Node, inputs: Sequence[int], output: TensorType | None = N
                          f"{node.output_tensors[0].type.name}, expected {expected.name}")
 
 
-def check_same_quantization(node: Node, inputs: Sequence[int]) -> None:
-    """For raw-value ops on quantized types: inputs and output must share one quantization."""
-    tensors = [node.input_tensors[i] for i in inputs] + list(node.output_tensors)
-    if tensors[0].type not in RAW_QUANTIZED:
-        return
-    params = {_quant_key(t.quantization) for t in tensors}
-    if len(params) > 1:
-        raise node.unsupported(f"{tensors[0].type.name} inputs and output with different "
-                               "quantization are not supported yet; requantize them to one scale")
-
-
-def _quant_key(quantization) -> tuple:
-    if quantization is None:
-        return ()
-    return (tuple(quantization.scale.tolist()), tuple(quantization.zero_point.tolist()))
-
-
 def nonzero_divisor(node: Node, x: np.ndarray, divisor: np.ndarray) -> None:
     """Guard: integer division by zero is an invoke-time error in TFLite ('Division by 0')."""
     if divisor.dtype.kind in "iu":
@@ -102,29 +88,41 @@ def nonzero_any_divisor(node: Node, x: np.ndarray, divisor: np.ndarray) -> None:
 def binary_op(name: str, fn: BinaryFn, types: frozenset[TensorType], *,
               options: type | None = None, fused: bool = False,
               output: TensorType | None = None, guard: Guard | None = None,
-              raw_quantized: bool = False, shape: ShapeFn | None = None) -> OpDef:
+              shape: ShapeFn | None = None,
+              quantized: QuantizedKernel | None = None) -> OpDef:
     """An OpDef for `out = fn(x, y)` with numpy broadcasting.
 
     fused:   apply the options' fused_activation_function (see `_common.activation_range`).
     output:  the output type when it differs from the inputs' (BOOL for comparisons).
     guard:   validates the input values at invoke (e.g. `nonzero_divisor`), raising an
              EdgeliteError where TFLite's kernel fails.
-    raw_quantized: the op only selects raw values, so quantized inputs are fine when
-             inputs and output share one quantization.
     shape:   the shape function when it is not the broadcast of both inputs.
+    quantized: a `_qbinary.QuantizedKernel` that takes over for the input types it lists
+             (its own type checks, multipliers and fused activation).
     """
+
+    def kernel_for(node: Node) -> QuantizedKernel | None:
+        if quantized is not None and node.input_type(0) in quantized.types:
+            return quantized
+        return None
 
     def check(node: Node) -> None:
         check_inputs(node, 2)
-        check_types(node, (0, 1), output)
-        if raw_quantized:
-            check_same_quantization(node, (0, 1))
+        kernel = kernel_for(node)
+        if kernel is not None:
+            kernel.prepare(node)
+        else:
+            check_types(node, (0, 1), output)
 
     def run(node: Node) -> None:
         x, y = node.inputs[0], node.inputs[1]
+        out = node.outputs[0]
+        kernel = kernel_for(node)
+        if kernel is not None:
+            out[...] = kernel.compute(kernel.prepare(node), x, y)
+            return
         if guard is not None:
             guard(node, x, y)
-        out = node.outputs[0]
         with np.errstate(all="ignore"):  # IEEE results (inf, NaN) are the intended ones
             out[...] = fn(x, y)
         if fused:
@@ -132,14 +130,17 @@ def binary_op(name: str, fn: BinaryFn, types: frozenset[TensorType], *,
             activation = getattr(node.options, "fused_activation_function", Activation.NONE)
             apply_activation(out, activation)
 
-    return OpDef(name, run, shape=shape or broadcast_all, check=check, types=types, options=options)
+    all_types = types | quantized.types if quantized is not None else types
+    return OpDef(name, run, shape=shape or broadcast_all, check=check, types=all_types,
+                 options=options)
 
 
 SELECTABLE = FLOAT_INT | BOOL | RAW_QUANTIZED
 
 
 def check_select(node: Node) -> None:
-    """SELECT/SELECT_V2: a bool condition picking between x and y of one supported type."""
+    """SELECT/SELECT_V2: a bool condition picking between x and y of one supported type
+    (quantized values are copied raw, whatever their quantization, as LiteRT does)."""
     check_inputs(node, 3)
     check_types(node, (1, 2))
     if node.input_type(0) != TensorType.BOOL:
@@ -147,4 +148,3 @@ def check_select(node: Node) -> None:
                          f"not {node.input_type(0).name}")
     if node.input_type(1) not in SELECTABLE:
         raise node.unsupported(f"{node.input_type(1).name} inputs are not supported")
-    check_same_quantization(node, (1, 2))

@@ -2,7 +2,12 @@
 Pool2DOptions table, output shape, checks, and the NHWC window views.
 
 As in TFLite, SAME padding never contributes to a window: each window covers only the input
-elements it overlaps, and averages divide by that count, not by the filter area."""
+elements it overlaps, and averages divide by that count, not by the filter area.
+
+Quantized (int8/uint8/int16) MAX and AVERAGE pools work on the raw integers, in the input's
+quantization: TFLite only debug-checks that the output shares it and never requantizes, so
+edgelite does the same (a model with differing output quantization gets LiteRT's integers).
+The fused activation clamps in the output's quantized domain (CalculateActivationRangeQuantized)."""
 
 from __future__ import annotations
 
@@ -13,11 +18,15 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.errors import ModelError
+from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, Padding, apply_activation, conv_output_size
+from edgelite.ops._quant import activation_range_quantized, quantization_of
 from edgelite.ops._window import pad_spatial, windows
 from edgelite.ops.base import FLOAT, Node, OpDef
 
 PoolFn = Callable[[Node, np.ndarray], np.ndarray]
+QUANTIZED = frozenset({TensorType.INT8, TensorType.UINT8, TensorType.INT16})
+_CLAMPS = (Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1)
 
 
 @dataclass
@@ -62,6 +71,13 @@ def check(node: Node) -> None:
                          f"padding does not fit the {dims[1]}x{dims[2]} input")
     if node.output_tensors[0].type != node.input_type(0):
         raise ModelError(f"{node.describe()}: output type differs from the input type")
+    if node.input_type(0) in QUANTIZED:
+        quantization_of(node.input_tensors[0], "input")
+        quantization_of(node.output_tensors[0], "output")
+        if o.fused_activation_function not in _CLAMPS:
+            raise node.unsupported(f"fused activation {o.fused_activation_function!r} on a quantized "
+                                   "pool (TFLite has a quantized clamp only for NONE, RELU, RELU6 "
+                                   "and RELU_N1_TO_1)")
 
 
 def pool_windows(node: Node, x: np.ndarray, pad_value: float) -> np.ndarray:
@@ -78,11 +94,20 @@ def window_counts(node: Node) -> np.ndarray:
     return inside.sum(axis=(3, 4))
 
 
-def pool_op(name: str, pool: PoolFn) -> OpDef:
-    """An OpDef for a float pooling op; `pool(node, x)` returns the un-activated result."""
+def pool_op(name: str, pool: PoolFn, quantized: PoolFn | None = None) -> OpDef:
+    """An OpDef for a pooling op; `pool(node, x)` returns the un-activated float result and
+    `quantized(node, x)` (when given) the un-clamped integer result for 8/16-bit inputs."""
 
     def run(node: Node) -> None:
-        result = pool(node, node.inputs[0]).astype(np.float32)
-        node.outputs[0][...] = apply_activation(result, node.options.fused_activation_function, node)
+        x, out = node.inputs[0], node.outputs[0]
+        activation = node.options.fused_activation_function
+        if x.dtype.kind in "iu":
+            quant = node.output_tensors[0].quantization
+            low, high = activation_range_quantized(activation, quant.scale.reshape(-1)[0],
+                                                   quant.zero_point.reshape(-1)[0], x.dtype)
+            out[...] = np.clip(quantized(node, x), low, high)
+            return
+        out[...] = apply_activation(pool(node, x).astype(np.float32), activation, node)
 
-    return OpDef(name, run, shape=shape, check=check, types=FLOAT, options=Pool2DOptions)
+    types = FLOAT if quantized is None else FLOAT | QUANTIZED
+    return OpDef(name, run, shape=shape, check=check, types=types, options=Pool2DOptions)

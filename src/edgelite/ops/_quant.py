@@ -3,6 +3,13 @@
 Everything is vectorized numpy on int64 holding int32 values, so per-channel multipliers and
 shifts broadcast. The definitions follow tensorflow/lite/kernels/internal/common.h and gemmlowp's
 fixedpoint.h (double rounding: a rounding doubling high multiply, then a rounding right shift).
+
+What LiteRT (x86 wheel) actually runs, measured: its build defines USE_NEON through NEON_2_SSE,
+so the NEON loops of optimized_ops.h run, in blocks of 4/8/16 values, with NEON's rounding
+(vqrdmulh + vrshl: both roundings half UP = multiply_by_quantized_multiplier_ruy; float to int
+conversions round half to EVEN), and only the size % lanes tail takes the scalar code
+(gemmlowp's half-away-from-zero roundings, std::round). Its int8 GEMMs (ruy) use the half-up
+form too. Kernels must pick the variant per path; the helpers below name which is which.
 """
 
 from __future__ import annotations
@@ -52,21 +59,64 @@ def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray | int) -> np.ndar
 
 def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: np.ndarray,
                                      shift: np.ndarray) -> np.ndarray:
-    """TFLite's MultiplyByQuantizedMultiplier for int32 accumulators (int8 and most int16 kernels)."""
+    """TFLite's MultiplyByQuantizedMultiplier for int32 accumulators (int8 and most int16 kernels).
+
+    A left shift of 32 or more (scale ratios >= 2**31) counts modulo 32, as x86 executes C's
+    `1 << shift`."""
     shift = np.asarray(shift, dtype=np.int64)
-    left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
+    left, right = np.maximum(shift, 0) & 31, np.maximum(-shift, 0)
     scaled = wrap_int32(np.asarray(x, dtype=np.int64) << left)
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(scaled, multiplier), right)
 
 
 def multiply_by_quantized_multiplier_int64(x: np.ndarray, multiplier: np.ndarray,
                                            shift: np.ndarray) -> np.ndarray:
-    """TFLite's MultiplyByQuantizedMultiplier for int64 accumulators (int16x8 conv/FC with int64 bias)."""
+    """TFLite's MultiplyByQuantizedMultiplier for int64 accumulators (int16x8 conv/FC/BMM).
+
+    One rounding: (x * multiplier + 2**(30 - shift)) >> (31 - shift), in wrapping int64 as C
+    computes it. (TFLite before 2.6 first reduced the multiplier to 16 bits; LiteRT no longer does.)
+    """
+    total_shift = 31 - np.asarray(shift, dtype=np.int64)
+    rounding = np.int64(1) << (total_shift - 1)
+    product = np.asarray(x, dtype=np.int64) * np.asarray(multiplier, dtype=np.int64)
+    return (product + rounding) >> total_shift
+
+
+def multiply_by_quantized_multiplier_int64_reduced(x: np.ndarray, multiplier: np.ndarray,
+                                                   shift: np.ndarray) -> np.ndarray:
+    """TFLite's older int64 MultiplyByQuantizedMultiplier, which LiteRT's int16 BATCH_MATMUL still
+    uses: the multiplier rounded to 16 bits, then (x * m16 + 2**(14 - shift)) >> (15 - shift)."""
     multiplier = np.asarray(multiplier, dtype=np.int64)
     reduced = np.where(multiplier < 0x7FFF0000, (multiplier + (1 << 15)) >> 16, 0x7FFF)
     total_shift = 15 - np.asarray(shift, dtype=np.int64)
     rounding = np.int64(1) << (total_shift - 1)
     return (np.asarray(x, dtype=np.int64) * reduced + rounding) >> total_shift
+
+
+def scale_in_double(x: np.ndarray, real: np.ndarray | float) -> np.ndarray:
+    """x * real rounded half away from zero in double precision, as LiteRT 2.3 requantizes int16x8
+    FULLY_CONNECTED with int64 bias (measured: exact on near-ties where any 31-bit fixed-point
+    multiplier is not). Results outside int32 become INT32_MIN, as x86's conversion makes them."""
+    value = round_half_away(np.asarray(x, dtype=np.float64) * np.asarray(real, dtype=np.float64))
+    inside = (value >= INT32_MIN) & (value <= INT32_MAX)
+    return np.where(inside, np.where(inside, value, 0).astype(np.int64), INT32_MIN)
+
+
+def multiply_by_quantized_multiplier_ruy(x: np.ndarray, multiplier: np.ndarray,
+                                         shift: np.ndarray) -> np.ndarray:
+    """The multiplier as LiteRT's int8 GEMM (ruy: FULLY_CONNECTED, CONV_2D...) and its NEON
+    loops (vqrdmulh + vrshl, e.g. QUANTIZE's int8 requantize) apply it: x << max(shift, 0)
+    wrapped to int32 (0 for shifts of 32 or more), a rounding high multiply
+    (x * m + 2**30) >> 31, then a rounding right shift by max(-shift, 0) -- both roundings
+    half UP (toward +inf), unlike gemmlowp's half-away-from-zero in the reference kernels.
+    """
+    shift = np.asarray(shift, dtype=np.int64)
+    left, right = np.maximum(shift, 0), np.maximum(-shift, 0)
+    # A vector left shift by 32 or more gives 0 (NEON vshl, SSE psll).
+    scaled = np.where(left < 32, wrap_int32(np.asarray(x, dtype=np.int64) << np.minimum(left, 32)), 0)
+    high = (scaled * np.asarray(multiplier, dtype=np.int64) + (1 << 30)) >> 31
+    nudge = np.where(right > 0, np.int64(1) << np.maximum(right - 1, 0), 0)
+    return (high + nudge) >> right
 
 
 def round_half_away(x: np.ndarray) -> np.ndarray:
@@ -91,7 +141,9 @@ def quantization_of(tensor: Tensor | None, what: str = "tensor") -> Quantization
 
 def quantize_values(real: np.ndarray, scale: np.ndarray | float, zero_point: np.ndarray | int,
                     dtype: np.dtype | type) -> np.ndarray:
-    """Affine-quantize floats as TFLite's reference does: round(x / scale) + zp, half away from 0."""
+    """Affine-quantize floats as TFLite's reference does: round(x / scale) + zp, half away from 0.
+
+    For weights and calibration; LiteRT's QUANTIZE op rounds differently (see affine_quantize)."""
     low, high = dtype_range(dtype)
     scaled = np.asarray(real, dtype=np.float32) / np.asarray(scale, dtype=np.float32)
     rounded = round_half_away(scaled)
@@ -106,7 +158,8 @@ def quantize_input_rows(x: np.ndarray, asymmetric: bool) -> tuple[np.ndarray, np
     scale = range / 127, q = round(x * (127 / range)) clamped to +-127, zero point 0.
     Asymmetric (AsymmetricQuantizeFloats): [min(x, 0), max(x, 0)] mapped onto [-128, 127] with
     the scale computed in double and stored as float, the zero point nudged into int8, and
-    q = round(zp + x * float(1 / scale)). An all-zero row has scale 1 and quantizes to zeros.
+    q = round(x * float(1 / scale)) + zp. An all-zero row has scale 1 and quantizes to zeros.
+    Roundings are half away from zero.
     """
     x = np.asarray(x, dtype=np.float32)
     rows = x.shape[0]
@@ -136,7 +189,87 @@ def quantize_input_rows(x: np.ndarray, asymmetric: bool) -> tuple[np.ndarray, np
     zero_point = np.where(empty, 0, zero_point).astype(np.int32)
     scale = scale64.astype(np.float32)
     inverse = (1.0 / scale.astype(np.float64)).astype(np.float32)
-    scaled = (x * inverse[:, None]).astype(np.float32) + zero_point[:, None].astype(np.float32)
-    q = np.clip(round_half_away(scaled), -128, 127)
+    # LiteRT rounds x / scale first and then adds the zero point as an integer (measured; the
+    # portable code's round(zero_point + x / scale) differs on ties).
+    q = np.clip(round_half_away((x * inverse[:, None]).astype(np.float32)) + zero_point[:, None], -128, 127)
     q[empty] = 0
     return q.astype(np.int8), scale, zero_point
+
+
+def activation_range_quantized(activation: int, scale: float, zero_point: int,
+                               dtype: np.dtype | type) -> tuple[int, int]:
+    """TFLite's CalculateActivationRangeQuantized: the fused activation's clamp in the output's
+    integer domain, zero_point + round(limit / scale) with the division in float32.
+
+    Only NONE, RELU, RELU6 and RELU_N1_TO_1 have one; the caller rejects others (ValueError).
+    """
+    low, high = dtype_range(dtype)
+    scale32, zero = np.float32(scale), int(zero_point)
+
+    def quantize(limit: float) -> int:
+        return zero + int(round_half_away(np.float32(limit) / scale32))
+
+    if activation == 0:  # NONE
+        return low, high
+    if activation == 1:  # RELU
+        return max(low, quantize(0.0)), high
+    if activation == 3:  # RELU6
+        return max(low, quantize(0.0)), min(high, quantize(6.0))
+    if activation == 2:  # RELU_N1_TO_1
+        return max(low, quantize(-1.0)), min(high, quantize(1.0))
+    raise ValueError(f"fused activation {activation} has no quantized clamp; TFLite accepts only "
+                     "NONE, RELU, RELU6 and RELU_N1_TO_1 on quantized kernels")
+
+
+def _saturate(values: np.ndarray, zero_point: np.ndarray | int, dtype: np.dtype | type) -> np.ndarray:
+    """round(...) as C converts it to int32 (out of range or NaN -> INT32_MIN), plus the zero
+    point with int32 wrap-around, clamped to dtype."""
+    inside = (values >= INT32_MIN) & (values <= INT32_MAX)
+    as_int = np.where(inside, np.where(inside, values, 0).astype(np.int64), INT32_MIN)
+    low, high = dtype_range(dtype)
+    return np.clip(wrap_int32(as_int + np.asarray(zero_point, dtype=np.int64)), low, high).astype(dtype)
+
+
+_LANES = 8
+
+
+def affine_quantize(x: np.ndarray, scale: float, zero_point: int, dtype: np.dtype | type) -> np.ndarray:
+    """LiteRT's QUANTIZE of float32 to int8/uint8/int16 with one scale (optimized AffineQuantize
+    on x86, measured): the flat tensor in 8-lane vectors computes x * float32(1 / scale)
+    rounded half to EVEN; the last size % 8 values x / scale in double, rounded half away from
+    zero. Out-of-range and NaN values become INT32_MIN before the zero point is added."""
+    flat = np.asarray(x, dtype=np.float32).reshape(-1)
+    vector = flat.size - flat.size % _LANES
+    scale32 = np.float32(scale)
+    scaled = np.empty(flat.size, np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled[:vector] = np.rint(flat[:vector] * (np.float32(1) / scale32))
+        scaled[vector:] = round_half_away(flat[vector:].astype(np.float64) / np.float64(scale32))
+    return _saturate(scaled, zero_point, dtype).reshape(np.shape(x))
+
+
+def affine_quantize_per_channel(x: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: int,
+                                dtype: np.dtype | type) -> np.ndarray:
+    """TFLite's PerChannelQuantize (reference): round(x / scale[c]) in float32, half away."""
+    shape = [1] * np.ndim(x)
+    shape[axis] = -1
+    scale = np.asarray(scale, dtype=np.float32).reshape(shape)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        scaled = round_half_away(np.asarray(x, dtype=np.float32) / scale)
+    return _saturate(scaled, np.asarray(zero_point, dtype=np.int64).reshape(shape), dtype)
+
+
+def requantize(q: np.ndarray, in_zero_point: int, out_zero_point: int, multiplier: int, shift: int,
+               dtype: np.dtype | type, vector_lanes: int = 0) -> np.ndarray:
+    """TFLite's Requantize: (q - in_zp) scaled by the fixed-point multiplier plus out_zp, clamped.
+
+    The flat tensor's first size - size % vector_lanes values take the NEON path
+    (multiply_by_quantized_multiplier_ruy: vqrdmulh + vrshl), the rest the scalar gemmlowp one;
+    LiteRT's int8/uint8 -> int8/uint8 requantize runs 16 lanes.
+    """
+    flat = wrap_int32(np.asarray(q, dtype=np.int64).reshape(-1) - in_zero_point)
+    vector = flat.size - flat.size % vector_lanes if vector_lanes else 0
+    scaled = np.concatenate([multiply_by_quantized_multiplier_ruy(flat[:vector], multiplier, shift),
+                             multiply_by_quantized_multiplier(flat[vector:], multiplier, shift)])
+    low, high = dtype_range(dtype)
+    return np.clip(wrap_int32(scaled + out_zero_point), low, high).astype(dtype).reshape(np.shape(q))

@@ -1,4 +1,5 @@
-"""ADD: x + y with broadcasting and a fused activation (float32, int32, int64)."""
+"""ADD: x + y with broadcasting and a fused activation (float32, int32, int64; quantized int8,
+uint8 and int16 as TFLite rescales them, see `_qbinary.add_sub`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from edgelite.ops._binary import FLOAT_INT, binary_op
 from edgelite.ops._common import Activation
+from edgelite.ops._qbinary import add_sub
 
 
 @dataclass
@@ -18,4 +20,4 @@ class AddOptions:
     pot_scale_int16: bool = True
 
 
-OP = binary_op("ADD", np.add, FLOAT_INT, options=AddOptions, fused=True)
+OP = binary_op("ADD", np.add, FLOAT_INT, options=AddOptions, fused=True, quantized=add_sub(+1))

@@ -1,4 +1,9 @@
-"""CONV_2D: NHWC input, OHWI filter, optional bias, grouped when filter depth < input depth."""
+"""CONV_2D: NHWC input, OHWI filter, optional bias, grouped when filter depth < input depth.
+
+Kernels as LiteRT's: float32; int8 (per-tensor or per-channel weights, int32 bias); int16
+activations with int8 weights (int64 bias, or int32 with quantized_bias_type INT32); hybrid
+(float32 input, int8 weights). See _conv.py for the roundings each LiteRT kernel uses.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,33 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.errors import ModelError
+from edgelite.model.ir import TensorType
+from edgelite.ops import _quant
 from edgelite.ops._common import Activation, Padding, apply_activation
 from edgelite.ops._conv import (
+    FLOAT,
+    HYBRID,
+    INT8,
+    INT16,
+    Rounding,
+    accumulator,
+    centered,
     check_bias,
-    check_float,
     check_positive,
+    check_quantized_bias_type,
     check_rank,
+    conv2d,
+    conv_kind,
+    hybrid_input,
+    int16_rounding,
+    kind_of,
     optional_input,
-    patches,
+    output_stage,
+    quantized_bias,
+    weight_scales,
     window_output_hw,
 )
-from edgelite.ops.base import FLOAT, Node, OpDef
+from edgelite.ops.base import Node, OpDef
 
 
 @dataclass
@@ -44,7 +65,6 @@ def shape(node: Node) -> list:
 def check(node: Node) -> None:
     check_rank(node, 0, 4, "input")
     check_rank(node, 1, 4, "filter")
-    check_float(node, 1, 2)
     o = node.options
     check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
                    dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
@@ -56,26 +76,54 @@ def check(node: Node) -> None:
         raise ModelError(f"{node.describe()}: {out_c} filters cannot be split into "
                          f"{in_c // filter_c} groups (input depth {in_c} / filter depth {filter_c})")
     check_bias(node, 2, out_c)
+    if conv_kind(node, 0, 1, 2, channel_axis=0, int32_bias_for_int16=True) == INT16:
+        check_quantized_bias_type(node, 2)
 
 
 def run(node: Node) -> None:
     x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
     o, out = node.options, node.outputs[0]
-    n, out_h, out_w, out_c = out.shape
-    cols = patches(x, weights.shape[1:3], (o.stride_h, o.stride_w),
-                   (o.dilation_h_factor, o.dilation_w_factor), out.shape[1:3], o.padding)
-    # cols: [n, oh, ow, kh, kw, c]; group g reads input channels [g*group_c, (g+1)*group_c).
-    group_c = weights.shape[3]
-    groups = x.shape[3] // group_c
-    per_group = out_c // groups
-    rows = out[...].reshape(n * out_h * out_w, out_c)
-    for g in range(groups):
-        im2col = cols[..., g * group_c:(g + 1) * group_c].reshape(rows.shape[0], -1)
-        kernel = weights[g * per_group:(g + 1) * per_group].reshape(per_group, -1)
-        np.matmul(im2col, kernel.T, out=rows[:, g * per_group:(g + 1) * per_group])
+    out_c = out.shape[3]
+    geometry = ((o.stride_h, o.stride_w), (o.dilation_h_factor, o.dilation_w_factor), out.shape[1:3],
+                o.padding)
+    kind = kind_of(x, weights)
+    if kind == FLOAT:
+        result = conv2d(x, weights, *geometry)
+        if bias is not None:
+            result += bias
+        out[...] = apply_activation(result, o.fused_activation_function)
+    elif kind == HYBRID:
+        out[...] = _hybrid(node, x, weights, bias, geometry)
+    else:
+        acc = accumulator(conv2d(centered(node, 0), weights, *geometry)) + quantized_bias(node, 2)
+        # LiteRT's optimized (ruy) kernel runs ungrouped convs; grouped ones its reference kernel.
+        ungrouped = weights.shape[3] == x.shape[3]
+        int32_rounding = Rounding.GEMM if ungrouped else Rounding.REFERENCE
+        rounding = int32_rounding if kind == INT8 else int16_rounding(node, 2, int32_rounding)
+        out[...] = output_stage(node, 0, 1, out_c, o.fused_activation_function).apply(acc, rounding)
+
+
+def _hybrid(node: Node, x: np.ndarray, weights: np.ndarray, bias: np.ndarray | None,
+            geometry: tuple) -> np.ndarray:
+    """LiteRT's EvalHybridPerChannel (weight scales that differ, or a grouped conv: asymmetric input
+    per batch) or EvalHybrid (one weight scale: symmetric input per batch), float32 throughout."""
+    out_c = weights.shape[0]
+    scales = weight_scales(node, 1, out_c)
+    ungrouped = weights.shape[3] == x.shape[3]
+    per_channel = bool(np.any(scales != scales[0])) or not ungrouped
+    values, input_scale = hybrid_input(x, asymmetric=per_channel)
+    acc = _quant.wrap_int32(accumulator(conv2d(values, weights, *geometry))).astype(np.float32)
+    batch_scale = input_scale[:, None, None, None]
+    if not per_channel:  # out = acc * (input_scale * weight_scale)
+        result = acc * (batch_scale * scales[0]).astype(np.float32)
+    elif ungrouped:  # optimized: acc * (weight_scale * input_scale)
+        result = acc * (scales * batch_scale).astype(np.float32)
+    else:  # reference: acc * weight_scale * input_scale
+        result = acc * scales * batch_scale
     if bias is not None:
-        out += bias
-    apply_activation(out, o.fused_activation_function)
+        result += bias
+    return apply_activation(result, node.options.fused_activation_function)
 
 
-OP = OpDef("CONV_2D", run, shape=shape, check=check, types=FLOAT, options=Conv2DOptions)
+OP = OpDef("CONV_2D", run, shape=shape, check=check,
+           types=frozenset({TensorType.FLOAT32, TensorType.INT8, TensorType.INT16}), options=Conv2DOptions)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from edgelite.errors import ModelError
+from edgelite.model.ir import TensorType
 from edgelite.ops._shape import MOVEMENT, check_movement
 from edgelite.ops.base import Node, OpDef
 
@@ -40,5 +41,5 @@ def run(node: Node) -> None:
     out[...] = blocks.reshape(out.shape)
 
 
-OP = OpDef("DEPTH_TO_SPACE", run, shape=shape, check=check, types=MOVEMENT,
-           options=DepthToSpaceOptions)
+_TYPES = MOVEMENT - {TensorType.INT16}  # LiteRT has no int16 DEPTH_TO_SPACE kernel
+OP = OpDef("DEPTH_TO_SPACE", run, shape=shape, check=check, types=_TYPES, options=DepthToSpaceOptions)

@@ -1,4 +1,7 @@
-"""FULLY_CONNECTED: input of any rank flattened to [-1, in], weights [units, in], optional bias."""
+"""FULLY_CONNECTED: input of any rank flattened to [-1, in], weights [units, in], optional bias.
+
+Kernels: float32; hybrid (float32 input, int8 weights per tensor or per unit); int8 and uint8
+(int32 bias); int16 activations with int8 weights (int32 or int64 bias). See ops/_matmul.py."""
 
 from __future__ import annotations
 
@@ -9,14 +12,11 @@ from typing import ClassVar
 import numpy as np
 
 from edgelite.errors import ModelError
+from edgelite.model.ir import TensorType
+from edgelite.ops import _matmul, _quant
 from edgelite.ops._common import Activation, apply_activation
-from edgelite.ops._conv import (
-    check_bias,
-    check_float,
-    check_rank,
-    optional_input,
-)
-from edgelite.ops.base import FLOAT, Node, OpDef
+from edgelite.ops._conv import check_bias, check_rank, optional_input
+from edgelite.ops.base import Node, OpDef
 
 
 class WeightsFormat(enum.IntEnum):
@@ -46,6 +46,25 @@ def shape(node: Node) -> list:
     return [(int(np.prod(x, dtype=np.int64)) // in_size if in_size else 0, units)]
 
 
+# Quantized kernels: input type -> (weights, bias types, output type).
+_QUANTIZED = {
+    TensorType.INT8: (TensorType.INT8, {TensorType.INT32}, TensorType.INT8),
+    TensorType.UINT8: (TensorType.UINT8, {TensorType.INT32}, TensorType.UINT8),
+    TensorType.INT16: (TensorType.INT8, {TensorType.INT32, TensorType.INT64}, TensorType.INT16),
+}
+TYPES = frozenset({TensorType.FLOAT32, *_QUANTIZED})
+
+
+def _types(node: Node) -> tuple[TensorType, TensorType, TensorType | None, TensorType]:
+    bias = optional_input_tensor(node, 2)
+    return (node.input_type(0), node.input_type(1), None if bias is None else bias.type,
+            node.output_tensors[0].type)
+
+
+def optional_input_tensor(node: Node, index: int):
+    return node.input_tensors[index] if index < len(node.input_tensors) else None
+
+
 def check(node: Node) -> None:
     o = node.options
     if o.weights_format != WeightsFormat.DEFAULT:
@@ -54,10 +73,6 @@ def check(node: Node) -> None:
     if node.input_tensors[1].sparsity is not None:
         raise node.unsupported("sparse weights are not supported yet; densify them")
     check_rank(node, 1, 2, "weights")
-    check_float(node, 1, 2)
-    if o.fused_activation_function not in _ACTIVATIONS:
-        raise ModelError(f"{node.describe()}: fused activation {o.fused_activation_function!r} is not "
-                         "allowed; use NONE, RELU, RELU_N1_TO_1 or RELU6 and a separate activation op")
     x, (units, in_size) = node.input_shapes[0], node.input_shapes[1]
     if in_size == 0:
         raise ModelError(f"{node.describe()}: weights {(units, in_size)} have no input features")
@@ -65,6 +80,82 @@ def check(node: Node) -> None:
         raise ModelError(f"{node.describe()}: keep_num_dims needs the input's last dimension "
                          f"({x[-1] if x else 'none'}) to equal the weights' input size {in_size}")
     check_bias(node, 2, units)
+    x_type, w_type, b_type, out_type = _types(node)
+    if x_type == TensorType.FLOAT32 and w_type == TensorType.INT8:
+        _check_hybrid(node, units, b_type, out_type)
+    elif x_type == TensorType.FLOAT32:
+        _check_float(node, w_type, b_type, out_type)
+    else:
+        _check_quantized(node, units, x_type, w_type, b_type, out_type)
+
+
+def _check_activation(node: Node) -> None:
+    # TFLite's float and quantized kernels reject the other fused activations at prepare time.
+    if node.options.fused_activation_function not in _ACTIVATIONS:
+        raise ModelError(f"{node.describe()}: fused activation "
+                         f"{node.options.fused_activation_function!r} is not allowed; use NONE, RELU, "
+                         "RELU_N1_TO_1 or RELU6 and a separate activation op")
+
+
+def _check_float(node: Node, w_type, b_type, out_type) -> None:
+    if w_type != TensorType.FLOAT32 or b_type not in (None, TensorType.FLOAT32):
+        raise node.unsupported(f"float32 input with {w_type.name} weights and "
+                               f"{b_type.name if b_type else 'no'} bias is not supported; use float32 "
+                               "weights and bias, or int8 weights with a float32 bias (hybrid)")
+    if out_type != TensorType.FLOAT32:
+        raise ModelError(f"{node.describe()}: output is {out_type.name}; a float32 input gives float32")
+    _check_activation(node)
+
+
+def _check_hybrid(node: Node, units: int, b_type, out_type) -> None:
+    if b_type not in (None, TensorType.FLOAT32) or out_type != TensorType.FLOAT32:
+        raise ModelError(f"{node.describe()}: a hybrid FULLY_CONNECTED (float32 input, int8 weights) "
+                         "needs a float32 bias and a float32 output")
+    _check_weight_scales(node, units)
+    if node.options.fused_activation_function not in Activation.__members__.values():
+        raise ModelError(f"{node.describe()}: unknown fused activation "
+                         f"{node.options.fused_activation_function}")
+
+
+def _check_weight_scales(node: Node, units: int) -> None:
+    quant = _quant.quantization_of(node.input_tensors[1], "weights")
+    if quant.per_channel and (quant.scale.size != units or quant.quantized_dimension != 0):
+        raise ModelError(f"{node.describe()}: weights have {quant.scale.size} scales on dimension "
+                         f"{quant.quantized_dimension}; per-channel weights need one scale per unit "
+                         f"({units}) on dimension 0")
+
+
+def _check_quantized(node: Node, units: int, x_type, w_type, b_type, out_type) -> None:
+    want_w, want_b, want_out = _QUANTIZED[x_type]
+    if w_type != want_w or (b_type is not None and b_type not in want_b) or out_type != want_out:
+        allowed = "/".join(sorted(t.name for t in want_b))
+        raise node.unsupported(f"{x_type.name} input with {w_type.name} weights, "
+                               f"{b_type.name if b_type else 'no'} bias and {out_type.name} output is "
+                               f"not supported; use {want_w.name} weights, {allowed} bias, "
+                               f"{want_out.name} output")
+    _check_activation(node)
+    x_quant = _quant.quantization_of(node.input_tensors[0], "input")
+    out_quant = _quant.quantization_of(node.output_tensors[0], "output")
+    w_quant = _quant.quantization_of(node.input_tensors[1], "weights")
+    if x_type == TensorType.UINT8 and w_quant.per_channel:
+        raise node.unsupported("uint8 FULLY_CONNECTED takes per-tensor weights only; use int8 for "
+                               "per-channel weights")
+    _check_weight_scales(node, units)
+    if x_type == TensorType.INT16 and (x_quant.zero_point[0] or out_quant.zero_point[0]):
+        raise ModelError(f"{node.describe()}: int16 input and output must be symmetric (zero point 0)")
+    if x_type == TensorType.INT16 and np.any(w_quant.zero_point):
+        # LiteRT 2.3 accepts them but its output then ignores the weights' zero point (garbage).
+        raise node.unsupported("int16 FULLY_CONNECTED needs symmetric int8 weights (zero point 0)")
+    bias = optional_input_tensor(node, 2)
+    if not w_quant.per_channel and bias is not None:
+        # TFLite's GetQuantizedConvolutionMultipler: the bias scale must match input * weights.
+        product = np.float64(np.float32(x_quant.scale[0]) * np.float32(w_quant.scale[0]))
+        bias_quant = bias.quantization
+        bias_scale = np.float64(bias_quant.scale[0]) if bias_quant is not None and \
+            bias_quant.scale.size == 1 else 0.0
+        if abs(product - bias_scale) / np.float64(out_quant.scale[0]) > 0.02:
+            raise ModelError(f"{node.describe()}: bias scale {bias_scale:g} differs from input scale x "
+                             f"weight scale ({product:g}) by more than 2% of the output scale")
 
 
 def run(node: Node) -> None:
@@ -72,10 +163,35 @@ def run(node: Node) -> None:
     out = node.outputs[0]
     units, in_size = weights.shape
     batch = x.size // in_size
-    result = x.reshape(-1)[:batch * in_size].reshape(batch, in_size) @ weights.T
+    rows = x.reshape(-1)[:batch * in_size].reshape(batch, in_size)
+    if x.dtype != np.float32:
+        result = _run_quantized(node, rows, weights, bias)
+    elif weights.dtype == np.int8:
+        quant = node.input_tensors[1].quantization
+        result = _matmul.hybrid_matmul(rows, weights, quant.scale,
+                                       node.options.asymmetric_quantize_inputs, bias)
+        result = _matmul.hybrid_activation(result, node.options.fused_activation_function)
+    else:
+        result = rows @ weights.T
+        if bias is not None:
+            result += bias
+        result = apply_activation(result, node.options.fused_activation_function)
+    out[...] = result.reshape(out.shape)
+
+
+def _run_quantized(node: Node, rows: np.ndarray, weights: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    x_quant = node.input_tensors[0].quantization
+    w_quant = node.input_tensors[1].quantization
+    out_quant = node.output_tensors[0].quantization
+    acc = _matmul.integer_matmul(rows, int(x_quant.zero_point[0]), weights.T, int(w_quant.zero_point[0]))
     if bias is not None:
-        result += bias
-    out[...] = apply_activation(result, node.options.fused_activation_function).reshape(out.shape)
+        acc += bias.astype(np.int64)
+    int64_bias = bias is not None and bias.dtype == np.int64
+    # LiteRT: per-tensor weights on its optimized (ruy) path take the float32 scale product.
+    real = _matmul.effective_scale(node, 0, 1, float_product=not (w_quant.per_channel or int64_bias))
+    low, high = _quant.activation_range_quantized(node.options.fused_activation_function,
+                                                  out_quant.scale[0], out_quant.zero_point[0], rows.dtype)
+    return _matmul.requantize(acc, real, int(out_quant.zero_point[0]), low, high, in_double=int64_bias)
 
 
-OP = OpDef("FULLY_CONNECTED", run, shape=shape, check=check, types=FLOAT, options=FullyConnectedOptions)
+OP = OpDef("FULLY_CONNECTED", run, shape=shape, check=check, types=TYPES, options=FullyConnectedOptions)

@@ -1,6 +1,8 @@
 """GELU: x * Phi(x), exactly (via erfc) or with the tanh approximation (float32, float16).
 
-Computed in the input's type one operation at a time, as TFLite's Eigen kernel does."""
+Computed in the input's type one operation at a time, as TFLite's Eigen kernel does.
+int8/uint8: a 256-entry table, int16: a 513-entry interpolated one, both built from TFLite's
+float GeluTransform(Approximate) (LUTPopulate)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from edgelite.ops._unary import FLOAT_HALF, unary_op
+from edgelite.ops import _lut
+from edgelite.ops._activation import EIGHT_BIT, INT16, activation_op, lut_quantized
+from edgelite.ops._unary import FLOAT_HALF
+from edgelite.ops.base import Node
 
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
@@ -30,4 +35,10 @@ def gelu(x: np.ndarray, options: GeluOptions) -> np.ndarray:
     return t(0.5) * x * _erfc(x * t(-math.sqrt(0.5))).astype(x.dtype)
 
 
-OP = unary_op("GELU", gelu, FLOAT_HALF, GeluOptions, with_options=True)
+def transform(node: Node) -> _lut.Transform:
+    approximate = node.options is not None and node.options.approximate
+    return _lut.gelu_approximate if approximate else _lut.gelu
+
+
+OP = activation_op("GELU", gelu, lut_quantized(transform, EIGHT_BIT | {INT16}),
+                   float_types=FLOAT_HALF, options=GeluOptions, with_options=True)

@@ -1,4 +1,5 @@
-"""GREATER_EQUAL: x >= y with broadcasting; bool output (float32, int32, int64 inputs)."""
+"""GREATER_EQUAL: x >= y with broadcasting; bool output (float32, int32, int64; quantized int8 and
+uint8 compared on one scale as TFLite rescales them, int16 raw as LiteRT does)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import FLOAT_INT, binary_op
+from edgelite.ops._qbinary import comparison
 
 
 @dataclass
@@ -17,4 +19,4 @@ class GreaterEqualOptions:
 
 
 OP = binary_op("GREATER_EQUAL", np.greater_equal, FLOAT_INT, options=GreaterEqualOptions,
-               output=TensorType.BOOL)
+               output=TensorType.BOOL, quantized=comparison(np.greater_equal, rescales_int16=False))

@@ -1,4 +1,5 @@
-"""LESS_EQUAL: x <= y with broadcasting; bool output (float32, int32, int64 inputs)."""
+"""LESS_EQUAL: x <= y with broadcasting; bool output (float32, int32, int64; quantized int8 and
+uint8 compared on one scale as TFLite rescales them, int16 raw as LiteRT does)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import FLOAT_INT, binary_op
+from edgelite.ops._qbinary import comparison
 
 
 @dataclass
@@ -16,5 +18,5 @@ class LessEqualOptions:
     table: ClassVar[str] = "LessEqualOptions"
 
 
-OP = binary_op("LESS_EQUAL", np.less_equal, FLOAT_INT, options=LessEqualOptions,
-               output=TensorType.BOOL)
+OP = binary_op("LESS_EQUAL", np.less_equal, FLOAT_INT, options=LessEqualOptions, output=TensorType.BOOL,
+               quantized=comparison(np.less_equal, rescales_int16=False))

@@ -1,10 +1,28 @@
-"""LOGISTIC: the sigmoid 1 / (1 + exp(-x)) (float32, float16)."""
+"""LOGISTIC: the sigmoid 1 / (1 + exp(-x)) (float32, float16).
+
+int8/uint8: a 256-entry table built from float math (LUTPopulate), output scale 1/256.
+int16: symmetric, output scale 1/32768; an input scale of 2**-12 runs gemmlowp's fixed-point
+logistic, any other scale the interpolated sigmoid table of reference_integer_ops::Logistic."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from edgelite.ops._unary import FLOAT_HALF, unary_op
+from edgelite.ops import _lut
+from edgelite.ops._activation import (
+    EIGHT_BIT,
+    INT16,
+    Quantized,
+    activation_op,
+    check_sigmoid_int16,
+    logistic_int16,
+    lut_quantized,
+    require_output,
+    scale_and_zero_point,
+    sigmoid_int16_params,
+)
+from edgelite.ops._unary import FLOAT_HALF
+from edgelite.ops.base import Node
 
 
 def logistic(x: np.ndarray) -> np.ndarray:
@@ -15,4 +33,24 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-OP = unary_op("LOGISTIC", logistic, FLOAT_HALF)
+_table = lut_quantized(lambda node: _lut.logistic, EIGHT_BIT,
+                       check=lambda node: require_output(node, 1 / 256, None, label="1/256"))
+
+
+def check(node: Node) -> None:
+    if node.input_type(0) == INT16:
+        check_sigmoid_int16(node, exact_output=True)
+    else:
+        _table.check(node)
+
+
+def run(node: Node) -> None:
+    if node.input_type(0) != INT16:
+        _table.run(node)
+        return
+    multiplier, left_shift = sigmoid_int16_params(scale_and_zero_point(node)[0], is_tanh=False)
+    node.outputs[0][...] = logistic_int16(node.inputs[0], multiplier, left_shift)
+
+
+OP = activation_op("LOGISTIC", logistic, Quantized(EIGHT_BIT | {INT16}, run, check),
+                   float_types=FLOAT_HALF)

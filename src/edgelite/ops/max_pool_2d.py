@@ -1,4 +1,5 @@
-"""MAX_POOL_2D: the largest input element under each window (float32, NHWC)."""
+"""MAX_POOL_2D: the largest input element under each window (NHWC; float32, and int8/uint8/int16
+compared as raw integers, then clamped to the fused activation's quantized range)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ __all__ = ["OP", "Pool2DOptions"]
 
 
 def max_pool(node: Node, x: np.ndarray) -> np.ndarray:
-    return pool_windows(node, x, -np.inf).max(axis=(3, 4))
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min  # padding never wins
+    return pool_windows(node, x, lowest).max(axis=(3, 4))
 
 
-OP = pool_op("MAX_POOL_2D", max_pool)
+OP = pool_op("MAX_POOL_2D", max_pool, quantized=max_pool)

@@ -1,4 +1,5 @@
-"""MAXIMUM: elementwise max with broadcasting; TFLite's `x > y ? x : y`."""
+"""MAXIMUM: elementwise max with broadcasting; TFLite's `x > y ? x : y`. Quantized inputs are
+compared raw, whatever their scales, exactly as LiteRT does."""
 
 from __future__ import annotations
 
@@ -11,5 +12,4 @@ def maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(x > y, x, y)
 
 
-OP = binary_op("MAXIMUM", maximum, FLOAT_INT | RAW_QUANTIZED, options=MaximumMinimumOptions,
-               raw_quantized=True)
+OP = binary_op("MAXIMUM", maximum, FLOAT_INT | RAW_QUANTIZED, options=MaximumMinimumOptions)

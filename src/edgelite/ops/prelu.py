@@ -1,4 +1,5 @@
-"""PRELU: x where x >= 0, else x * alpha; alpha broadcasts into x's shape (float32)."""
+"""PRELU: x where x >= 0, else x * alpha; alpha broadcasts into x's shape (float32; quantized
+int8/uint8 with two multipliers, identity and alpha, see `_qbinary.PRELU`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from edgelite.errors import ModelError
 from edgelite.ops._binary import binary_op, broadcast_shape
+from edgelite.ops._qbinary import PRELU
 from edgelite.ops.base import FLOAT, Node
 
 
@@ -22,4 +24,4 @@ def shape(node: Node) -> list:
     return [out]
 
 
-OP = binary_op("PRELU", prelu, FLOAT, shape=shape)
+OP = binary_op("PRELU", prelu, FLOAT, shape=shape, quantized=PRELU)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from edgelite.errors import ModelError
+from edgelite.model.ir import TensorType
 from edgelite.ops._shape import MOVEMENT, check_movement
 from edgelite.ops.base import Node, OpDef
 
@@ -40,5 +41,5 @@ def run(node: Node) -> None:
     out[...] = blocks.reshape(out.shape)
 
 
-OP = OpDef("SPACE_TO_DEPTH", run, shape=shape, check=check, types=MOVEMENT,
-           options=SpaceToDepthOptions)
+_TYPES = MOVEMENT - {TensorType.INT16}  # LiteRT has no int16 SPACE_TO_DEPTH kernel
+OP = OpDef("SPACE_TO_DEPTH", run, shape=shape, check=check, types=_TYPES, options=SpaceToDepthOptions)

@@ -1,4 +1,4 @@
-"""SQUARED_DIFFERENCE: (x - y)^2 with broadcasting (float32, int32)."""
+"""SQUARED_DIFFERENCE: (x - y)^2 with broadcasting (float32, int32; quantized int8)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import binary_op
+from edgelite.ops._qbinary import SQUARED_DIFFERENCE
 
 
 @dataclass
@@ -23,4 +24,4 @@ def squared_difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 OP = binary_op("SQUARED_DIFFERENCE", squared_difference,
                frozenset({TensorType.FLOAT32, TensorType.INT32}),
-               options=SquaredDifferenceOptions)
+               options=SquaredDifferenceOptions, quantized=SQUARED_DIFFERENCE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import perf_counter_ns
+
 import numpy as np
 
 from edgelite.errors import EdgeliteError, ModelError
@@ -41,13 +43,17 @@ class ReferenceExecutor:
         node.inputs = [self.values[i] if i >= 0 else None for i in node.op.inputs]
         node.outputs = [self.values[i] for i in node.op.outputs]
 
-    def invoke(self) -> None:
+    def invoke(self, profile: list[int] | None = None) -> None:
+        """Run every node in order; with `profile`, append each node's wall time (ns) to it."""
         for planned in self.plan.nodes:
             node = planned.node
+            start = perf_counter_ns() if profile is not None else 0
             if planned.dynamic:
                 self._bind_dynamic(planned)
             try:
                 planned.opdef.run(node)
+                if profile is not None:
+                    profile.append(perf_counter_ns() - start)
             except EdgeliteError:
                 raise
             except (ValueError, IndexError, TypeError, FloatingPointError) as error:

@@ -18,6 +18,9 @@ from edgelite.ops.registry import Resolver, lookup
 from edgelite.runtime.planner import Allocation, plan_arena, tensor_lifetimes
 
 _FOLD_LIMIT = 4096  # elements: outputs up to this size are evaluated at prepare time
+# Ops that only unpack constant weights (float16/int8 -> float32, sparse -> dense): when their
+# inputs are constants they run once here and their outputs become constants, as XNNPACK does.
+_FOLD_CONSTANT_OPS = frozenset({"DEQUANTIZE", "DENSIFY"})
 ARENA_ALIGNMENT = 64
 
 
@@ -71,11 +74,14 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                     if op.opcode == "CUSTOM" else "this builtin op is not implemented yet")
             raise UnsupportedOpError(f"{op.name} (node {op_index}) has no kernel in edgelite: {hint}")
         node = _prepare_node(graph, op_index, opdef, shapes, known)
-        nodes.append(PlannedNode(opdef, node, any(s is None for s in node.input_shapes)))
         for k, shape in zip(op.outputs, output_shapes(opdef, node), strict=True):
             shapes[k] = shape
+        if op.opcode in _FOLD_CONSTANT_OPS and _fold_into_constants(opdef, node, shapes, constants):
+            known.update((k, constants[k]) for k in op.outputs)
+            continue
         _fold_if_known(opdef, node, shapes, known)
-        nodes[-1].dynamic |= any(shapes[k] is None for k in op.outputs)
+        dynamic = any(s is None for s in node.input_shapes) or any(shapes[k] is None for k in op.outputs)
+        nodes.append(PlannedNode(opdef, node, dynamic))
     dynamic = {i for i, s in enumerate(shapes) if s is None}
     dynamic |= {i for i, t in enumerate(graph.tensors) if t.type.itemsize == 0 and i not in constants}
     constant_ids = {id(graph.tensors[i]) for i in constants}
@@ -141,6 +147,21 @@ def output_shapes(opdef: OpDef, node: Node) -> list:
         raise ModelError(f"{node.describe()}: has {len(node.output_tensors)} outputs, "
                          f"the op produces {len(result)}")
     return [None if s is None else tuple(int(d) for d in s) for s in result]
+
+
+def _fold_into_constants(opdef: OpDef, node: Node, shapes: list, constants: dict) -> bool:
+    """Run a weight-unpacking op on constant inputs now; its outputs join the constants."""
+    op = node.op
+    if not all(i in constants for i in op.inputs if i >= 0) or any(shapes[k] is None for k in op.outputs):
+        return False
+    node.outputs = [np.empty(shapes[k], dtype=t.dtype) for k, t in zip(op.outputs, node.output_tensors,
+                                                                        strict=True)]
+    opdef.run(node)
+    for k, value in zip(op.outputs, node.outputs, strict=True):
+        value.flags.writeable = False
+        constants[k] = value
+    node.outputs = []
+    return True
 
 
 def _fold_if_known(opdef: OpDef, node: Node, shapes: list, known: dict) -> None:

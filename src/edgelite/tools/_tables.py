@@ -125,3 +125,54 @@ def outputs_table(summaries: list[dict[str, Any]]) -> Table:
 
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.5g}"
+
+
+def _db(value: float) -> str:
+    return "exact" if value == float("inf") else f"{value:.1f}"
+
+
+def _short_dtype(name: str) -> str:
+    """'float32' -> 'f32', 'int8' -> 'i8', 'uint8' -> 'u8'."""
+    for long, short in (("float", "f"), ("uint", "u"), ("int", "i")):
+        if name.startswith(long):
+            return short + name[len(long):]
+    return name
+
+
+def _dtypes(entry: Any) -> str:
+    return f"{_short_dtype(entry.dtype_a)}→{_short_dtype(entry.dtype_b)}"
+
+
+def _short_name(name: str, limit: int = 60) -> str:
+    """The first part of a fused TensorFlow name ('a/b/Relu;a/b/BiasAdd;...' -> 'a/b/Relu;…')."""
+    first, sep, _ = name.partition(";")
+    text = first + (";…" if sep else "")
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]
+
+
+def comparison_tables(result: Any, worst: int = 3) -> list[Table]:
+    """`edgelite compare`'s tables: outputs (with top-1 agreement) and layers, worst SQNR in red."""
+    outputs = Table(title="Outputs", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    flagged = {id(entry) for entry in result.worst_layers(worst)}
+    note = f"; the {len(flagged)} lowest SQNR in red" if flagged else ("; all exact" if result.layers else "")
+    layers = Table(title=f"Layers (execution order of A{note})", title_justify="left", box=box.SIMPLE_HEAD,
+                   pad_edge=False)
+    for table, first in ((outputs, ("name",)), (layers, ("#", "op", "tensor"))):
+        for column in first:
+            table.add_column(column, overflow="fold", no_wrap=column != "tensor")
+        table.add_column("shape", no_wrap=True)
+        table.add_column("A→B", no_wrap=True)
+        for column in ("max abs err", "RMSE", "SQNR dB", "cosine"):
+            table.add_column(column, justify="right", no_wrap=True)
+    outputs.add_column("top-1", justify="right")
+    for entry in result.outputs:
+        top1 = "-" if entry.top1_agreement is None else f"{entry.top1_agreement:.2%}"
+        outputs.add_row(_short_name(entry.name), _shape(entry.shape), _dtypes(entry),
+                        f"{entry.max_abs_error:.4g}", f"{entry.rmse:.4g}", _db(entry.sqnr_db),
+                        f"{entry.cosine:.6f}", top1)
+    for entry in result.layers:
+        layers.add_row(str(entry.op_index), entry.op or "-", _short_name(entry.name), _shape(entry.shape),
+                       _dtypes(entry), f"{entry.max_abs_error:.4g}",
+                       f"{entry.rmse:.4g}", _db(entry.sqnr_db), f"{entry.cosine:.6f}",
+                       style="bold red" if id(entry) in flagged else None)
+    return [outputs, layers]

@@ -1,0 +1,1 @@
+"""Model optimizations: post-training quantization (`edgelite.quantize`)."""
