@@ -71,10 +71,12 @@ def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: np.ndarray,
 
 def multiply_by_quantized_multiplier_int64(x: np.ndarray, multiplier: np.ndarray,
                                            shift: np.ndarray) -> np.ndarray:
-    """TFLite's MultiplyByQuantizedMultiplier for int64 accumulators (int16x8 conv/FC/BMM).
+    """Single-rounding MultiplyByQuantizedMultiplier for int64 accumulators (TFLITE_SINGLE_ROUNDING):
+    (x * multiplier + 2**(30 - shift)) >> (31 - shift), in wrapping int64 as C computes it.
 
-    One rounding: (x * multiplier + 2**(30 - shift)) >> (31 - shift), in wrapping int64 as C
-    computes it. (TFLite before 2.6 first reduced the multiplier to 16 bits; LiteRT no longer does.)
+    Measured in LiteRT 2.3: int16x8 BATCH_MATMUL uses the 16-bit reduced multiplier
+    (multiply_by_quantized_multiplier_int64_reduced) and int16x8 FULLY_CONNECTED with int64 bias
+    scales in double (scale_in_double); this form agrees with the latter except near .5 ties.
     """
     total_shift = 31 - np.asarray(shift, dtype=np.int64)
     rounding = np.int64(1) << (total_shift - 1)
