@@ -78,7 +78,8 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     build(params).save(str(DATA / "digits_mlp.tflite"))
     np.savez_compressed(DATA / "digits_test.npz", images=digits.data[TRAIN:].astype(np.uint8),
-                        labels=digits.target[TRAIN:].astype(np.uint8))
+                        labels=digits.target[TRAIN:].astype(np.uint8),
+                        calibration=digits.data[:TRAIN:7].astype(np.uint8))
     w1, b1, w2, b2 = params
     hidden = np.maximum(x[TRAIN:] @ w1 + b1, 0)
     accuracy = np.mean((hidden @ w2 + b2).argmax(1) == digits.target[TRAIN:])

@@ -12,7 +12,7 @@ from edgelite import __version__
 from edgelite.errors import EdgeliteError
 
 # Each verb is a module of edgelite.tools exporting add_parser(subparsers) and main(args) -> int.
-VERBS = ("demo", "inspect", "run", "compare", "benchmark", "quantize")
+VERBS = ("demo", "inspect", "run", "compare", "benchmark", "quantize", "convert", "optimize")
 
 EPILOG = """examples:
   edgelite demo                            the bundled digits model, step by step

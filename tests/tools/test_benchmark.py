@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import edgelite
+from edgelite.runtime import native as native_engine
 from edgelite.tools._bench_system import EnergyCounter
 from tests.tools.test_cli import assert_one_line_error, cli
 
@@ -72,8 +73,12 @@ def test_profile_sums_to_total(compared: edgelite.BenchmarkResult) -> None:
     assert profile.runs == 5
     assert profile.ops_total_ms == pytest.approx(sum(op.mean_ms for op in profile.ops))
     assert profile.latency_mean_ms == pytest.approx(compared.runtime("edgelite").latency["mean_ms"])
-    # Each node is timed inside the invoke that is timed as a whole: the sum cannot exceed it.
-    assert PROFILE_MIN_SHARE * profile.latency_mean_ms <= profile.ops_total_ms <= profile.latency_mean_ms
+    # Each node is timed inside the invoke that is timed as a whole: the sum cannot exceed it. On the
+    # reference executor the nodes are most of it; the native engine runs this MLP in a few µs, where
+    # the fixed cost of an invoke call can be the larger part.
+    assert profile.ops_total_ms <= profile.latency_mean_ms
+    if native_engine._engine is None:
+        assert PROFILE_MIN_SHARE * profile.latency_mean_ms <= profile.ops_total_ms
     assert sum(op.percent for op in profile.ops) == pytest.approx(100)
     assert profile.ops[-1].cumulative_percent == pytest.approx(100)
     assert {t.op: t.count for t in profile.by_type} == {"FULLY_CONNECTED": 2, "SOFTMAX": 1}

@@ -46,18 +46,22 @@ class ReferenceExecutor:
     def invoke(self, profile: list[int] | None = None) -> None:
         """Run every node in order; with `profile`, append each node's wall time (ns) to it."""
         for planned in self.plan.nodes:
-            node = planned.node
-            start = perf_counter_ns() if profile is not None else 0
-            if planned.dynamic:
-                self._bind_dynamic(planned)
-            try:
-                planned.opdef.run(node)
-                if profile is not None:
-                    profile.append(perf_counter_ns() - start)
-            except EdgeliteError:
-                raise
-            except (ValueError, IndexError, TypeError, FloatingPointError) as error:
-                raise ModelError(f"{node.describe()} failed: {error}") from error
+            self._run_node(planned, profile)
+
+    def _run_node(self, planned, profile: list[int] | None) -> None:
+        """Run one node on its numpy kernel (the native executor calls this for the nodes it leaves)."""
+        node = planned.node
+        start = perf_counter_ns() if profile is not None else 0
+        if planned.dynamic:
+            self._bind_dynamic(planned)
+        try:
+            planned.opdef.run(node)
+            if profile is not None:
+                profile.append(perf_counter_ns() - start)
+        except EdgeliteError:
+            raise
+        except (ValueError, IndexError, TypeError, FloatingPointError) as error:
+            raise ModelError(f"{node.describe()} failed: {error}") from error
 
     def _bind_dynamic(self, planned) -> None:
         """Give a node whose shapes depend on data fresh outputs sized from its actual inputs."""

@@ -13,6 +13,7 @@ from edgelite.model.ir import Model, Sparsity, Tensor
 from edgelite.model.reader import load
 from edgelite.ops.registry import Resolver
 from edgelite.runtime.executor import ReferenceExecutor
+from edgelite.runtime.native import make_executor
 from edgelite.runtime.plan import Plan, build_plan
 
 
@@ -25,12 +26,13 @@ class ResizeError(EdgeliteError, RuntimeError, ValueError):
 
 
 class Interpreter:
-    """Loads a .tflite model, plans its memory and runs it with the reference kernels."""
+    """Loads a .tflite model, plans its memory and runs it (native engine, reference kernels for the rest)."""
 
     def __init__(self, model_path: str | os.PathLike | None = None, model_content: bytes | None = None,
                  experimental_delegates: Sequence[Any] | None = None, num_threads: int | None = None,
                  experimental_preserve_all_tensors: bool = False,
-                 custom_op_resolver: Resolver | None = None, **litert_only: Any) -> None:
+                 custom_op_resolver: Resolver | None = None, experimental_executor: str | None = None,
+                 **litert_only: Any) -> None:
         if (model_path is None) == (model_content is None):
             raise ValueError("Pass exactly one of model_path or model_content")
         if experimental_delegates:
@@ -39,6 +41,11 @@ class Interpreter:
             raise ValueError("num_threads should be an integer >= -1 (-1 lets the runtime decide)")
         self.model: Model = load(model_path if model_path is not None else model_content)
         self.num_threads = num_threads
+        if experimental_executor not in (None, "native", "reference"):
+            raise ValueError(f"experimental_executor must be 'native' or 'reference', "
+                             f"got {experimental_executor!r}")
+        # None: the native engine when it is built (EDGELITE_EXECUTOR=reference opts out).
+        self._executor_choice = experimental_executor
         self._resolver = custom_op_resolver
         self._preserve = experimental_preserve_all_tensors
         self._subgraph = self.model.subgraphs[0] if self.model.subgraphs else None
@@ -55,7 +62,7 @@ class Interpreter:
 
     def _make_executor(self, subgraph_index: int, input_shapes: dict) -> ReferenceExecutor:
         plan = build_plan(self.model, subgraph_index, input_shapes, self._resolver, self._preserve)
-        return ReferenceExecutor(plan, runtime=self)
+        return make_executor(plan, self, self._executor_choice, self.num_threads)
 
     @property
     def plan(self) -> Plan:

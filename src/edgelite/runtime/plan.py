@@ -80,7 +80,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
             known.update((k, constants[k]) for k in op.outputs)
             continue
         _fold_if_known(opdef, node, shapes, known)
-        dynamic = any(s is None for s in node.input_shapes) or any(shapes[k] is None for k in op.outputs)
+        # absent optional inputs (index -1) have no shape and do not make a node dynamic
+        dynamic = not shapes_known(node) or any(shapes[k] is None for k in op.outputs)
         nodes.append(PlannedNode(opdef, node, dynamic))
     dynamic = {i for i, s in enumerate(shapes) if s is None}
     dynamic |= {i for i, t in enumerate(graph.tensors) if t.type.itemsize == 0 and i not in constants}

@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Table
 
 from edgelite.tools._common import CliError, UsageError, console, describe_error, load_model
+from edgelite.tools.compare import _finite
 
 MODES = ("int8", "int16x8", "dynamic", "float16")
 METHODS = ("minmax", "moving_average", "percentile", "mse")
@@ -31,7 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
                "  edgelite quantize model.tflite -o model_int8.tflite --mode int8 --calibration data.npz\n"
                "  edgelite quantize model.tflite -o model_dyn.tflite --mode dynamic\n"
-               "  edgelite quantize model.tflite -o m.tflite --calibration data.npz --skip SOFTMAX 12",
+               "  edgelite quantize model.tflite -o m.tflite --calibration data.npz --skip SOFTMAX 12\n"
+               "  edgelite quantize model.tflite -o m.tflite --calibration data.npz --target-sqnr 30",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", metavar="IN.tflite", help="the float model")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.tflite",
@@ -44,6 +46,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-type", choices=IO_TYPES, help="model output dtype (default: float32)")
     parser.add_argument("--skip", nargs="+", default=[], metavar="NAME",
                         help="keep ops float: op names (SOFTMAX), output tensor names or node indices")
+    parser.add_argument("--target-sqnr", type=float, metavar="DB",
+                        help="int8/int16x8: keep the most sensitive layers at --fallback until the outputs "
+                             "reach DB of SQNR against the float model (on the calibration data)")
+    parser.add_argument("--fallback", choices=("float", "int16"), default="float",
+                        help="what --target-sqnr makes sensitive layers: float, or int16x8 in an int8 "
+                             "model (default: float)")
     parser.add_argument("--no-per-channel", action="store_true", help="per-tensor weight scales only")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=main)
@@ -65,16 +73,19 @@ def main(args: argparse.Namespace) -> int:
     quantized, report = quantize(model, args.mode, calibration_data=args.calibration,
                                  per_channel=not args.no_per_channel, calibration=args.calibration_method,
                                  input_type=args.input_type, output_type=args.output_type, skip=skip,
-                                 progress=sys.stderr.isatty() and not args.json, return_report=True)
+                                 progress=sys.stderr.isatty() and not args.json, return_report=True,
+                                 target_sqnr=args.target_sqnr, fallback=args.fallback)
     try:
         quantized.save(args.output)
     except OSError as error:
         raise CliError(f"cannot write '{args.output}': {describe_error(error)}") from error
     if args.json:
-        print(json.dumps({**report.to_dict(), "output": args.output}, indent=2))
+        print(json.dumps(_finite({**report.to_dict(), "output": args.output}), indent=2))
         return 0
     out = console()
     out.print(report_table(report))
+    if report.steps:
+        out.print(steps_table(report))
     for note in report.notes:
         out.print(f"note: {note}")
     out.print(report.summary())
@@ -93,4 +104,17 @@ def report_table(report) -> Table:
         index = str(op.index) if op.subgraph == 0 else f"{op.subgraph}:{op.index}"
         result = f"[green]{op.kind}[/]" if op.quantized else "[yellow]float[/]"
         table.add_row(index, op.opcode, result, op.reason or "-")
+    return table
+
+
+def steps_table(report) -> Table:
+    """--target-sqnr's search: per step, the layer moved to the fallback and the output SQNR."""
+    table = Table(title=f"Target SQNR {report.target_sqnr:g} dB (fallback: {report.fallback}; output "
+                        "SQNR against the float model)", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for column in ("step", "layer moved", "tried", "SQNR (dB)"):
+        table.add_column(column, justify="left" if column == "layer moved" else "right")
+    for k, step in enumerate(report.steps):
+        moved = "- (fully quantized)" if step.index is None else f"{step.index} {step.opcode}"
+        table.add_row(str(k), moved, str(step.tried) if k else "-", f"{step.sqnr_db:.2f}")
     return table

@@ -38,6 +38,7 @@ class Calibration:
     method: str
     observers: dict[int, Any] = field(default_factory=dict)
     samples: int = 0
+    kept: list[list[np.ndarray]] = field(default_factory=list)  # the first `keep` samples, if asked
 
     def range(self, tensor: int, levels: int = 256, symmetric: bool = False) -> tuple[float, float] | None:
         observer = self.observers.get(tensor)
@@ -46,8 +47,10 @@ class Calibration:
         return observer.range(levels, symmetric)
 
 
-def calibrate(model: Model, data: Any, method: str = "minmax", progress: bool = True) -> Calibration:
-    """Run `model` (float) on every sample of `data` and observe its float activations."""
+def calibrate(model: Model, data: Any, method: str = "minmax", progress: bool = True,
+              keep: int = 0) -> Calibration:
+    """Run `model` (float) on every sample of `data` and observe its float activations; keep the
+    first `keep` samples in `Calibration.kept` (to measure the quantized model on them later)."""
     from edgelite.runtime.interpreter import Interpreter
 
     if method not in OBSERVERS:
@@ -62,6 +65,8 @@ def calibrate(model: Model, data: Any, method: str = "minmax", progress: bool = 
     for sample in _progress(samples, _length(data), progress):
         _feed(interpreter, sample)
         interpreter.invoke()
+        if len(result.kept) < keep:
+            result.kept.append(sample)
         for i in watched:
             try:
                 value = interpreter.get_tensor(i)

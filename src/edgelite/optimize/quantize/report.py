@@ -20,6 +20,18 @@ class OpDecision:
 
 
 @dataclass
+class SqnrStep:
+    """One step of `target_sqnr`'s search: the layer moved to the fallback (None at step 0, the
+    fully quantized model), how many candidates were tried for it, and the output SQNR after it."""
+
+    index: int | None  # node index in subgraph 0 of the float model
+    opcode: str | None
+    output: str | None  # its first output tensor
+    tried: int  # candidate models built and measured in this step
+    sqnr_db: float  # model output SQNR (worst output) after this step
+
+
+@dataclass
 class QuantizationReport:
     """Returned by `edgelite.quantize(..., return_report=True)` next to the quantized Model."""
 
@@ -32,6 +44,14 @@ class QuantizationReport:
     ops: list[OpDecision] = field(default_factory=list)
     inserted: dict[str, int] = field(default_factory=dict)  # op name -> nodes added (QUANTIZE, ...)
     notes: list[str] = field(default_factory=list)
+    target_sqnr: float | None = None  # dB, when asked for
+    fallback: str | None = None  # "float" or "int16": what sensitive layers became
+    steps: list[SqnrStep] = field(default_factory=list)  # the search, step 0 = fully quantized
+
+    @property
+    def sqnr_db(self) -> float | None:
+        """Output SQNR of the returned model (measured only with target_sqnr)."""
+        return max(step.sqnr_db for step in self.steps) if self.steps else None
 
     @property
     def quantized(self) -> list[OpDecision]:
@@ -60,5 +80,9 @@ class QuantizationReport:
         for op in self.ops:
             state = op.kind if op.quantized else "float"
             lines.append(f"  [{op.subgraph}:{op.index}] {op.opcode:<20} {state:<24} {op.reason}")
+        for k, step in enumerate(self.steps):
+            moved = "fully quantized" if step.index is None else \
+                f"[0:{step.index}] {step.opcode} -> {self.fallback} (best of {step.tried} tried)"
+            lines.append(f"  step {k}: {moved}; output SQNR {step.sqnr_db:.2f} dB")
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)

@@ -24,6 +24,7 @@ class Context:
     inserted: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     matched_skips: set = field(default_factory=set)
+    int16: frozenset[int] = frozenset()  # int8 mode: node indices of subgraph 0 quantized int16x8
 
     def skipped(self, subgraph: int, index: int, op: Operator, graph: Subgraph) -> str | None:
         """The skip= entry naming this op (by op name, output tensor name, or index in subgraph 0)."""

@@ -32,25 +32,33 @@ _TYPES = {np.dtype(np.int8): TensorType.INT8, np.dtype(np.uint8): TensorType.UIN
 
 class IntegerQuantizer:
     def __init__(self, ctx: Context, dtype: type, label: str) -> None:
-        self.ctx, self.dtype, self.label = ctx, np.dtype(dtype), label
-        self.type = _TYPES[self.dtype]
-        self.kind = INT16 if self.dtype == np.int16 else "int8"
+        self.ctx, self.base = ctx, (np.dtype(dtype), label)
+        self._precision(*self.base)
         self.model = ctx.model
         self.graph = ctx.model.subgraphs[0]
         self.floats = {i for i, t in enumerate(self.graph.tensors)
                        if t.type == TensorType.FLOAT32 and not is_constant(self.model, t)}
-        self.produced: dict[int, Quantization] = {}
+        self.produced: dict[int, tuple[TensorType, Quantization]] = {}
         self.emitted: list[Operator] = []
         self.views = Views(ctx, self.graph, self.emitted)
         self.weights = WeightCache(self.model, self.graph)
         self.output_types = {t: _TYPES[np.dtype(ctx.output_type or np.float32)]
                              for t in self.graph.outputs if t in self.floats}
 
+    def _precision(self, dtype: np.dtype, label: str) -> None:
+        """Quantize the next nodes with `dtype` activations (int8 mode: int16x8 for ctx.int16 nodes)."""
+        self.dtype, self.label, self.type = dtype, label, _TYPES[dtype]
+        self.kind = INT16 if dtype == np.int16 else "int8"
+
+    def _precision_of(self, index: int) -> None:
+        self._precision(*((np.dtype(np.int16), "int16x8") if index in self.ctx.int16 else self.base))
+
     # -- parameters -------------------------------------------------------------------------
     def natural(self, tensor: int) -> Quantization:
-        """The tensor's own parameters: what its quantized producer wrote, else from calibration."""
-        if tensor in self.produced:
-            return self.produced[tensor]
+        """The tensor's own parameters: what its quantized producer wrote (when of this node's
+        type), else from calibration."""
+        if self.produced.get(tensor, (None,))[0] == self.type:
+            return self.produced[tensor][1]
         levels = 2 ** (8 * self.dtype.itemsize)
         low, high = self.ctx.calibration.range(tensor, levels, symmetric=self.kind == INT16)
         return activation_params(low, high, self.dtype)
@@ -105,12 +113,17 @@ class IntegerQuantizer:
     # -- rewriting --------------------------------------------------------------------------
     def run(self) -> None:
         operators = list(self.graph.operators)
-        reasons = [self.reason_to_keep_float(index, op) for index, op in enumerate(operators)]
+        reasons = []
+        for index, op in enumerate(operators):
+            self._precision_of(index)
+            reasons.append(self.reason_to_keep_float(index, op))
+        self._precision(*self.base)
         self._graph_inputs()
         written = {t for op in operators for t in op.outputs} | set(self.graph.inputs)
         for t in self.floats - written:  # variables: float tensors no node writes
             self.views.hold(t, t, TensorType.FLOAT32, None)
         for index, (op, reason) in enumerate(zip(operators, reasons, strict=True)):
+            self._precision_of(index)
             if reason:
                 self.ctx.keep_float(0, index, op, self.graph, reason)
                 self._float_node(op)
@@ -164,7 +177,7 @@ class IntegerQuantizer:
         for p in self._outputs(op, rule):
             quant = Quantization.of(*rule.fixed[self.kind]) if self.kind in rule.fixed else \
                 shared or self.natural(outputs[p])
-            self.produced[outputs[p]] = quant
+            self.produced[outputs[p]] = (self.type, quant)
             outputs[p] = self._write(outputs[p], self.type, quant, pending)
         op.inputs, op.outputs = tuple(inputs), tuple(outputs)
         if self.kind == INT16 and op.name in ("ADD", "SUB"):
@@ -214,7 +227,10 @@ class IntegerQuantizer:
         for t, wanted, quant in pending:
             target = None
             if wanted != TensorType.FLOAT32:
-                target = quant if quant is not None else self.natural(t)
+                current = (self.dtype, self.label)
+                self._precision(*self.base)  # integer model outputs have the mode's parameters
+                target = quant if quant is not None and current[0] == self.dtype else self.natural(t)
+                self._precision(*current)
                 if wanted == TensorType.UINT8:
                     target = requantized(target, np.uint8, np.int8)
             self.views.convert(t, t, wanted, target)

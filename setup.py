@@ -1,0 +1,20 @@
+"""Builds edgelite's optional native engine (C11, no other toolchain). Everything else is in
+pyproject.toml. `optional=True`: without a working C compiler edgelite installs anyway and runs on
+the reference executor. AVX2+FMA kernels carry __attribute__((target)), so no per-file flags."""
+
+import os
+from glob import glob
+
+from setuptools import Extension, setup
+
+NATIVE = "src/edgelite/native"
+sources = [f"{NATIVE}/_engine.c", f"{NATIVE}/engine.c", f"{NATIVE}/dispatch.c",
+           *sorted(glob(f"{NATIVE}/ops_*.c")), *sorted(glob(f"{NATIVE}/kernels/*/*.c"))]
+extra = os.environ.get("EDGELITE_CFLAGS", "").split()  # e.g. the sanitizer build in native/README.md
+
+setup(ext_modules=[Extension(
+    "edgelite.native._engine", sources=[os.path.relpath(s) for s in sources],
+    depends=sorted(glob(f"{NATIVE}/include/*") + glob(f"{NATIVE}/kernels/**/*.inc", recursive=True)),
+    extra_compile_args=["-std=c11", "-O2", "-fno-math-errno", "-Wall", "-Wextra", *extra],
+    extra_link_args=[f for f in extra if f.startswith("-fsanitize")],
+    libraries=["m"] if os.name == "posix" else [], optional=True)])

@@ -1,0 +1,1 @@
+"""Graph passes over the converted edgelite Model, each small and usable alone."""

@@ -1,0 +1,139 @@
+"""`edgelite.cluster`: post-training weight clustering (weight sharing), as TFMOT's clustering
+API does at training time: k-means over each weight tensor (or each output channel), every weight
+replaced by its centroid. Zeros are kept out of the clustering, so a pruned model stays exactly as
+sparse (zero is then an extra value beside the `clusters` centroids). Storage stays dense: the
+gain shows after standard compression (gzip), as TFMOT reports it."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgelite.model.ir import Model
+from edgelite.optimize import _layers
+from edgelite.optimize._layers import OptimizationError
+from edgelite.optimize.quantize._graph import prune as drop_unused
+from edgelite.optimize.sparse_storage import densify_constants
+
+INITS = ("kmeans++", "linear")
+PER = ("tensor", "channel")
+ITERATIONS = 50
+INIT_SAMPLE = 4096  # values k-means++ seeds from (deterministically chosen)
+
+
+@dataclass
+class ClusteredTensor:
+    op_index: int
+    weight: str
+    shape: tuple[int, ...]
+    unique_before: int
+    unique_after: int
+
+
+@dataclass
+class ClusterReport:
+    clusters: int
+    per: str
+    tensors: list[ClusteredTensor] = field(default_factory=list)
+
+
+def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: str = "tensor",
+            init: str = "kmeans++", skip: Iterable[str | int] = (), ops: Iterable[str] = _layers.WEIGHT_OPS,
+            seed: int = 0, return_report: bool = False) -> Model | tuple[Model, ClusterReport]:
+    """Cluster the float weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D ops; the input
+    model is not modified. Sparse-stored weights come back dense (their zeros stay zeros).
+
+    clusters: centroids per tensor (per="tensor") or per output channel (per="channel").
+    init: "kmeans++" (seeded with `seed`, deterministic) or "linear" (evenly over [min, max]).
+    skip: op names, tensor names or op indices left as they are.
+    """
+    if int(clusters) < 1:
+        raise OptimizationError(f"clusters must be at least 1, got {clusters}")
+    if per not in PER:
+        raise OptimizationError(f"unknown per={per!r}; choose one of {', '.join(PER)}")
+    if init not in INITS:
+        raise OptimizationError(f"unknown init={init!r}; choose one of {', '.join(INITS)}")
+    result = copy.deepcopy(_layers.load(model))
+    densify_constants(result)
+    report = ClusterReport(int(clusters), per)
+    for layer in _layers.layers(result, ops, skip):
+        weights = _layers.weights_of(result, layer)
+        axis = _layers.rows_axis(layer.opcode)
+        rng = np.random.default_rng(seed)
+        if per == "tensor":
+            clustered = cluster_values(weights, int(clusters), init, rng)
+        else:
+            moved = np.moveaxis(weights, axis, 0)
+            clustered = np.moveaxis(np.stack([cluster_values(c, int(clusters), init, rng) for c in moved]),
+                                    0, axis)
+        _layers.set_weights(result, layer, clustered)
+        tensor = result.subgraphs[0].tensors[layer.weight]
+        report.tensors.append(ClusteredTensor(layer.op_index, tensor.name, tuple(tensor.shape),
+                                              int(np.unique(weights).size), int(np.unique(clustered).size)))
+    drop_unused(result)
+    return (result, report) if return_report else result
+
+
+def cluster_values(values: np.ndarray, clusters: int, init: str, rng: np.random.Generator) -> np.ndarray:
+    """`values` with each non-zero replaced by the nearest of `clusters` k-means centroids."""
+    out = np.array(values, dtype=np.float32)
+    nonzero = out != 0
+    points = out[nonzero].astype(np.float64)
+    if np.unique(points).size <= clusters:
+        return out
+    centroids = _initial(points, clusters, init, rng)
+    for _ in range(ITERATIONS):
+        labels = _assign(points, centroids)
+        sums = np.bincount(labels, weights=points, minlength=clusters)
+        counts = np.bincount(labels, minlength=clusters)
+        updated = np.where(counts > 0, sums / np.maximum(counts, 1), centroids)
+        if np.array_equal(updated, centroids):
+            break
+        centroids = np.sort(updated)
+    out[nonzero] = centroids[_assign(points, centroids)].astype(np.float32)
+    return out
+
+
+def _assign(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Nearest centroid (sorted centroids: a binary search over their midpoints)."""
+    return np.searchsorted((centroids[1:] + centroids[:-1]) / 2, points)
+
+
+def _initial(points: np.ndarray, clusters: int, init: str, rng: np.random.Generator) -> np.ndarray:
+    if init == "linear":
+        return np.linspace(points.min(), points.max(), clusters)
+    sample = points if points.size <= INIT_SAMPLE else rng.choice(points, INIT_SAMPLE, replace=False)
+    chosen = [sample[rng.integers(sample.size)]]
+    distance = (sample - chosen[0]) ** 2
+    for _ in range(clusters - 1):
+        total = distance.sum()
+        pick = sample[rng.choice(sample.size, p=distance / total)] if total > 0 else sample[0]
+        chosen.append(pick)
+        distance = np.minimum(distance, (sample - pick) ** 2)
+    return np.sort(np.asarray(chosen))
+
+
+def gzip_size(model: Model | bytes) -> int:
+    """Size of the .tflite file after gzip -9: what clustering gains in a compressed download."""
+    content = model if isinstance(model, bytes) else model.to_bytes()
+    return len(gzip.compress(content, compresslevel=9, mtime=0))
+
+
+def unique_values(model: Model, ops: Iterable[str] = _layers.WEIGHT_OPS, per_channel: bool = False,
+                  nonzero: bool = False) -> dict[str, int]:
+    """Weight tensor name -> number of distinct values (the most of any output channel when
+    `per_channel`; zeros not counted when `nonzero`), for float and int8 weights."""
+    work = copy.deepcopy(model)
+    densify_constants(work)
+    found = {}
+    for layer in _layers.layers(work, ops, types=_layers.ALL_TYPES):
+        weights = _layers.weights_of(work, layer)
+        parts = np.moveaxis(weights, _layers.rows_axis(layer.opcode), 0) if per_channel else [weights]
+        counts = [np.unique(p[p != 0] if nonzero else p).size for p in parts]
+        found[work.subgraphs[0].tensors[layer.weight].name] = int(max(counts))
+    return found

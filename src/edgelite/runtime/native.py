@@ -1,0 +1,429 @@
+"""The native executor: a Plan lowered once to flat tables that one C call runs.
+
+`NativeExecutor` is a ReferenceExecutor (same arena, `values`, `plan`, `reset_variables`,
+`invoke(profile)`) whose supported nodes run in C: at construction each node is lowered (kernel,
+operand tensors, integer/float params, weights repacked for the microkernels) or left to its numpy
+kernel. Consecutive lowered nodes form one segment that `invoke` runs with one C call (without the
+GIL and without allocating); the others run on the reference kernels in between, as TFLite
+partitions a graph between a delegate and its builtin kernels. The C side copies and validates
+every table entry when the program is created (`edgelite.native._engine.Program`).
+
+TODO(issue 6): a thread pool honouring num_threads (split gemm row tiles / dwconv rows), int8 and
+hybrid kernels, AVX-512 and NEON levels, RESHAPE as an alias instead of a copy.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter_ns
+
+import numpy as np
+
+from edgelite.model.ir import TensorType
+from edgelite.ops._common import Activation, Padding, activation_range, axis_list, padding_before
+from edgelite.runtime.executor import ReferenceExecutor
+from edgelite.runtime.plan import Plan, PlannedNode
+
+try:
+    from edgelite.native import _engine
+except ImportError as error:  # no compiler at install time, or a broken build
+    _engine = None
+    _IMPORT_ERROR: ImportError | None = error
+else:
+    _IMPORT_ERROR = None
+
+_warned = False
+# Op codes of the node table, in include/ops.inc order (test_engine checks they agree).
+OPS = ("GEMM", "DWCONV", "BINARY", "UNARY", "MAXPOOL", "AVGPOOL", "MEAN_HW", "PAD", "CONCAT", "COPY",
+       "SOFTMAX")
+CODE = {name: i for i, name in enumerate(OPS)}
+MAX_INPUTS, NODE_PARAMS, MAX_RANK = 16, 29, 6
+TENSOR_WORDS, NODE_WORDS = 5 + MAX_RANK, 3 + MAX_INPUTS + NODE_PARAMS
+GEMM_NR, IM2COL_ROWS, DW_MAX_TAPS = 16, 48, 64
+_BINARY = {"ADD": 0, "SUB": 1, "MUL": 2}
+_UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
+_UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2}
+
+
+def available() -> bool:
+    """Whether the extension imported; warns once (RuntimeWarning) when it did not."""
+    global _warned
+    if _engine is None and not _warned:
+        _warned = True
+        warnings.warn(f"edgelite's native engine is not available ({_IMPORT_ERROR}); running on the "
+                      "reference executor (numpy)", RuntimeWarning, stacklevel=3)
+    return _engine is not None
+
+
+def isa() -> str | None:
+    """The dispatch level in use ('scalar', 'avx2'), None without the extension."""
+    return _engine.isa() if _engine is not None else None
+
+
+def set_isa(level: str) -> str:
+    """Cap the dispatch level (as EDGELITE_ISA does at start-up); returns the level now in use.
+
+    Affects every executor of the process; do not call it while another thread invokes."""
+    if _engine is None:
+        raise RuntimeError("edgelite's native engine is not available")
+    return _engine.set_isa(level)
+
+
+def supported_isas() -> list[str]:
+    return _engine.supported_isas() if _engine is not None else []
+
+
+class Unsupported(Exception):
+    """A node the native engine does not run (it stays on the reference kernels)."""
+
+
+def f32_bits(value: float) -> int:
+    return int(np.array(value, np.float32).view(np.uint32))
+
+
+def pack_gemm(weights: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """[N, K] weights and bias -> panels of GEMM_NR columns: [panels, 1 + K, GEMM_NR] (bias first)."""
+    n, k = weights.shape
+    panels = -(-n // GEMM_NR)
+    wide = np.zeros((k + 1, panels * GEMM_NR), np.float32)
+    if bias is not None:
+        wide[0, :n] = bias
+    wide[1:, :n] = weights.T
+    return np.ascontiguousarray(wide.reshape(k + 1, panels, GEMM_NR).transpose(1, 0, 2))
+
+
+def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list] | None:
+    """Dims and element strides of a and b over out, adjacent dims merged, padded to MAX_RANK."""
+    rank = len(out)
+    dims, strides = list(out), []
+    for shape in (a, b):
+        shape = (1,) * (rank - len(shape)) + tuple(shape)
+        contiguous = np.cumprod((1, *shape[::-1]))[:-1][::-1] if rank else []
+        strides.append([0 if shape[i] == 1 and out[i] != 1 else int(contiguous[i]) for i in range(rank)])
+    keep = [i for i in range(rank) if dims[i] != 1]
+    dims, sa, sb = [dims[i] for i in keep], [strides[0][i] for i in keep], [strides[1][i] for i in keep]
+    i = len(dims) - 2
+    while i >= 0:
+        if sa[i] == sa[i + 1] * dims[i + 1] and sb[i] == sb[i + 1] * dims[i + 1]:
+            dims[i:i + 2], sa[i:i + 2], sb[i:i + 2] = [dims[i] * dims[i + 1]], [sa[i + 1]], [sb[i + 1]]
+        i -= 1
+    if len(dims) > MAX_RANK:
+        return None
+    pad = MAX_RANK - len(dims)
+    return [1] * pad + dims, [0] * pad + sa, [0] * pad + sb
+
+
+@dataclass
+class _Record:
+    op: str
+    inputs: list[int]
+    output: int
+    params: list[int]
+
+
+class Lowering:
+    """Builds the tensor table, node table and buffer list of one Program."""
+
+    def __init__(self, executor: ReferenceExecutor) -> None:
+        self.plan: Plan = executor.plan
+        self.buffers: list = [executor.arena]
+        self.writable: list[bool] = [True]
+        self.tensors: list[list[int]] = []
+        self.index: dict[int, int] = {}
+        self.records: list[_Record] = []
+        self.scratch_floats = 0
+        self.zero_floats = 0
+        self._scratch = self._zeros = -1
+
+    # -- tensors ----------------------------------------------------------------------------
+    def _add(self, buffer: int, offset: int, shape: tuple) -> int:
+        if len(shape) > MAX_RANK:
+            raise Unsupported(f"rank {len(shape)} > {MAX_RANK}")
+        nbytes = int(np.prod(shape, dtype=np.int64)) * 4
+        self.tensors.append([buffer, offset, nbytes, 0, len(shape), *shape, *[0] * (MAX_RANK - len(shape))])
+        return len(self.tensors) - 1
+
+    def extra(self, array: np.ndarray, writable: bool = False) -> int:
+        """A tensor over an array the engine owns (packed weights, scratch)."""
+        array = np.ascontiguousarray(array, np.float32)
+        self.buffers.append(array)
+        self.writable.append(writable)
+        return self._add(len(self.buffers) - 1, 0, array.shape)
+
+    def tensor(self, i: int, output: bool = False) -> int:
+        """The table index of graph tensor i (float32, planned in the arena or constant)."""
+        if i < 0:
+            raise Unsupported("optional operand absent")
+        tensor, shape = self.plan.subgraph.tensors[i], self.plan.shapes[i]
+        if tensor.type != TensorType.FLOAT32 or shape is None or i in self.plan.dynamic_tensors:
+            raise Unsupported(f"tensor {i} is not a static float32 tensor")
+        if int(np.prod(shape, dtype=np.int64)) == 0:
+            raise Unsupported(f"tensor {i} is empty")
+        if i in self.index:
+            return self.index[i]
+        if i in self.plan.arena_offsets:
+            index = self._add(0, self.plan.arena_offsets[i], tuple(shape))
+        elif i in self.plan.constants and not output:
+            index = self.extra(np.asarray(self.plan.constants[i], np.float32).reshape(shape))
+        else:
+            raise Unsupported(f"tensor {i} is neither in the arena nor a constant")
+        self.index[i] = index
+        return index
+
+    def constant(self, i: int) -> np.ndarray | None:
+        if i < 0:
+            return None
+        value = self.plan.constants.get(i)
+        if value is None:
+            raise Unsupported(f"operand {i} is not a constant")
+        if value.dtype != np.float32:
+            raise Unsupported(f"constant {i} is {value.dtype}, not float32")
+        return value
+
+    def scratch(self, floats: int) -> int:
+        self.scratch_floats = max(self.scratch_floats, floats)
+        if self._scratch < 0:
+            self._scratch = self._add(0, 0, (0,))  # record filled in by table()
+        return self._scratch
+
+    def zeros(self, floats: int) -> int:
+        self.zero_floats = max(self.zero_floats, floats)
+        if self._zeros < 0:
+            self._zeros = self._add(0, 0, (0,))
+        return self._zeros
+
+    # -- nodes ------------------------------------------------------------------------------
+    def lower(self, planned: PlannedNode) -> bool:
+        """Append the node's record; False (tables unchanged) when it stays on the reference."""
+        lowerer = LOWERERS.get(planned.opdef.name)
+        if lowerer is None or planned.dynamic:
+            return False
+        mark = (len(self.tensors), dict(self.index), len(self.buffers), self.scratch_floats,
+                self.zero_floats, self._scratch, self._zeros)
+        try:
+            self.records.append(lowerer(self, planned.node))
+            return True
+        except Unsupported:
+            (count, self.index, buffers, self.scratch_floats, self.zero_floats, self._scratch,
+             self._zeros) = mark
+            del self.tensors[count:], self.buffers[buffers:], self.writable[buffers:]
+            return False
+
+    def node(self, op: str, inputs: list[int], output: int, params: list) -> _Record:
+        """A record over table indices `inputs` writing graph tensor `output`."""
+        if len(params) > NODE_PARAMS:
+            raise Unsupported("too many params")
+        return _Record(op, inputs, self.tensor(output, output=True), [int(p) for p in params])
+
+    def tables(self) -> tuple[np.ndarray, np.ndarray]:
+        for index, floats, writable in ((self._scratch, self.scratch_floats, True),
+                                        (self._zeros, self.zero_floats, False)):
+            if index >= 0:
+                self.buffers.append(np.zeros(floats, np.float32))
+                self.writable.append(writable)
+                record = [len(self.buffers) - 1, 0, floats * 4, 0, 1, floats]
+                self.tensors[index] = record + [0] * (TENSOR_WORDS - len(record))
+        tensors = np.array(self.tensors, np.int64).reshape(-1, TENSOR_WORDS)
+        nodes = np.zeros((len(self.records), NODE_WORDS), np.int64)
+        for row, rec in zip(nodes, self.records, strict=True):
+            row[0], row[1] = CODE[rec.op], len(rec.inputs)
+            row[2:2 + len(rec.inputs)] = rec.inputs
+            row[2 + MAX_INPUTS] = rec.output
+            row[3 + MAX_INPUTS:3 + MAX_INPUTS + len(rec.params)] = rec.params
+        return tensors, nodes
+
+
+# -- lowerers: Node -> _Record, or raise Unsupported -------------------------------------------
+def _clamp(node, activation: int | None = None) -> list[int]:
+    act = getattr(node.options, "fused_activation_function", Activation.NONE) if activation is None \
+        else activation
+    if act not in Activation.__members__.values():
+        raise Unsupported(f"unknown fused activation {act}")
+    low, high = activation_range(act, np.float32)
+    return [f32_bits(low), f32_bits(high)]
+
+
+def _window(size: tuple, kernel: tuple, stride: tuple, dilation: tuple, out: tuple, padding) -> list[int]:
+    if padding != Padding.SAME:
+        return [0, 0]
+    return [padding_before(size[a], kernel[a], stride[a], dilation[a], out[a]) for a in range(2)]
+
+
+def lower_conv(lw: Lowering, node) -> _Record:
+    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    weights = lw.constant(w_id)
+    bias = lw.constant(node.op.inputs[2]) if len(node.op.inputs) > 2 else None
+    (_, h, w, c), (o, kh, kw, ic) = lw.plan.shapes[x_id], weights.shape
+    if ic != c:
+        raise Unsupported("grouped convolution")
+    out_shape, opt = lw.plan.shapes[out_id], node.options
+    stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
+    pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
+    k = kh * kw * c
+    packed = lw.extra(pack_gemm(weights.reshape(o, k), bias))
+    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0)
+    geometry = [kh, kw, *stride, *dilation, *pads]
+    inputs = [lw.tensor(x_id), packed] + ([] if direct else [lw.scratch(IM2COL_ROWS * k)])
+    return lw.node("GEMM", inputs, out_id, [0 if direct else 1, *geometry, *_clamp(node), k, o])
+
+
+def lower_fully_connected(lw: Lowering, node) -> _Record:
+    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    weights = lw.constant(w_id)
+    bias = lw.constant(node.op.inputs[2]) if len(node.op.inputs) > 2 else None
+    if getattr(node.options, "weights_format", 0) != 0 or weights.ndim != 2:
+        raise Unsupported("weights format")
+    units, k = weights.shape
+    packed = lw.extra(pack_gemm(weights, bias))
+    return lw.node("GEMM", [lw.tensor(x_id), packed], out_id, [0, *[0] * 8, *_clamp(node), k, units])
+
+
+def lower_depthwise(lw: Lowering, node) -> _Record:
+    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    weights = lw.constant(w_id)
+    bias = lw.constant(node.op.inputs[2]) if len(node.op.inputs) > 2 else None
+    (_, h, w, c), (_, kh, kw, oc) = lw.plan.shapes[x_id], weights.shape
+    if oc != c or kh * kw > DW_MAX_TAPS:
+        raise Unsupported("depth multiplier > 1 or window too large")
+    out_shape, opt = lw.plan.shapes[out_id], node.options
+    stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
+    pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
+    packed = np.concatenate([np.zeros((1, c), np.float32) if bias is None else bias.reshape(1, c),
+                             weights.reshape(kh * kw, c)])
+    inputs = [lw.tensor(x_id), lw.extra(packed), lw.zeros(c)]
+    return lw.node("DWCONV", inputs, out_id, [kh, kw, *stride, *dilation, *pads, *_clamp(node)])
+
+
+def lower_binary(lw: Lowering, node) -> _Record:
+    a_id, b_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    shapes = lw.plan.shapes
+    collapsed = collapse_broadcast(tuple(shapes[out_id]), tuple(shapes[a_id]), tuple(shapes[b_id]))
+    if collapsed is None:
+        raise Unsupported("broadcast needs more than 6 dims")
+    dims, sa, sb = collapsed
+    params = [_BINARY[node.op.name], *_clamp(node), *dims, *sa, *sb]
+    return lw.node("BINARY", [lw.tensor(a_id), lw.tensor(b_id)], out_id, params)
+
+
+def lower_unary(lw: Lowering, node) -> _Record:
+    name = node.op.name
+    if name in _UNARY_CLAMP:
+        op, (low, high) = 0, _UNARY_CLAMP[name]
+    else:
+        op, low, high = _UNARY[name], 0.0, 0.0
+    return lw.node("UNARY", [lw.tensor(node.op.inputs[0])], node.op.outputs[0],
+                   [op, f32_bits(low), f32_bits(high)])
+
+
+def lower_pool(lw: Lowering, node) -> _Record:
+    x_id, out_id, opt = node.op.inputs[0], node.op.outputs[0], node.options
+    (_, h, w, _), out_shape = lw.plan.shapes[x_id], lw.plan.shapes[out_id]
+    kernel, stride = (opt.filter_height, opt.filter_width), (opt.stride_h, opt.stride_w)
+    pads = _window((h, w), kernel, stride, (1, 1), out_shape[1:3], opt.padding)
+    op = "MAXPOOL" if node.op.name == "MAX_POOL_2D" else "AVGPOOL"
+    return lw.node(op, [lw.tensor(x_id)], out_id, [*kernel, *stride, *pads, *_clamp(node)])
+
+
+def lower_mean(lw: Lowering, node) -> _Record:
+    x_id = node.op.inputs[0]
+    shape = lw.plan.shapes[x_id]
+    axes = lw.plan.constants.get(node.op.inputs[1])
+    if len(shape) != 4 or axes is None or axis_list(axes, 4) != [1, 2]:
+        raise Unsupported("MEAN other than over H and W of an NHWC tensor")
+    return lw.node("MEAN_HW", [lw.tensor(x_id)], node.op.outputs[0], [])
+
+
+def lower_pad(lw: Lowering, node) -> _Record:
+    x_id = node.op.inputs[0]
+    shape = lw.plan.shapes[x_id]
+    pads = lw.plan.constants.get(node.op.inputs[1])
+    if pads is None or len(shape) > 4 or np.asarray(pads).size != 2 * len(shape):
+        raise Unsupported("PAD needs constant paddings and rank <= 4")
+    before = [0] * (4 - len(shape)) + [int(v) for v in np.asarray(pads).reshape(-1, 2)[:, 0]]
+    return lw.node("PAD", [lw.tensor(x_id)], node.op.outputs[0], before)
+
+
+def lower_concat(lw: Lowering, node) -> _Record:
+    out_id = node.op.outputs[0]
+    rank = len(lw.plan.shapes[out_id])
+    if len(node.op.inputs) > MAX_INPUTS or node.options.fused_activation_function != Activation.NONE:
+        raise Unsupported("too many inputs or a fused activation")
+    axis = node.options.axis + rank if node.options.axis < 0 else node.options.axis
+    return lw.node("CONCAT", [lw.tensor(i) for i in node.op.inputs], out_id, [axis])
+
+
+def lower_copy(lw: Lowering, node) -> _Record:
+    return lw.node("COPY", [lw.tensor(node.op.inputs[0])], node.op.outputs[0], [])
+
+
+def lower_softmax(lw: Lowering, node) -> _Record:
+    beta = node.options.beta if node.options is not None else 0.0
+    return lw.node("SOFTMAX", [lw.tensor(node.op.inputs[0])], node.op.outputs[0], [f32_bits(beta)])
+
+
+LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
+    "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
+    "ADD": lower_binary, "SUB": lower_binary, "MUL": lower_binary,
+    "RELU": lower_unary, "RELU6": lower_unary, "RELU_N1_TO_1": lower_unary, "HARD_SWISH": lower_unary,
+    "LOGISTIC": lower_unary, "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean,
+    "PAD": lower_pad, "CONCATENATION": lower_concat, "RESHAPE": lower_copy, "SQUEEZE": lower_copy,
+    "EXPAND_DIMS": lower_copy, "SOFTMAX": lower_softmax,
+}
+
+
+class NativeExecutor(ReferenceExecutor):
+    """A ReferenceExecutor whose supported nodes run as native segments (see the module doc)."""
+
+    def __init__(self, plan: Plan, runtime: object = None, num_threads: int | None = None) -> None:
+        super().__init__(plan, runtime)
+        self.num_threads = num_threads  # TODO(issue 6): the thread pool
+        lowering = Lowering(self)
+        native = [lowering.lower(planned) for planned in plan.nodes]
+        self.program = None
+        if any(native):
+            tensors, nodes = lowering.tables()
+            self.program = _engine.Program(tensors, nodes, lowering.buffers, lowering.writable)
+        self.native = native  # per plan node: runs in C
+        self._keep = lowering.buffers  # the Program holds views too; kept for inspection
+        self.segments: list[tuple[bool, int, int]] = []  # (native, first, end) over plan.nodes
+        native_index = 0
+        for i, is_native in enumerate(native):
+            if self.segments and self.segments[-1][0] == is_native:
+                self.segments[-1] = (is_native, self.segments[-1][1], i + 1)
+            else:
+                self.segments.append((is_native, i, i + 1))
+        self._native_start = []
+        for is_native in native:
+            self._native_start.append(native_index)
+            native_index += is_native
+
+    def invoke(self, profile: list[int] | None = None) -> None:
+        nodes = self.plan.nodes
+        for is_native, first, end in self.segments:
+            if not is_native:
+                for planned in nodes[first:end]:
+                    self._run_node(planned, profile)
+                continue
+            start = self._native_start[first]
+            if profile is None:
+                self.program.run(start, start + end - first)
+                continue
+            for k in range(start, start + end - first):
+                begin = perf_counter_ns()
+                self.program.run(k, k + 1)
+                profile.append(perf_counter_ns() - begin)
+
+
+def make_executor(plan: Plan, runtime: object = None, executor: str | None = None,
+                  num_threads: int | None = None) -> ReferenceExecutor:
+    """The executor an Interpreter uses: native unless asked otherwise (argument, then the
+    EDGELITE_EXECUTOR environment variable) or unavailable (warned once)."""
+    choice = executor or os.environ.get("EDGELITE_EXECUTOR") or "native"
+    if choice not in ("native", "reference"):
+        raise ValueError(f"unknown executor {choice!r}; use 'native' or 'reference'")
+    if choice == "reference" or not available():
+        return ReferenceExecutor(plan, runtime)
+    return NativeExecutor(plan, runtime, num_threads)
