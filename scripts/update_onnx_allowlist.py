@@ -272,17 +272,21 @@ def report(results: dict[str, dict], classes: dict[str, tuple[str, str]]) -> str
         families[op][category] += 1
         if category != "pass":
             reasons[op][_short(category, reason)] += 1
-    totals = collections.Counter(c for c, _ in classes.values())
-    lines = [f"node tests: {len(classes)}  passed {totals['pass']}  excluded {totals['excluded']}  "
-             f"unsupported op {totals['unsupported']}  bug {totals['bug']}", "",
-             f"{'op family':28} {'pass':>5} {'excl':>5} {'unsup':>5} {'bug':>5}  reasons (count)"]
-    for op in sorted(families):
+    data = backend_suite.data_cases()
+    lines = []
+    for label, names in (("node tests", [n for n in classes if n not in data]),
+                         ("data model tests", [n for n in classes if n in data])):
+        totals = collections.Counter(classes[n][0] for n in names)
+        lines.append(f"{label}: {len(names)}  passed {totals['pass']}  excluded {totals['excluded']}  "
+                     f"unsupported {totals['unsupported']}  bug {totals['bug']}")
+    lines += ["", f"{'op family':28} {'pass':>5} {'excl':>5} {'unsup':>5} {'bug':>5}  reasons (count)"]
+    for op in sorted(families, key=lambda o: (o.endswith(" models"), "." in o, o)):
         c = families[op]
         why = "; ".join(f"{r} ({n})" for r, n in reasons[op].most_common(3))
         lines.append(f"{op:28} {c['pass']:5} {c['excluded']:5} {c['unsupported']:5} {c['bug']:5}  {why}")
-    lines += ["", "excluded by reason:"]
-    by_reason = collections.Counter(_short("excluded", r) for c, r in classes.values() if c == "excluded")
-    lines += [f"  {n:5}  {r}" for r, n in by_reason.most_common()]
+    for category, title in (("excluded", "excluded by reason"), ("unsupported", "unsupported by reason")):
+        counts = collections.Counter(r for c, r in classes.values() if c == category)
+        lines += ["", f"{title}:"] + [f"  {n:5}  {r[:150]}" for r, n in counts.most_common()]
     bugs = [(n, r) for n, (c, r) in sorted(classes.items()) if c == "bug"]
     if bugs:
         lines += ["", "bugs:"] + [f"  {n}: {r}" for n, r in bugs]

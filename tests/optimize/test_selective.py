@@ -138,9 +138,9 @@ def test_int16_fallback_with_int8_io_runs_bit_exactly() -> None:
     """int16x8 layers next to int8 model inputs and outputs (QUANTIZE int8 -> int16 -> int8), with
     user-skipped float layers between them (kept out of the search: 3 candidates, 6 trials)."""
     middle = list(range(2, 10))
-    model, report = edgelite.quantize(DIGITS, "int8", calibration_data=calibration_set()[:64], target_sqnr=200,
-                                      fallback="int16", input_type=np.int8, output_type=np.int8, skip=middle,
-                                      return_report=True, progress=False)
+    model, report = edgelite.quantize(DIGITS, "int8", calibration_data=calibration_set()[:64],
+                                      target_sqnr=200, fallback="int16", input_type=np.int8,
+                                      output_type=np.int8, skip=middle, return_report=True, progress=False)
     assert [op.kind for op in report.ops] == ["int16x8"] * 2 + ["float"] * 8 + ["int16x8"]
     assert [step.tried for step in report.steps] == [1, 3, 2, 1] and "NOT reached" in report.notes[-1]
     content = model.to_bytes()

@@ -109,10 +109,9 @@ def report_table(report) -> Table:
 
 def steps_table(report) -> Table:
     """--target-sqnr's search: per step, the layer moved to the fallback and the output SQNR."""
-    table = Table(title=f"Target SQNR {report.target_sqnr:g} dB (fallback: {report.fallback}; output "
-                        "SQNR against the float model)", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    for column in ("step", "layer moved", "tried", "SQNR (dB)"):
+    table = Table(title=f"Target SQNR {report.target_sqnr:g} dB (fallback: {report.fallback})",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("step", "layer moved", "tried", "output SQNR (dB)"):
         table.add_column(column, justify="left" if column == "layer moved" else "right")
     for k, step in enumerate(report.steps):
         moved = "- (fully quantized)" if step.index is None else f"{step.index} {step.opcode}"

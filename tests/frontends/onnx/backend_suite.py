@@ -4,8 +4,11 @@ The wheel ships the node tests as generators (`onnx.backend.test.case.node`), no
 are generated once (about 10 s) into a cache directory keyed by the onnx version, one pickle per
 test (model bytes, inputs, expected outputs, rtol/atol), and loaded per test afterwards.
 EDGELITE_ONNX_CASES overrides the cache's parent directory (default: the system temp dir).
+The small model tests the wheel ships as data (data/simple, data/pytorch-converted,
+data/pytorch-operator: model.onnx + test_data_set_0) are cases too, under their own names; the
+light real models have their own test (test_backend_models.py).
 
-node_allowlist.txt names the node tests that pass (each must: a failure is a real failure);
+node_allowlist.txt names the cases that pass (each must: a failure is a real failure);
 node_excluded.txt names those TFLite cannot express, `name  # reason`. Both are regenerated from a
 full run by scripts/update_onnx_allowlist.py.
 """
@@ -13,6 +16,7 @@ full run by scripts/update_onnx_allowlist.py.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import re
@@ -29,7 +33,9 @@ import onnx
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALLOWLIST = os.path.join(HERE, "node_allowlist.txt")
 EXCLUDED = os.path.join(HERE, "node_excluded.txt")
-LIGHT = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light")
+DATA = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data")
+LIGHT = os.path.join(DATA, "light")
+DATA_KINDS = ("simple", "pytorch-converted", "pytorch-operator")
 CACHE_FORMAT = 1
 
 
@@ -112,15 +118,67 @@ def ensure_node_cases() -> str:
     return target
 
 
+@functools.cache
+def data_cases() -> dict[str, tuple[str, str]]:
+    """name -> (kind, directory) of the small model tests stored as data in the wheel."""
+    found = {}
+    for kind in DATA_KINDS:
+        root = os.path.join(DATA, kind)
+        if os.path.isdir(root):
+            for name in os.listdir(root):
+                if os.path.exists(os.path.join(root, name, "model.onnx")):
+                    found[name] = (kind, os.path.join(root, name))
+    return found
+
+
 def node_case_names() -> list[str]:
+    """Every case: the node tests, then the data model tests."""
     directory = ensure_node_cases()
-    return sorted(f[:-4] for f in os.listdir(directory) if f.endswith(".pkl"))
+    return sorted(f[:-4] for f in os.listdir(directory) if f.endswith(".pkl")) + sorted(data_cases())
+
+
+def _load_value(path: str, type_proto: onnx.TypeProto) -> Any:
+    from onnx import numpy_helper
+
+    with open(path, "rb") as handle:
+        content = handle.read()
+    kind = type_proto.WhichOneof("value")
+    protos = {"sequence_type": onnx.SequenceProto, "optional_type": onnx.OptionalProto}
+    proto = protos.get(kind, onnx.TensorProto)()
+    proto.ParseFromString(content)
+    if kind == "sequence_type":
+        return numpy_helper.to_list(proto)
+    if kind == "optional_type":
+        return numpy_helper.to_optional(proto)
+    return numpy_helper.to_array(proto)
+
+
+def _load_data_case(name: str, directory: str) -> NodeCase:
+    model = onnx.load(os.path.join(directory, "model.onnx"))
+    rtol, atol = 1e-3, 1e-7  # as onnx.backend.test.loader, unless data.json says otherwise
+    if os.path.exists(os.path.join(directory, "data.json")):
+        import json
+
+        with open(os.path.join(directory, "data.json")) as handle:
+            data = json.load(handle)
+        rtol, atol = data.get("rtol", rtol), data.get("atol", atol)
+    data_set = os.path.join(directory, "test_data_set_0")
+    count = len([f for f in os.listdir(data_set) if f.startswith("input_")])
+    inputs = [_load_value(os.path.join(data_set, f"input_{k}.pb"), model.graph.input[k].type)
+              for k in range(count)]
+    count = len([f for f in os.listdir(data_set) if f.startswith("output_")])
+    outputs = [_load_value(os.path.join(data_set, f"output_{k}.pb"), model.graph.output[k].type)
+               for k in range(count)]
+    return NodeCase(name, model, inputs, outputs, rtol, atol)
 
 
 def load_node_case(name: str) -> NodeCase:
     path = os.path.join(ensure_node_cases(), f"{name}.pkl")
     if not os.path.exists(path):
-        raise KeyError(f"onnx {onnx.__version__} has no node test {name!r}")
+        stored = data_cases().get(name)
+        if stored is None:
+            raise KeyError(f"onnx {onnx.__version__} has no backend test {name!r}")
+        return _load_data_case(name, stored[1])
     with open(path, "rb") as handle:
         record = pickle.load(handle)
     return NodeCase(name, onnx.load_from_string(record["model"]), record["inputs"], record["outputs"],
@@ -180,7 +238,11 @@ _SUFFIXES = re.compile(r"(_expanded(_ver\d+)?|_ver\d+)$")
 
 def op_of(name: str) -> str:
     """The ONNX op a node test is about: its own single node's op type, or for a function-expanded
-    test (`..._expanded[_verN]`) that of the test it expands; domain-qualified outside ai.onnx."""
+    test (`..._expanded[_verN]`) that of the test it expands; domain-qualified outside ai.onnx.
+    A data model test's family is its kind ('pytorch-converted models', ...)."""
+    stored = data_cases().get(name)
+    if stored is not None:
+        return f"{stored[0]} models"
     case = load_node_case(name)
     if len(case.model.graph.node) != 1:
         base = _SUFFIXES.sub("", name)

@@ -44,6 +44,9 @@ def test_prepare_converts_static_models_and_runs_by_position_or_name():
         rep.run([x, x])
     with pytest.raises(ValueError, match="unknown inputs"):
         rep.run({"z": x})
+    np.testing.assert_array_equal(rep.run([x.astype(np.float64)])[0], y)  # float to float is fine
+    with pytest.raises(ValueError, match="input 'x' is int64, the converted model takes float32"):
+        rep.run([np.ones((2, 3), np.int64)])
 
 
 def test_symbolic_dims_convert_per_input_shape():

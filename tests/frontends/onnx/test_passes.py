@@ -262,3 +262,36 @@ def test_flatten_transpose_folds_into_fully_connected_weights():
 
     model = apply(b.finish(y), transpose_into_fully_connected)
     assert ops(model) == ["RESHAPE", "FULLY_CONNECTED"]
+
+
+def _gelu_nodes(variant: int) -> list:
+    from onnx import helper
+
+    head = [helper.make_node("Div", ["x", "sqrt2"], ["s"]), helper.make_node("Erf", ["s"], ["e"]),
+            helper.make_node("Add", ["e", "one"], ["u"])]
+    if variant == 0:  # (x * u) * 0.5
+        return head + [helper.make_node("Mul", ["x", "u"], ["p"]),
+                       helper.make_node("Mul", ["p", "half"], ["y"])]
+    return head + [helper.make_node("Mul", ["x", "half"], ["p"]), helper.make_node("Mul", ["p", "u"], ["y"])]
+
+
+@pytest.mark.parametrize("variant", [0, 1])
+def test_erf_gelu_becomes_gelu(variant):
+    from onnx import TensorProto
+
+    from tests.frontends.onnx.common import check_onnx, make_model, opcodes, rng_inputs
+
+    inits = {"sqrt2": np.float32(np.sqrt(2)), "one": np.float32(1), "half": np.float32(0.5)}
+    model = make_model(_gelu_nodes(variant), [("x", (2, 16), TensorProto.FLOAT)], ["y"], inits)
+    assert opcodes(check_onnx(model, rng_inputs({"x": (2, 16)}))) == ["GELU"]
+
+
+def test_x_times_hard_sigmoid_becomes_hard_swish():
+    from onnx import TensorProto, helper
+
+    from tests.frontends.onnx.common import check_onnx, make_model, opcodes, rng_inputs
+
+    nodes = [helper.make_node("HardSigmoid", ["x"], ["g"], alpha=1 / 6, beta=0.5),
+             helper.make_node("Mul", ["g", "x"], ["y"])]
+    model = make_model(nodes, [("x", (2, 16), TensorProto.FLOAT)], ["y"])
+    assert opcodes(check_onnx(model, {"x": 4 * rng_inputs({"x": (2, 16)})["x"]})) == ["HARD_SWISH"]

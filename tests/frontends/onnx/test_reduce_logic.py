@@ -83,6 +83,14 @@ def test_bool_max_min(op_type):
     assert opcodes(converted) == ["REDUCE_ANY" if op_type == "ReduceMax" else "REDUCE_ALL"]
 
 
+@pytest.mark.parametrize("op_type", ["ReduceMax", "ReduceMin", "ReduceSum", "ReduceProd", "ReduceLogSumExp"])
+def test_empty_reductions_are_constants(op_type):
+    """A reduction over a zero-sized dim has ONNX's identity value (-inf for max, not the lowest float)."""
+    x = np.zeros((2, 0, 4), np.float32)
+    converted = check_onnx(reduce_model(op_type, x, [1], 1, 13), {"x": x})
+    assert not {"REDUCE_MAX", "REDUCE_MIN", "SUM", "REDUCE_PROD"} & set(opcodes(converted))
+
+
 def test_log_sum_exp_does_not_overflow():
     x = np.asarray([[100.0, 101.0, 99.0], [-100.0, -101.0, -99.5]], np.float32)
     check_onnx(reduce_model("ReduceLogSumExp", x, [1], 0, 18), {"x": x})

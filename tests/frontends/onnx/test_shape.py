@@ -145,7 +145,8 @@ def test_shape_attributes(attrs):
     model = one_node("Shape", ("N", 3, "H", 5), attrs=attrs, y_type=I64, opset=15)
     converted = check_onnx(model, feeds_for((2, 3, 4, 5)))
     check_onnx(model, feeds_for((1, 3, 7, 5)))
-    assert opcodes(converted)[0] == "SHAPE"
+    static = attrs == {"start": 1, "end": 2}  # only dim 1 (static): a constant, even with N and H dynamic
+    assert ("SHAPE" not in opcodes(converted)) == static
 
 
 def test_shape_static_folds():
@@ -223,3 +224,48 @@ def test_range(dtype, values):
         assert sorted(opcodes(check_onnx(constant, feeds_for((1,))))) == ["RELU", "RESHAPE"]  # y copied
     else:
         assert "RANGE" not in opcodes(edgelite.convert(constant))
+
+
+# -- Shape chains with dynamic dims (ops/_symbols.py) -------------------------------------------
+def _view_model(x_shape, picks, tail):
+    """x.view(x.size(p0), x.size(p1), ..., *tail) as a torch export writes it."""
+    nodes = [helper.make_node("Shape", ["x"], ["shape"])]
+    parts = []
+    for k in range(len(picks)):
+        nodes += [helper.make_node("Gather", ["shape", f"i{k}"], [f"d{k}"], axis=0),
+                  helper.make_node("Unsqueeze", [f"d{k}", "zero"], [f"u{k}"])]
+        parts.append(f"u{k}")
+    nodes += [helper.make_node("Concat", [*parts, "tail"], ["target"], axis=0),
+              helper.make_node("Reshape", ["x", "target"], ["y"])]
+    inits = {"zero": ints(0), "tail": ints(*tail)}
+    inits.update({f"i{k}": np.asarray(axis, np.int64) for k, axis in enumerate(picks)})
+    return make_model(nodes, [("x", x_shape, F)], ["y"], inits)
+
+
+@pytest.mark.parametrize("x_shape,picks,tail,expected", [
+    (("N", 3, 4), [0], [-1], ["RESHAPE"]),                 # x.view(x.size(0), -1)
+    (("N", 3, 4), [0, 1], [2, 2], ["RESHAPE"]),            # one dynamic dim: -1 in a constant shape
+    (("N", "S", 8), [0, 1], [2, 4], None),                 # two dynamic dims: assembled from SHAPE(x)
+    (("N", "S", 8), [0, -2], [-1], None),
+], ids=str)
+def test_shape_chain_with_dynamic_dims(x_shape, picks, tail, expected):
+    model = _view_model(x_shape, picks, tail)
+    converted = check_onnx(model, feeds_for((2, 3, 4) if x_shape[1] == 3 else (2, 3, 8)))
+    check_onnx(model, feeds_for((5, 3, 4) if x_shape[1] == 3 else (1, 6, 8)))
+    if expected is not None:
+        assert opcodes(converted) == expected
+    else:
+        assert opcodes(converted).count("RESHAPE") == 1 and "SELECT_V2" not in opcodes(converted)
+
+
+def test_static_dims_of_a_dynamic_shape_fold():
+    """x.size(1) of an (N, 3, 4) tensor is 3: Gather/Slice of its shape become constants."""
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Slice", ["shape", "one", "three"], ["tail"]),
+             helper.make_node("Gather", ["shape", "minus_one"], ["last"], axis=0),
+             helper.make_node("Unsqueeze", ["last", "zero"], ["last_1d"]),
+             helper.make_node("Concat", ["tail", "last_1d"], ["target"], axis=0),
+             helper.make_node("ConstantOfShape", ["target"], ["y"])]
+    inits = {"one": ints(1), "three": ints(3), "zero": ints(0), "minus_one": np.asarray(-1, np.int64)}
+    model = make_model(nodes, [("x", ("N", 3, 4), F)], ["y"], inits)
+    assert "SHAPE" not in opcodes(check_onnx(model, feeds_for((2, 3, 4))))

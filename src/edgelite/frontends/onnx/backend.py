@@ -141,7 +141,7 @@ class EdgeliteRep(BackendRep):
             detail = details.get(name)
             if detail is None:
                 raise ValueError(f"the converted model has no input {name!r} (inputs: {sorted(details)})")
-            interpreter.set_tensor(detail["index"], np.asarray(value, dtype=detail["dtype"], order="C"))
+            interpreter.set_tensor(detail["index"], _as_input(name, value, np.dtype(detail["dtype"])))
         interpreter.invoke()
         results = [_output(interpreter, d) for d in interpreter.get_output_details()]
         if len(results) != len(self.output_names):
@@ -165,6 +165,15 @@ class EdgeliteRep(BackendRep):
             raise ValueError(f"{len(inputs)} inputs given, the model takes {len(self.input_names)} "
                              f"({', '.join(self.input_names)})")
         return {n: np.asarray(v) for n, v in zip(self.input_names, inputs, strict=True)}
+
+
+def _as_input(name: str, value: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """value as the converted model's input dtype: a lossless cast, or float to float (float64
+    arrays into a float32 model); anything else means the model's input type changed: an error."""
+    if value.dtype != dtype and not (np.can_cast(value.dtype, dtype, casting="safe")
+                                     or (value.dtype.kind == "f" and dtype.kind == "f")):
+        raise ValueError(f"input {name!r} is {value.dtype}, the converted model takes {dtype}")
+    return np.asarray(value, dtype=dtype, order="C")
 
 
 def _output(interpreter: Any, detail: Mapping[str, Any]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import os
 import warnings
@@ -45,12 +46,47 @@ def export_torch(module: Any, example_inputs: Any, opset: int = 17) -> onnx.Mode
         example_inputs = (example_inputs,)
     buffer = io.BytesIO()
     module.eval()
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is what we want
-        kwargs = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
-        torch.onnx.export(module, example_inputs, buffer, opset_version=opset, do_constant_folding=True,
-                          **kwargs)
+    mha = getattr(torch.backends, "mha", None)  # fused inference kernels have no ONNX export
+    fastpath = mha.get_fastpath_enabled() if mha is not None else None
+    try:
+        if mha is not None:
+            mha.set_fastpath_enabled(False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is what we want
+            kwargs = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
+            torch.onnx.export(_Positional(module), example_inputs, buffer, opset_version=opset,
+                              do_constant_folding=True, input_names=_input_names(module, len(example_inputs)),
+                              **kwargs)
+    finally:
+        if mha is not None:
+            mha.set_fastpath_enabled(fastpath)
     return onnx.load_from_string(buffer.getvalue())
+
+
+def _input_names(module: Any, count: int) -> list[str]:
+    """The module's forward() parameter names for the example inputs (input_0... otherwise)."""
+    try:
+        names = [p.name for p in inspect.signature(module.forward).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return names[:count] if len(names) >= count else [f"input_{i}" for i in range(count)]
+
+
+def _Positional(module: Any) -> Any:  # noqa: N802 - builds a module class lazily (torch is optional)
+    """module called with the example inputs only, so the exporter never traces forward()'s
+    defaulted arguments (TransformerEncoderLayer's is_causal would become a tensor)."""
+    import torch
+
+    class Positional(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = module
+
+        def forward(self, *args: Any) -> Any:
+            return self.inner(*args)
+
+    return Positional().eval()
 
 
 def prepare(model: onnx.ModelProto, input_shapes: Mapping[str, Sequence[int]]) -> onnx.ModelProto:

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import numpy as np
 import onnx
 from onnx import numpy_helper
 
 from edgelite.errors import ConversionError
-from edgelite.frontends.onnx import graph_io
+from edgelite.frontends.onnx import graph_io, patterns
 from edgelite.frontends.onnx.context import Context, Converter, Unsupported, Value
 from edgelite.model.ir import Model, SignatureDef
 
@@ -67,6 +68,8 @@ def convert_graph(model: Any, *, input_shapes: Mapping[str, Sequence[int]] | Non
     """convert(), also returning the ONNX op count and what was unsupported (for the CLI)."""
     proto = graph_io.load(model, example_inputs)
     proto = graph_io.prepare(proto, input_shapes or {})
+    if optimize:
+        patterns.recognize(proto)
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 1)
     ctx = Context(opset, graph_io.value_info(proto.graph), fold=optimize)
     graph = proto.graph
@@ -104,7 +107,9 @@ def _convert_nodes(ctx: Context, nodes: Sequence[onnx.NodeProto], conversion: Co
         converter = table.get(key)
         ctx.node = node
         reason = None
-        if converter is None:
+        if ctx.fold and _small_constant_inputs(ctx, node) and _fold_with_onnx(ctx, node):
+            pass  # a shape computation on constants: ONNX's own semantics, nothing emitted
+        elif converter is None:
             reason = "no converter"
         else:
             try:
@@ -116,6 +121,8 @@ def _convert_nodes(ctx: Context, nodes: Sequence[onnx.NodeProto], conversion: Co
             except Exception as error:
                 raise ConversionError(f"converting {key} node {node.name or node.output[0]!r}: "
                                       f"{type(error).__name__}: {error}") from error
+        if reason is not None and ctx.fold and _fold_with_onnx(ctx, node):
+            reason = None
         if reason is not None:
             conversion.unsupported.setdefault(key, []).append(f"{node.name or node.output[0]!r} ({reason})")
             _custom_op(ctx, node, key)
@@ -125,6 +132,47 @@ def _convert_nodes(ctx: Context, nodes: Sequence[onnx.NodeProto], conversion: Co
         if progress is not None:
             progress(done + 1, len(nodes), key)
     ctx.node = None
+
+
+_NONDETERMINISTIC = frozenset({"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+                               "Bernoulli", "Multinomial"})
+
+
+_SMALL = 1 << 16  # input elements: nodes on constants this small fold through ONNX's reference
+
+
+def _small_constant_inputs(ctx: Context, node: onnx.NodeProto) -> bool:
+    values = [ctx.values.get(name) for name in node.input if name]
+    return bool(values) and all(v is not None and v.is_const for v in values) \
+        and sum(v.const.size for v in values) <= _SMALL
+
+
+def _fold_with_onnx(ctx: Context, node: onnx.NodeProto) -> bool:
+    """A node without a converter whose inputs are all constant: evaluate it with ONNX's
+    reference implementation (shape computations often use ops TFLite lacks, e.g. Mod)."""
+    inputs = [ctx.input(node, i) for i in range(len(node.input))]
+    present = [(name, v) for name, v in zip(node.input, inputs, strict=True) if v is not None]
+    if not present or any(not v.is_const for _, v in present) or node.op_type in _NONDETERMINISTIC:
+        return False
+    if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
+        return False
+    from onnx import helper
+    from onnx.reference import ReferenceEvaluator
+
+    def info(name: str, value: np.ndarray) -> onnx.ValueInfoProto:
+        return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape)
+
+    try:
+        graph = helper.make_graph([node], "fold", [info(n, v.const) for n, v in present],
+                                  [helper.make_empty_tensor_value_info(o) for o in node.output if o])
+        domain = node.domain if node.domain not in ("", "ai.onnx") else ""
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid(domain, ctx.opset)])
+        results = ReferenceEvaluator(model).run(None, {n: v.const for n, v in present})
+    except Exception:  # noqa: BLE001 - not evaluable here: the node stays unsupported
+        return False
+    for name, result in zip([o for o in node.output if o], results, strict=True):
+        ctx.bind(name, ctx.constant(np.asarray(result), name))
+    return True
 
 
 def _custom_op(ctx: Context, node: onnx.NodeProto, key: str) -> None:

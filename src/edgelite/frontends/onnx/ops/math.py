@@ -139,7 +139,8 @@ def _pow(node: onnx.NodeProto, ctx: Context) -> None:
             return
     if base.dtype.kind in "iu" and exponent.dtype.kind == "f" and not (
             exponent.is_const and np.all(np.mod(exponent.const, 1) == 0)):
-        raise Unsupported("an integer base with a fractional float exponent (TFLite's POW takes one type)")
+        emit_via(ctx, "POW", [base, exponent], F32, node)  # ONNX: the float power truncated to the int type
+        return
     if exponent.dtype != base.dtype:
         exponent = (ctx.constant(exponent.const.astype(base.dtype), f"{exponent.name}/{base.dtype}")
                     if exponent.is_const else cast(ctx, exponent, base.dtype))

@@ -45,6 +45,26 @@ def reduce(ctx: Context, opcode: str, x: Value, axes: tuple[int, ...], keepdims:
     return ctx.emit(opcode, [x, axes_value], {"keep_dims": bool(keepdims)}, outputs=outputs)[0]
 
 
+# ONNX's value of a reduction over no elements (TFLite's REDUCE_MAX/MIN give the finite extremes).
+_EMPTY = {"ReduceMax": -np.inf, "ReduceMin": np.inf, "ReduceSum": 0, "ReduceProd": 1, "ReduceMean": np.nan,
+          "ReduceL1": 0, "ReduceL2": 0, "ReduceSumSquare": 0, "ReduceLogSum": -np.inf,
+          "ReduceLogSumExp": -np.inf}
+
+
+def empty_reduction(node: onnx.NodeProto, ctx: Context, x: Value, axes: tuple[int, ...]) -> bool:
+    """Bind a constant when a static reduced dim is 0 (the result is known); say whether it did."""
+    if not x.static or not any(x.shape[a] == 0 for a in axes):
+        return False
+    keepdims = ctx.attr(node, "keepdims", 1)
+    shape = [1 if i in axes else d for i, d in enumerate(x.shape) if keepdims or i not in axes]
+    fill = _EMPTY[node.op_type]
+    if x.dtype.kind in "iu" and not np.isfinite(fill):
+        info = np.iinfo(x.dtype)
+        fill = info.min if fill < 0 else info.max
+    ctx.bind(node.output[0], ctx.constant(np.full(shape, fill, x.dtype), node.output[0]))
+    return True
+
+
 def _simple(opcode: str, types: frozenset, bool_opcode: str | None = None):
     """ReduceX that is one TFLite reduction (bool ReduceMax/Min: REDUCE_ANY/REDUCE_ALL)."""
 
@@ -53,6 +73,8 @@ def _simple(opcode: str, types: frozenset, bool_opcode: str | None = None):
         axes = reduction_axes(node, ctx, x)
         if axes is None:
             ctx.bind(node.output[0], x)
+            return
+        if x.dtype != BOOL and empty_reduction(node, ctx, x, axes):
             return
         use = bool_opcode if bool_opcode is not None and x.dtype == BOOL else opcode
         if use == opcode:
@@ -71,6 +93,8 @@ def _composite(before: str | None, opcode: str, after: str | None, types: frozen
         axes = reduction_axes(node, ctx, x)
         if axes is None:  # the elementwise parts still apply (ONNX reduces nothing)
             axes = ()
+        if empty_reduction(node, ctx, x, axes):
+            return
         keepdims = ctx.attr(node, "keepdims", 1)
         if before == "SQUARE" and x.dtype != F32:
             x = ctx.emit("MUL", [x, x], outputs=1)[0]
@@ -99,6 +123,8 @@ def _log_sum_exp(node: onnx.NodeProto, ctx: Context) -> None:
     keepdims = ctx.attr(node, "keepdims", 1)
     if not axes:  # log(exp(x)) == x
         ctx.bind(node.output[0], x)
+        return
+    if empty_reduction(node, ctx, x, axes):
         return
     peak = reduce(ctx, "REDUCE_MAX", x, axes, True, outputs=1)
     shifted = ctx.emit("EXP", [ctx.emit("SUB", [x, peak], outputs=1)[0]], outputs=1)[0]

@@ -1,4 +1,4 @@
-"""Resize, Upsample, DepthToSpace, SpaceToDepth: NHWC ops wrapped in layout transposes.
+"""Resize and Upsample: NHWC resizes wrapped in layout transposes.
 
 Resize (nearest or linear over H and W of a 4-D tensor) becomes RESIZE_NEAREST_NEIGHBOR or
 RESIZE_BILINEAR with one of TFLite's three coordinate conventions (plain, align_corners,
@@ -159,10 +159,13 @@ def resize(ctx: Context, node: onnx.NodeProto, mode: str, coord_mode: str, neare
     in_hw = list(x.shape[2:])
     if sizes is not None and sizes.is_const:
         full = _full(sizes.const, axes, 4, -1)
-        if any(v not in (-1, d) for v, d in zip(full[:2], x.shape[:2], strict=True)) or any(dynamic):
-            raise Unsupported(f"sizes {full} (only H and W of a static-size image resize)")
+        if any(v not in (-1, d) for v, d in zip(full[:2], x.shape[:2], strict=True)):
+            raise Unsupported(f"sizes {full} (TFLite resizes H and W only)")
+        if any(dynamic):
+            raise Unsupported("constant sizes of an input with dynamic H or W (the scale varies)")
         cases_hw = _static_size_cases(ctx, node, in_hw, full, axes)
-        size = _int32(ctx, [cases[0][1] for cases in cases_hw], "size")
+        out_hw = [cases[0][1] for cases in cases_hw]
+        size = _int32(ctx, out_hw, "size")
     elif sizes is not None:
         cases_hw = [RUNTIME_SIZE_CASES] * 2
         try:
@@ -170,6 +173,9 @@ def resize(ctx: Context, node: onnx.NodeProto, mode: str, coord_mode: str, neare
         except Unsupported as error:
             raise Unsupported(f"input 3 (sizes) must be a constant: {error}, at run-time sizes") from None
         size = _runtime_sizes(ctx, sizes, axes)
+        inferred = ctx.info(node.output[0])[0]
+        out_hw = list(inferred[2:]) if inferred is not None else [1, 1]
+        dynamic = [True, True]
     else:
         full = _full(scales, axes, 4, 1.0)
         if full[0] != 1 or full[1] != 1:
@@ -180,6 +186,7 @@ def resize(ctx: Context, node: onnx.NodeProto, mode: str, coord_mode: str, neare
             cases_hw.append([(m, int(F32(scale) * F32(m)), scale) for m in probes])
         _check_reference_agrees(coord_mode, cases_hw)
         size = _scaled_size(ctx, x, full[2:], dynamic)
+        out_hw = [int(F32(scale) * F32(n)) for n, scale in zip(in_hw, full[2:], strict=True)]
     downsampling = any(o < i for cases in cases_hw for i, o, _ in cases)
     if mode == "linear" and downsampling and ctx.attr(node, "antialias", 0):
         raise Unsupported("antialias when downsampling (TFLite's bilinear resize does not filter)")
@@ -189,23 +196,14 @@ def resize(ctx: Context, node: onnx.NodeProto, mode: str, coord_mode: str, neare
     align, half = conventions.pop()
     opcode = "RESIZE_NEAREST_NEIGHBOR" if mode == "nearest" else "RESIZE_BILINEAR"
     x_nhwc = ctx.nchw_to_nhwc(x)
-    out_hw = [max(o, 1) for o in _concrete_size(size, x, scales if sizes is None else None)]
+    out_hw = [max(o, 1) for o in out_hw]  # at the concrete shape, where dynamic dims are 1
     y = ctx.emit(opcode, [x_nhwc, size], {"align_corners": align, "half_pixel_centers": half}, outputs=1,
                  shapes=[(x_nhwc.shape[0], *out_hw, x_nhwc.shape[3])])[0]
     if not size.is_const:  # the output size is computed at run time
         batch = x_nhwc.signature[0] if x_nhwc.signature is not None else x_nhwc.shape[0]
-        mark_signature(ctx, y, (batch, -1, -1, x_nhwc.shape[3]))
+        spatial = [-1 if d else o for d, o in zip(dynamic, out_hw, strict=True)]
+        mark_signature(ctx, y, (batch, *spatial, x_nhwc.shape[3]))
     ctx.nhwc_to_nchw(y)
-
-
-def _concrete_size(size: Value, x: Value, scales: np.ndarray | None) -> list[int]:
-    """The output (H, W) at the concrete input shape (dynamic dims are 1 there)."""
-    if size.is_const:
-        return [int(v) for v in size.const]
-    if scales is not None:
-        full = [v.item() for v in np.asarray(scales).reshape(-1)][-2:]
-        return [int(F32(s) * F32(n)) for n, s in zip(x.shape[2:], full, strict=True)]
-    return [1, 1]
 
 
 def _static_size_cases(ctx: Context, node: onnx.NodeProto, in_hw: list[int], full: list[float],
@@ -284,40 +282,7 @@ def _upsample(node: onnx.NodeProto, ctx: Context) -> None:
            np.asarray(scales, np.float32), None)
 
 
-def _depth_to_space(node: onnx.NodeProto, ctx: Context) -> None:
-    x, block = ctx.input(node, 0), ctx.attr(node, "blocksize")
-    mode = ctx.attr(node, "mode", "DCR")
-    if x.rank != 4:
-        raise Unsupported(f"a {x.rank}-D input (4-D NCHW only)")
-    x_nhwc = ctx.nchw_to_nhwc(x)
-    if mode == "CRD":  # channel c * b * b + offset -> offset * C' + c (DCR order), a channel gather
-        channels = x.shape[1]
-        order = np.arange(channels).reshape(channels // (block * block), block * block).T.reshape(-1)
-        x_nhwc = ctx.emit("GATHER", [x_nhwc, _int32(ctx, order, "channel_order")], {"axis": 3}, outputs=1)[0]
-    elif mode != "DCR":
-        raise Unsupported(f"mode={mode!r}")
-    y = ctx.emit("DEPTH_TO_SPACE", [x_nhwc], {"block_size": block}, outputs=1)[0]
-    ctx.nhwc_to_nchw(y)
-
-
-def _space_to_depth(node: onnx.NodeProto, ctx: Context) -> None:
-    x, block = ctx.input(node, 0), ctx.attr(node, "blocksize")
-    mode = ctx.attr(node, "mode", "DCR")
-    if x.rank != 4:
-        raise Unsupported(f"a {x.rank}-D input (4-D NCHW only)")
-    if mode not in ("DCR", "CRD"):
-        raise Unsupported(f"mode={mode!r}")
-    y = ctx.emit("SPACE_TO_DEPTH", [ctx.nchw_to_nhwc(x)], {"block_size": block}, outputs=1)[0]
-    if mode == "CRD":  # TFLite's channel offset * C + c -> c * b * b + offset, a channel gather
-        channels = x.shape[1]
-        order = np.arange(channels * block * block).reshape(block * block, channels).T.reshape(-1)
-        y = ctx.emit("GATHER", [y, _int32(ctx, order, "channel_order")], {"axis": 3}, outputs=1)[0]
-    ctx.nhwc_to_nchw(y)
-
-
 CONVERTERS = {
     "Resize": _resize_node,
     "Upsample": _upsample,
-    "DepthToSpace": _depth_to_space,
-    "SpaceToDepth": _space_to_depth,
 }

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import onnx
 
-from edgelite.frontends.onnx.context import Context, Unsupported, Value
+from edgelite.frontends.onnx.context import Context, Converter, Unsupported, Value
+from edgelite.frontends.onnx.ops import _symbols as symbols
 from edgelite.model.ir import TensorType
 
 INT32_MIN, INT32_MAX = int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max)
@@ -100,17 +101,18 @@ def normalize(axis: int, rank: int, what: str = "axis") -> int:
 
 # -- Reshape and friends ---------------------------------------------------------------------------
 def _reshape(node: onnx.NodeProto, ctx: Context) -> None:
-    x = ctx.input(node, 0)
+    x, output = ctx.input(node, 0), node.output[0]
     if ctx.opset < 5:
-        _reshape_constant(ctx, x, list(ctx.attr(node, "shape", [])), False, node.output[0])
+        _reshape_symbols(ctx, x, list(ctx.attr(node, "shape", [])), False, output)
         return
     target, allowzero = ctx.input(node, 1), bool(ctx.attr(node, "allowzero", 0))
-    if target.is_const:
-        _reshape_constant(ctx, x, [int(d) for d in target.const.reshape(-1)], allowzero, node.output[0])
+    entries = symbols.of(target)  # a constant's values, or what a Shape chain recorded
+    if entries is not None and _reshape_symbols(ctx, x, list(entries), allowzero, output):
+        symbols.forward(ctx, x, output)
         return
-    shape, signature, _ = ctx.info(node.output[0])
+    shape, signature, _ = ctx.info(output)
     if shape is not None and (signature is None or signature.count(-1) <= 1):
-        reshape(ctx, x, list(signature or shape), outputs=[node.output[0]])  # ONNX inference knew it
+        reshape(ctx, x, list(signature or shape), outputs=[output])  # ONNX inference knew it
         return
     if target.shape is None or len(target.shape) != 1 or target.signature is not None:
         raise Unsupported("a computed shape of unknown length")
@@ -124,31 +126,43 @@ def _reshape(node: onnx.NodeProto, ctx: Context) -> None:
             copied = concat(ctx, [copied, int32(ctx, [0] * (length - rank))])
         zero = ctx.emit("EQUAL", [runtime, int32(ctx, 0)], outputs=1, dtypes=[np.bool_])[0]
         runtime = ctx.emit("SELECT_V2", [zero, copied, runtime], outputs=1, dtypes=[np.int32])[0]
-    reshape(ctx, x, runtime, outputs=[node.output[0]])
+    reshape(ctx, x, runtime, outputs=[output])
 
 
-def _reshape_constant(ctx: Context, x: Value, dims: list[int], allowzero: bool, output: str) -> None:
-    """ONNX Reshape to constant dims: 0 copies the input dim (unless allowzero), one -1 is inferred."""
-    if allowzero and 0 in dims:
-        raise Unsupported(f"allowzero=1 with a 0 in shape {dims} (an empty tensor)")
+def _reshape_symbols(ctx: Context, x: Value, entries: list, allowzero: bool, output: str) -> bool:
+    """Reshape to dims known element by element (ints; Dim: a dynamic dim; None: unknown).
+
+    0 copies the input dim (unless allowzero) and one -1 is inferred, as ONNX says. A -1 whose
+    value only depends on static dims is computed now; then at most one unknown dim becomes -1
+    in a constant shape, else the shape is assembled from SHAPE(x). False when it needs the
+    target's run-time value (unknown elements)."""
+    if allowzero and 0 in entries:
+        raise Unsupported(f"allowzero=1 with a 0 in shape {entries} (an empty tensor)")
     source = dims_of(x)
-    copied = [i for i, d in enumerate(dims) if d == 0]
-    if any(i >= len(source) for i in copied):
-        raise Unsupported(f"shape {dims} copies dim {max(copied)} of a rank-{len(source)} input")
-    resolved = [source[i] if d == 0 else d for i, d in enumerate(dims)]
-    dynamic_in = [i for i, d in enumerate(source) if d == -1]
-    copied_dynamic = [i for i in copied if source[i] == -1]
-    if -1 in dims and copied_dynamic and sorted(copied_dynamic) == dynamic_in:
-        # the inferred dim only depends on static dims: resolve it now
+    resolved: list = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, int) and entry == 0 and not allowzero:
+            if i >= len(source):
+                raise Unsupported(f"shape {entries} copies dim {i} of a rank-{len(source)} input")
+            entry = source[i] if source[i] != -1 else symbols.Dim(x, i)
+        elif isinstance(entry, symbols.Dim) and entry.source is not x:
+            entry = None  # the size of another tensor's dynamic dim: only known at run time
+        resolved.append(entry)
+    copied = sorted(e.axis for e in resolved if isinstance(e, symbols.Dim))
+    if -1 in resolved and None not in resolved and copied == [i for i, d in enumerate(source) if d == -1]:
         known = int(np.prod([d for d in source if d != -1], dtype=np.int64))
-        others = int(np.prod([d for d in resolved if d != -1], dtype=np.int64))
-        resolved[dims.index(-1)] = known // others if others else 0
-    if resolved.count(-1) <= 1:
-        reshape(ctx, x, resolved, outputs=[output])
-        return
+        others = int(np.prod([e for e in resolved if isinstance(e, int) and e != -1], dtype=np.int64))
+        resolved[resolved.index(-1)] = known // others if others else 0
+    unknown = [i for i, e in enumerate(resolved) if not isinstance(e, int) or e == -1]
+    if len(unknown) <= 1:
+        reshape(ctx, x, [-1 if i in unknown else e for i, e in enumerate(resolved)], outputs=[output])
+        return True
+    if None in resolved:
+        return False
     shape = shape_of(ctx, x)
-    entries = [(shape, i) if d == 0 and source[i] == -1 else resolved[i] for i, d in enumerate(dims)]
+    entries = [(shape, e.axis) if isinstance(e, symbols.Dim) else e for e in resolved]
     reshape(ctx, x, assemble(ctx, entries), outputs=[output])
+    return True
 
 
 def assemble(ctx: Context, entries: Sequence[int | tuple[Value, int]]) -> Value:
@@ -246,12 +260,17 @@ def _shape(node: onnx.NodeProto, ctx: Context) -> None:
     rank = x.rank
     start, end = ctx.attr(node, "start", 0), ctx.attr(node, "end", rank)
     start, end = (min(max(v + rank if v < 0 else v, 0), rank) for v in (start, end))
-    if (start, end) == (0, rank):
-        ctx.emit("SHAPE", [x], {"out_type": TensorType.INT64}, dtypes=[np.int64])
+    picked = symbols.of_shape(x)[start:end]
+    folded = symbols.known(ctx, picked, np.dtype(np.int64), [len(picked)], node.output[0])
+    if folded is not None:  # the dims asked for are static even if others are not
+        ctx.bind(node.output[0], folded)
         return
-    shape = shape_of(ctx, x, np.int64)
-    size = max(end - start, 0)
-    ctx.emit("SLICE", [shape, int32(ctx, [start]), int32(ctx, [size])])
+    if (start, end) == (0, rank):
+        (out,) = ctx.emit("SHAPE", [x], {"out_type": TensorType.INT64}, dtypes=[np.int64])
+    else:
+        shape = shape_of(ctx, x, np.int64)
+        (out,) = ctx.emit("SLICE", [shape, int32(ctx, [start]), int32(ctx, [end - start])])
+    symbols.record(out, picked)
 
 
 def _size(node: onnx.NodeProto, ctx: Context) -> None:
@@ -310,15 +329,27 @@ def _range(node: onnx.NodeProto, ctx: Context) -> None:
     if start.dtype not in [np.dtype(t) for t in _RANGE_TYPES]:
         raise Unsupported(f"type {start.dtype} (TFLite RANGE takes float32, int32, int64)")
     scalars = [v if v.shape == () else reshape(ctx, v, []) for v in (start, limit, delta)]
-    (out,) = ctx.emit("RANGE", scalars, outputs=1, shapes=[(1,)])
-    ctx.bind(node.output[0], mark_dynamic(ctx, out, (-1,)))
+    known = ctx.info(node.output[0])[0] is not None  # else: a length only known at run time
+    (out,) = ctx.emit("RANGE", scalars, shapes=None if known else [(1,)])
+    if not known:
+        mark_dynamic(ctx, out, (-1,))
+
+
+def _keeps_elements(convert: Converter) -> Converter:
+    """Flatten/Squeeze/Unsqueeze of a shape vector: the output holds the input's elements."""
+
+    def wrapped(node: onnx.NodeProto, ctx: Context) -> None:
+        convert(node, ctx)
+        symbols.forward(ctx, ctx.input(node, 0), node.output[0])
+
+    return wrapped
 
 
 CONVERTERS = {
     "Reshape": _reshape,
-    "Flatten": _flatten,
-    "Squeeze": _squeeze,
-    "Unsqueeze": _unsqueeze,
+    "Flatten": _keeps_elements(_flatten),
+    "Squeeze": _keeps_elements(_squeeze),
+    "Unsqueeze": _keeps_elements(_unsqueeze),
     "Transpose": _transpose,
     "Shape": _shape,
     "Size": _size,

@@ -11,6 +11,7 @@ import numpy as np
 import onnx
 
 from edgelite.frontends.onnx.context import Context, Unsupported, Value
+from edgelite.frontends.onnx.ops import _symbols as symbols
 from edgelite.frontends.onnx.ops.shape import (
     INT32_MAX,
     INT32_MIN,
@@ -35,7 +36,22 @@ def _concat(node: onnx.NodeProto, ctx: Context) -> None:
     if len(kept) == 1:
         ctx.bind(node.output[0], kept[0])
         return
-    ctx.emit("CONCATENATION", kept or parts, {"axis": axis})
+    pieces = [symbols.of(v) for v in parts] if parts[0].rank == 1 else [None]
+    elements = None if None in pieces else sum(pieces, ())
+    if elements is not None and _fold_elements(ctx, node, elements, parts[0]):
+        return
+    (out,) = ctx.emit("CONCATENATION", kept or parts, {"axis": axis})
+    if elements is not None:
+        symbols.record(out, elements)
+
+
+def _fold_elements(ctx: Context, node: onnx.NodeProto, elements: tuple, like: Value, shape=None) -> bool:
+    """Bind a shape vector whose every element is known as a constant (see _symbols.py)."""
+    shape = [len(elements)] if shape is None else shape
+    folded = symbols.known(ctx, elements, like.dtype, shape, node.output[0])
+    if folded is not None:
+        ctx.bind(node.output[0], folded)
+    return folded is not None
 
 
 def _split(node: onnx.NodeProto, ctx: Context) -> None:
@@ -92,7 +108,7 @@ def _slice_constant(ctx: Context, node: onnx.NodeProto, x: Value, axes: list[int
     rank, source = x.rank, dims_of(x)
     begin, end, strides = [0] * rank, [0] * rank, [1] * rank
     begin_mask = end_mask = sum(1 << d for d in range(rank) if d not in axes)
-    sizes, exact = [-1] * rank, True
+    sizes, exact, picks = [-1] * rank, True, range(0)
     for axis, start, stop, step in zip(axes, starts, ends, steps, strict=True):
         dim, strides[axis] = source[axis], step
         if dim == -1:  # TFLite clamps negative/huge bounds against the runtime dim the same way
@@ -105,17 +121,24 @@ def _slice_constant(ctx: Context, node: onnx.NodeProto, x: Value, axes: list[int
         else:
             start, stop = min(max(start, 0), dim - 1), min(max(stop, -1), dim - 1)
         begin[axis], end[axis] = start, stop
-        sizes[axis] = max(0, -(-(stop - start) // step))
+        sizes[axis], picks = max(0, -(-(stop - start) // step)), range(start, stop, step)
         if stop == -1:  # to the front: -1 would mean the last element to TFLite
             end_mask |= 1 << axis
+    elements = symbols.of(x) if rank == 1 and exact and not x.is_const else None
+    if elements is not None:
+        elements = tuple(elements[i] for i in picks)
+        if _fold_elements(ctx, node, elements, x):
+            return
     if all(s == 1 for s in steps) and exact:
         if sizes == source:
             ctx.bind(node.output[0], x)
             return
-        ctx.emit("SLICE", [x, int32(ctx, begin, "begin"), int32(ctx, sizes, "size")])
-        return
-    operands = [x, int32(ctx, begin, "begin"), int32(ctx, end, "end"), int32(ctx, strides, "strides")]
-    ctx.emit("STRIDED_SLICE", operands, {"begin_mask": begin_mask, "end_mask": end_mask})
+        (out,) = ctx.emit("SLICE", [x, int32(ctx, begin, "begin"), int32(ctx, sizes, "size")])
+    else:
+        operands = [x, int32(ctx, begin, "begin"), int32(ctx, end, "end"), int32(ctx, strides, "strides")]
+        (out,) = ctx.emit("STRIDED_SLICE", operands, {"begin_mask": begin_mask, "end_mask": end_mask})
+    if elements is not None:
+        symbols.record(out, elements)
 
 
 # -- Gathers --------------------------------------------------------------------------------------
@@ -137,7 +160,15 @@ def nonnegative(ctx: Context, indices: Value, x: Value, axes: list[int]) -> Valu
 def _gather(node: onnx.NodeProto, ctx: Context) -> None:
     x, indices = ctx.input(node, 0), ctx.input(node, 1)
     axis = normalize(ctx.attr(node, "axis", 0), x.rank)
-    ctx.emit("GATHER", [x, nonnegative(ctx, indices, x, [axis])], {"axis": axis})
+    indices = nonnegative(ctx, indices, x, [axis])
+    elements = symbols.of(x) if x.rank == 1 and indices.is_const and not x.is_const else None
+    if elements is not None and np.all(indices.const < len(elements)):  # x.size(1) and the like
+        elements = tuple(elements[i] for i in indices.const.reshape(-1))
+        if _fold_elements(ctx, node, elements, x, indices.shape):
+            return
+    (out,) = ctx.emit("GATHER", [x, indices], {"axis": axis})
+    if elements is not None:
+        symbols.record(out, elements)
 
 
 def _iota(shape: tuple[int, ...], axis: int, dtype: np.dtype) -> np.ndarray:
