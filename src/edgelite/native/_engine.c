@@ -1,7 +1,8 @@
 /* edgelite.native._engine: the CPython binding (C API only; buffers via the buffer protocol).
  *
- * Program(tensors, nodes, buffers, writable): copies and validates the lowered tables (raises
- * ValueError naming the bad entry); holds a view of every buffer for its lifetime.
+ * Program(tensors, nodes, buffers, writable, num_threads=1): copies and validates the lowered tables
+ * (raises ValueError naming the bad entry), starts its thread pool; holds a view of every buffer for
+ * its lifetime.
  * Program.run(start, end): runs nodes [start, end) without the GIL. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -36,11 +37,14 @@ static int table(PyObject *obj, Py_buffer *view, size_t words, const char *what,
 }
 
 static PyObject *program_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-  static char *names[] = {"tensors", "nodes", "buffers", "writable", NULL};
+  static char *names[] = {"tensors", "nodes", "buffers", "writable", "num_threads", NULL};
   PyObject *tensors_obj, *nodes_obj, *buffers_obj, *writable_obj;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO", names, &tensors_obj, &nodes_obj, &buffers_obj,
-                                   &writable_obj))
+  Py_ssize_t num_threads = 1;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|n", names, &tensors_obj, &nodes_obj, &buffers_obj,
+                                   &writable_obj, &num_threads))
     return NULL;
+  if (num_threads < 1 || num_threads > EL_MAX_THREADS)
+    return PyErr_Format(PyExc_ValueError, "num_threads must be 1..%d, got %zd", EL_MAX_THREADS, num_threads);
   PyObject *buffers = PySequence_Fast(buffers_obj, "buffers must be a sequence");
   if (buffers == NULL) return NULL;
   PyObject *writable = PySequence_Fast(writable_obj, "writable must be a sequence");
@@ -75,8 +79,8 @@ static PyObject *program_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     spans[i] = (el_buffer){self->views[i].buf, (size_t)self->views[i].len, want_write};
   }
   char err[256] = {0};
-  self->program = el_program_create(tensors.buf, n_tensors, nodes.buf, n_nodes, spans, (size_t)n, err,
-                                    sizeof(err));
+  self->program = el_program_create(tensors.buf, n_tensors, nodes.buf, n_nodes, spans, (size_t)n,
+                                    (size_t)num_threads, err, sizeof(err));
   if (self->program == NULL) {
     PyErr_SetString(PyExc_ValueError, err);
     Py_CLEAR(self);
@@ -185,7 +189,7 @@ static PyObject *mod_ops(PyObject *m, PyObject *unused) {
 
 static PyMethodDef module_methods[] = {
     {"isa", mod_isa, METH_NOARGS, "the dispatch level in use"},
-    {"set_isa", mod_set_isa, METH_O, "cap the dispatch level ('scalar', 'avx2'); returns the level in use"},
+    {"set_isa", mod_set_isa, METH_O, "cap the dispatch level ('scalar', 'avx2', 'avx512vnni'); returns the level in use"},
     {"supported_isas", mod_isas, METH_NOARGS, "levels this CPU supports, lowest first"},
     {"ukernels", mod_ukernels, METH_NOARGS, "the manifest: (family, dtype, kernel, isa, file stem, arg)"},
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
@@ -205,6 +209,7 @@ PyMODINIT_FUNC PyInit__engine(void) {
       PyModule_AddIntConstant(m, "NODE_WORDS", EL_NODE_WORDS) < 0 ||
       PyModule_AddIntConstant(m, "MAX_INPUTS", EL_MAX_INPUTS) < 0 ||
       PyModule_AddIntConstant(m, "MAX_RANK", EL_MAX_RANK) < 0 ||
+      PyModule_AddIntConstant(m, "MAX_THREADS", EL_MAX_THREADS) < 0 ||
       PyModule_AddIntConstant(m, "NODE_PARAMS", EL_NODE_PARAMS) < 0 ||
       PyModule_AddIntConstant(m, "GEMM_NR", EL_GEMM_NR) < 0 ||
       PyModule_AddIntConstant(m, "IM2COL_ROWS", EL_IM2COL_ROWS) < 0 ||

@@ -9,7 +9,7 @@ el_ukernels el_kernels;
 static int el_cap = EL_ISA_COUNT - 1;
 static int el_active = EL_ISA_scalar;
 
-static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "avx2"};
+static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "avx2", "avx512vnni"};
 
 const char *el_isa_name(int isa) { return isa >= 0 && isa < EL_ISA_COUNT ? el_isa_names[isa] : "?"; }
 
@@ -20,6 +20,10 @@ int el_isa_supported(int isa) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
+  if (isa == EL_ISA_avx512vnni) /* AVX-512 F/BW/VL + VNNI (int8 kernels; float ones stay AVX2) */
+    return el_isa_supported(EL_ISA_avx2) && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512vnni");
 #endif
   return 0;
 }
@@ -33,9 +37,13 @@ static void set_dwconv(el_dwconv_fn *fn, size_t taps) {
 }
 static void set_vbinary(el_vbinary_fn *fn, size_t arg) { (void)arg; el_kernels.vbinary = fn; }
 static void set_vunary(el_vunary_fn *fn, size_t arg) { (void)arg; el_kernels.vunary = fn; }
+static void set_ibilinear(el_ibilinear_fn *fn, size_t arg) { (void)arg; el_kernels.ibilinear = fn; }
+static void set_raddstoreexp(el_raddstoreexp_fn *fn, size_t arg) { (void)arg; el_kernels.raddstoreexp = fn; }
+static void set_pool(el_pool_fn *fn, size_t arg) { (void)arg; el_kernels.pool = fn; }
 
 static void dispatch(void) {
   memset(&el_kernels, 0, sizeof(el_kernels));
+  memset(&el_qkernels, 0, sizeof(el_qkernels));
   el_active = EL_ISA_scalar;
 #define EL_UKERNEL(family, dtype, kernel, isa, arg)                                   \
   if (EL_ISA_##isa <= el_cap && el_isa_supported(EL_ISA_##isa)) {                   \

@@ -35,11 +35,13 @@ int el_fail(char *err, size_t err_len, const el_node *n, const char *fmt, ...) {
 static int resolve_tensor(const int64_t *w, const el_buffer *buffers, size_t n_buffers, el_tensor *t,
                           size_t index, char *err, size_t err_len) {
   const int64_t buffer = w[0], offset = w[1], nbytes = w[2], dtype = w[3], rank = w[4];
+  static const int64_t sizes[EL_DTYPE_COUNT] = {4, 1, 4, 2}; /* enum el_dtype */
+  const int64_t size = dtype >= 0 && dtype < EL_DTYPE_COUNT ? sizes[dtype] : 0;
   const char *why = NULL;
   if (buffer < 0 || (uint64_t)buffer >= n_buffers) why = "buffer index out of range";
-  else if (dtype != 0) why = "dtype is not float32";
+  else if (size == 0) why = "unknown dtype";
   else if (rank < 0 || rank > EL_MAX_RANK) why = "rank out of range";
-  else if (offset < 0 || nbytes < 0 || offset % 4 || (uint64_t)offset > buffers[buffer].size ||
+  else if (offset < 0 || nbytes < 0 || offset % size || (uint64_t)offset > buffers[buffer].size ||
            (uint64_t)nbytes > buffers[buffer].size - (uint64_t)offset)
     why = "byte range outside its buffer or misaligned";
   else if (((uintptr_t)buffers[buffer].base) % 4) why = "buffer is not 4-byte aligned";
@@ -50,7 +52,7 @@ static int resolve_tensor(const int64_t *w, const el_buffer *buffers, size_t n_b
       else if (w[5 + d] && count > EL_MAX_ELEMENTS / w[5 + d]) why = "too many elements";
       else count *= w[5 + d];
     }
-    if (why == NULL && count * 4 != nbytes) why = "nbytes differs from 4 x the element count";
+    if (why == NULL && count * size != nbytes) why = "nbytes differs from the element count x size";
     t->count = count;
   }
   if (why != NULL) {
@@ -61,6 +63,7 @@ static int resolve_tensor(const int64_t *w, const el_buffer *buffers, size_t n_b
   t->rank = rank;
   for (int64_t d = 0; d < EL_MAX_RANK; d++) t->dims[d] = d < rank ? w[5 + d] : 1;
   t->writable = buffers[buffer].writable;
+  t->dtype = (int)dtype;
   return 0;
 }
 
@@ -76,14 +79,20 @@ static int validate_node(const el_program *p, const el_node *n, char *err, size_
   if (n->output < 0 || (uint64_t)n->output >= p->n_tensors)
     return el_fail(err, err_len, n, "output tensor %lld of %zu", (long long)n->output, p->n_tensors);
   if (!p->tensors[n->output].writable) return el_fail(err, err_len, n, "output is in a read-only buffer");
+  if (!el_op_mixed_dtypes(n->op)) {
+    int all_float = p->tensors[n->output].dtype == EL_F32;
+    for (int64_t i = 0; i < n->n_inputs; i++) all_float &= p->tensors[n->inputs[i]].dtype == EL_F32;
+    if (!all_float) return el_fail(err, err_len, n, "operands must be float32");
+  }
   return d->validate(p, n, err, err_len);
 }
 
 el_program *el_program_create(const int64_t *tensor_words, size_t n_tensors, const int64_t *node_words,
-                              size_t n_nodes, const el_buffer *buffers, size_t n_buffers, char *err,
-                              size_t err_len) {
+                              size_t n_nodes, const el_buffer *buffers, size_t n_buffers, size_t n_threads,
+                              char *err, size_t err_len) {
   el_program *p = calloc(1, sizeof(*p));
   if (p == NULL) goto oom;
+  p->n_threads = n_threads < 1 ? 1 : n_threads > EL_MAX_THREADS ? EL_MAX_THREADS : n_threads;
   p->tensors = calloc(n_tensors ? n_tensors : 1, sizeof(el_tensor));
   p->nodes = calloc(n_nodes ? n_nodes : 1, sizeof(el_node));
   if (p->tensors == NULL || p->nodes == NULL) goto oom;
@@ -98,6 +107,7 @@ el_program *el_program_create(const int64_t *tensor_words, size_t n_tensors, con
     el_node_index = i;
     if (validate_node(p, &p->nodes[i], err, err_len)) goto fail;
   }
+  p->pool = el_pool_create(p->n_threads); /* NULL (inline) with one thread or if none can start */
   return p;
 oom:
   snprintf(err, err_len, "out of memory");
@@ -108,6 +118,7 @@ fail:
 
 void el_program_destroy(el_program *p) {
   if (p == NULL) return;
+  el_pool_destroy(p->pool);
   free(p->tensors);
   free(p->nodes);
   free(p);

@@ -1,125 +1,169 @@
-/* GEMM (CONV_2D, FULLY_CONNECTED) and DWCONV (DEPTHWISE_CONV_2D) glue: validation and tiling.
+/* GEMM (CONV_2D, FULLY_CONNECTED, grouped CONV_2D) glue: validation and tiling over the pool.
  *
  * GEMM params: [mode (0 direct: a = input rows; 1 im2col), kh, kw, stride h, w, dilation h, w,
- *   pad top, pad left, lo, hi, K, N]; inputs: x, packed weights, scratch (im2col only).
- * DWCONV params: [kh, kw, stride h, w, dilation h, w, pad top, pad left, lo, hi];
- *   inputs: x, packed weights [bias C][kh*kw x C], zeros (>= C floats, read-only). */
+ *   pad top, pad left, lo, hi, K, N, groups (0 or 1: ungrouped)]; K and N are per group. Inputs: x,
+ *   packed weights (groups x panels of [bias 16][K x 16]), scratch (im2col only: n_threads slices of
+ *   EL_IM2COL_ROWS x K). Group g reads input channels [g*C/groups, ...) and writes outputs [g*N, ...).
+ *
+ * Tiles: (batch, group, block of rows, block of output panels). Every output element is computed by
+ * one gemm call whose arithmetic does not depend on the tiling, so results are the same for any
+ * thread count. */
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
+#include "include/el_ops_common.h"
 
-#define P_RANGE(v, lo, hi) ((v) >= (lo) && (v) <= (hi))
-
-static int check_window(const el_node *n, const int64_t *g, char *err, size_t len) {
-  /* g: kh, kw, sh, sw, dh, dw, pad top, pad left */
-  for (int i = 0; i < 6; i++)
-    if (!P_RANGE(g[i], 1, 1 << 16)) return el_fail(err, len, n, "window parameter %d is %lld", i, (long long)g[i]);
-  if (!P_RANGE(g[6], 0, 1 << 20) || !P_RANGE(g[7], 0, 1 << 20)) return el_fail(err, len, n, "bad padding");
-  return 0;
-}
-
-static int check_nhwc_pair(const el_node *n, const el_tensor *x, const el_tensor *y, char *err, size_t len) {
-  if (x->rank != 4 || y->rank != 4 || x->dims[0] != y->dims[0])
-    return el_fail(err, len, n, "input and output must be NHWC with the same batch");
-  return 0;
-}
+#if EL_ARCH_X86
+#include <emmintrin.h>
+#endif
 
 int el_validate_gemm(const el_program *p, const el_node *n, char *err, size_t len) {
   const el_tensor *x = el_in(p, n, 0), *w = el_in(p, n, 1), *y = el_out(p, n);
-  const int64_t mode = n->p[0], K = n->p[11], N = n->p[12];
-  if (!P_RANGE(K, 1, 1 << 24) || !P_RANGE(N, 1, 1 << 24)) return el_fail(err, len, n, "bad K or N");
+  const int64_t mode = n->p[0], K = n->p[11], N = n->p[12], G = n->p[13] < 1 ? 1 : n->p[13];
+  if (!EL_RANGE(K, 1, 1 << 24) || !EL_RANGE(N, 1, 1 << 24) || !EL_RANGE(G, 1, 1 << 16))
+    return el_fail(err, len, n, "bad K, N or groups");
   const int64_t panels = (N + EL_GEMM_NR - 1) / EL_GEMM_NR;
-  if (w->count != panels * EL_GEMM_NR * (K + 1)) return el_fail(err, len, n, "packed weights have the wrong size");
-  if (y->count % N) return el_fail(err, len, n, "output size is not a multiple of N");
+  if (w->count != G * panels * EL_GEMM_NR * (K + 1)) return el_fail(err, len, n, "packed weights have the wrong size");
+  if (y->count % (G * N)) return el_fail(err, len, n, "output size is not a multiple of N x groups");
   if (mode == 0) {
-    if (n->n_inputs != 2 || y->count / N > x->count / K) return el_fail(err, len, n, "input too small");
+    if (n->n_inputs != 2 || y->count / (G * N) > x->count / (G * K)) return el_fail(err, len, n, "input too small");
     return 0;
   }
   if (mode != 1 || n->n_inputs != 3) return el_fail(err, len, n, "bad mode");
-  if (check_window(n, n->p + 1, err, len) || check_nhwc_pair(n, x, y, err, len)) return -1;
-  if (y->dims[3] != N || K != n->p[1] * n->p[2] * x->dims[3]) return el_fail(err, len, n, "K or N differs from the shapes");
+  if (el_check_window(n, n->p + 1, err, len) || el_check_nhwc_pair(n, x, y, err, len)) return -1;
+  if (y->dims[3] != G * N || x->dims[3] % G || K != n->p[1] * n->p[2] * (x->dims[3] / G))
+    return el_fail(err, len, n, "K, N or groups differ from the shapes");
   const el_tensor *s = el_in(p, n, 2);
-  if (!s->writable || s->count < EL_IM2COL_ROWS * K) return el_fail(err, len, n, "scratch too small or read-only");
+  if (!s->writable || s->count / EL_IM2COL_ROWS / K < (int64_t)p->n_threads)
+    return el_fail(err, len, n, "scratch too small or read-only");
   return 0;
 }
 
+typedef struct {
+  const el_tensor *x, *y;
+  const float *w, *scratch;
+  const int64_t *g; /* window: kh, kw, sh, sw, dh, dw, pad top, pad left */
+  size_t K, N, G, panels, rows, row_block, blocks, panel_block, panel_splits, mode;
+  float lo, hi;
+} gemm_task;
+
+/* memcpy / memset without a call for the short runs of narrow inputs (3-channel images); SSE2
+ * moves on x86, where GCC would turn a plain loop back into a memcpy call. */
+static inline void copy_floats(float *dst, const float *src, int64_t n) {
+  if (n >= 32) {
+    memcpy(dst, src, (size_t)n * 4);
+    return;
+  }
+  int64_t i = 0;
+#if EL_ARCH_X86
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(dst + i, _mm_loadu_ps(src + i));
+  for (; i < n; i++) _mm_store_ss(dst + i, _mm_load_ss(src + i));
+#else
+  for (; i < n; i++) dst[i] = src[i];
+#endif
+}
+
+static inline void zero_floats(float *dst, int64_t n) {
+  if (n >= 32) {
+    memset(dst, 0, (size_t)n * 4);
+    return;
+  }
+  int64_t i = 0;
+#if EL_ARCH_X86
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(dst + i, _mm_setzero_ps());
+  for (; i < n; i++) _mm_store_ss(dst + i, _mm_setzero_ps());
+#else
+  for (; i < n; i++) dst[i] = 0.0f;
+#endif
+}
+
+/* Rows [m0, m0 + rows) of batch b's output pixels, input channels [c0, c0 + cg), as im2col rows. A
+ * window row that lies inside the image with dilation 1 and all channels is one contiguous copy. */
 static void im2col_rows(const el_tensor *x, const int64_t *g, int64_t b, int64_t m0, int64_t rows,
-                        int64_t out_w, float *col) {
-  const int64_t H = x->dims[1], W = x->dims[2], C = x->dims[3];
-  const float *image = x->data + b * H * W * C;
-  for (int64_t r = 0; r < rows; r++) {
-    const int64_t oy = (m0 + r) / out_w, ox = (m0 + r) % out_w;
+                        int64_t out_w, int64_t c0, int64_t cg, float *col) {
+  const int64_t H = x->dims[1], W = x->dims[2], C = x->dims[3], kw = g[1];
+  const float *image = x->data + b * H * W * C + c0;
+  int64_t oy = m0 / out_w, ox = m0 % out_w;
+  for (int64_t r = 0; r < rows; r++, ox = ox + 1 < out_w ? ox + 1 : 0, oy += ox == 0) {
+    const int64_t ix0 = ox * g[3] - g[7];
+    const int contiguous = g[5] == 1 && cg == C && ix0 >= 0 && ix0 + kw <= W;
     for (int64_t ky = 0; ky < g[0]; ky++) {
       const int64_t iy = oy * g[2] - g[6] + ky * g[4];
-      for (int64_t kx = 0; kx < g[1]; kx++, col += C) {
-        const int64_t ix = ox * g[3] - g[7] + kx * g[5];
-        if (iy >= 0 && iy < H && ix >= 0 && ix < W) memcpy(col, image + (iy * W + ix) * C, (size_t)C * 4);
-        else memset(col, 0, (size_t)C * 4);
+      if (iy < 0 || iy >= H) {
+        zero_floats(col, kw * cg);
+        col += kw * cg;
+      } else if (contiguous) {
+        copy_floats(col, image + (iy * W + ix0) * C, kw * C);
+        col += kw * C;
+      } else {
+        for (int64_t kx = 0; kx < kw; kx++, col += cg) {
+          const int64_t ix = ix0 + kx * g[5];
+          if (ix >= 0 && ix < W) copy_floats(col, image + (iy * W + ix) * C, cg);
+          else zero_floats(col, cg);
+        }
       }
     }
   }
+}
+
+static void gemm_tile(const void *ctx, size_t tile, size_t thread) {
+  const gemm_task *t = ctx;
+  const size_t split = tile % t->panel_splits, block = tile / t->panel_splits % t->blocks;
+  const size_t group = tile / t->panel_splits / t->blocks % t->G, b = tile / t->panel_splits / t->blocks / t->G;
+  const size_t p0 = split * t->panel_block, p1 = p0 + t->panel_block < t->panels ? p0 + t->panel_block : t->panels;
+  if (p0 >= p1) return;
+  const size_t m0 = block * t->row_block, rows = t->rows - m0 < t->row_block ? t->rows - m0 : t->row_block;
+  const size_t nc = (p1 * EL_GEMM_NR < t->N ? p1 * EL_GEMM_NR : t->N) - p0 * EL_GEMM_NR;
+  const float *w = t->w + (group * t->panels + p0) * EL_GEMM_NR * (t->K + 1);
+  const size_t c_stride = t->G * t->N, mr = el_kernels.gemm_mr;
+  float *c = t->y->data + (b * t->rows + m0) * c_stride + group * t->N + p0 * EL_GEMM_NR;
+  const float *a;
+  size_t a_stride;
+  if (t->mode == 0) {
+    a_stride = t->G * t->K;
+    a = t->x->data + m0 * a_stride + group * t->K;
+  } else {
+    float *col = (float *)t->scratch + thread * EL_IM2COL_ROWS * t->K;
+    const int64_t cg = t->x->dims[3] / (int64_t)t->G;
+    im2col_rows(t->x, t->g, (int64_t)b, (int64_t)m0, (int64_t)rows, t->y->dims[2], (int64_t)group * cg, cg, col);
+    a = col;
+    a_stride = t->K;
+  }
+  for (size_t m = 0; m < rows; m += mr)
+    el_kernels.gemm(rows - m < mr ? rows - m : mr, nc, t->K, a + m * a_stride, a_stride, w, c + m * c_stride,
+                    c_stride, t->lo, t->hi);
 }
 
 void el_run_gemm(const el_program *p, const el_node *n) {
   const el_tensor *x = el_in(p, n, 0), *y = el_out(p, n);
-  const float *w = el_in(p, n, 1)->data;
-  const float lo = el_param_f32(n->p[9]), hi = el_param_f32(n->p[10]);
-  const size_t K = (size_t)n->p[11], N = (size_t)n->p[12], mr = el_kernels.gemm_mr;
-  if (n->p[0] == 0) {
-    const size_t M = (size_t)(y->count / (int64_t)N);
-    for (size_t m = 0; m < M; m += mr)
-      el_kernels.gemm(M - m < mr ? M - m : mr, N, K, x->data + m * K, K, w, y->data + m * N, N, lo, hi);
-    return;
+  gemm_task t = {.x = x, .y = y, .w = el_in(p, n, 1)->data, .g = n->p + 1, .K = (size_t)n->p[11],
+                 .N = (size_t)n->p[12], .G = n->p[13] < 1 ? 1 : (size_t)n->p[13], .mode = (size_t)n->p[0],
+                 .lo = el_param_f32(n->p[9]), .hi = el_param_f32(n->p[10])};
+  t.panels = (t.N + EL_GEMM_NR - 1) / EL_GEMM_NR;
+  size_t batches = 1;
+  if (t.mode == 0) {
+    t.rows = (size_t)y->count / (t.G * t.N);
+  } else {
+    t.scratch = el_in(p, n, 2)->data;
+    batches = (size_t)x->dims[0];
+    t.rows = (size_t)(y->dims[1] * y->dims[2]);
   }
-  float *col = el_in(p, n, 2)->data;
-  const int64_t pixels = y->dims[1] * y->dims[2];
-  for (int64_t b = 0; b < x->dims[0]; b++) {
-    for (int64_t m0 = 0; m0 < pixels; m0 += EL_IM2COL_ROWS) {
-      const size_t rows = (size_t)(pixels - m0 < EL_IM2COL_ROWS ? pixels - m0 : EL_IM2COL_ROWS);
-      im2col_rows(x, n->p + 1, b, m0, (int64_t)rows, y->dims[2], col);
-      float *out = y->data + ((size_t)(b * pixels + m0)) * N;
-      for (size_t m = 0; m < rows; m += mr)
-        el_kernels.gemm(rows - m < mr ? rows - m : mr, N, K, col + m * K, K, w, out + m * N, N, lo, hi);
-    }
+  /* Row blocks of up to EL_IM2COL_ROWS (a multiple of every MR); with threads, enough tiles for
+   * about 4 per thread, splitting the panels when the rows alone do not give that many. */
+  const size_t outer = batches * t.G, threads = el_threads_for(p, (double)(outer * t.rows) * (double)(t.N * t.K));
+  const size_t mr = el_kernels.gemm_mr, target = threads > 1 ? 4 * threads : 1;
+  size_t block = EL_IM2COL_ROWS;
+  if (threads > 1 && outer * ((t.rows + block - 1) / block) < target) {
+    const size_t want = (t.rows * outer + target - 1) / target;
+    block = (want + mr - 1) / mr * mr;
+    if (block > EL_IM2COL_ROWS) block = EL_IM2COL_ROWS;
   }
-}
-
-int el_validate_dwconv(const el_program *p, const el_node *n, char *err, size_t len) {
-  const el_tensor *x = el_in(p, n, 0), *w = el_in(p, n, 1), *z = el_in(p, n, 2), *y = el_out(p, n);
-  if (check_window(n, n->p, err, len) || check_nhwc_pair(n, x, y, err, len)) return -1;
-  const int64_t C = x->dims[3], taps = n->p[0] * n->p[1];
-  if (y->dims[3] != C) return el_fail(err, len, n, "channel multiplier must be 1");
-  if (taps > EL_DW_MAX_TAPS) return el_fail(err, len, n, "more than %d taps", EL_DW_MAX_TAPS);
-  if (w->count != (taps + 1) * C) return el_fail(err, len, n, "packed weights have the wrong size");
-  if (z->writable || z->count < C) return el_fail(err, len, n, "zero row too small or writable");
-  return 0;
-}
-
-void el_run_dwconv(const el_program *p, const el_node *n) {
-  const el_tensor *x = el_in(p, n, 0), *y = el_out(p, n);
-  const int64_t *g = n->p;
-  const int64_t H = x->dims[1], W = x->dims[2], C = x->dims[3], OH = y->dims[1], OW = y->dims[2];
-  const size_t taps = (size_t)(g[0] * g[1]);
-  const float lo = el_param_f32(g[8]), hi = el_param_f32(g[9]);
-  const float *w = el_in(p, n, 1)->data, *zeros = el_in(p, n, 2)->data;
-  el_dwconv_fn *kernel = taps == 9 ? el_kernels.dwconv9 : el_kernels.dwconv_any;
-  const float *ind[EL_DW_CHUNK * EL_DW_MAX_TAPS];
-  for (int64_t b = 0; b < x->dims[0]; b++) {
-    const float *image = x->data + b * H * W * C;
-    for (int64_t oy = 0; oy < OH; oy++) {
-      for (int64_t ox0 = 0; ox0 < OW; ox0 += EL_DW_CHUNK) {
-        const int64_t count = OW - ox0 < EL_DW_CHUNK ? OW - ox0 : EL_DW_CHUNK;
-        const float **slot = ind;
-        for (int64_t ox = ox0; ox < ox0 + count; ox++) {
-          for (int64_t ky = 0; ky < g[0]; ky++) {
-            const int64_t iy = oy * g[2] - g[6] + ky * g[4];
-            for (int64_t kx = 0; kx < g[1]; kx++) {
-              const int64_t ix = ox * g[3] - g[7] + kx * g[5];
-              *slot++ = iy >= 0 && iy < H && ix >= 0 && ix < W ? image + (iy * W + ix) * C : zeros;
-            }
-          }
-        }
-        kernel(taps, (size_t)C, (size_t)count, ind, w, y->data + ((b * OH + oy) * OW + ox0) * C, lo, hi);
-      }
-    }
+  t.row_block = block;
+  t.blocks = (t.rows + block - 1) / block;
+  t.panel_splits = 1;
+  if (outer * t.blocks < target) {
+    t.panel_splits = (target + outer * t.blocks - 1) / (outer * t.blocks);
+    if (t.panel_splits > t.panels) t.panel_splits = t.panels;
   }
+  t.panel_block = (t.panels + t.panel_splits - 1) / t.panel_splits;
+  el_pool_run(threads > 1 ? p->pool : NULL, gemm_tile, &t, outer * t.blocks * t.panel_splits);
 }

@@ -27,32 +27,51 @@ int el_validate_avgpool(const el_program *p, const el_node *n, char *err, size_t
   return validate_pool(p, n, err, len);
 }
 
-static void run_pool(const el_program *p, const el_node *n, int average) {
-  const el_tensor *x = el_in(p, n, 0), *y = el_out(p, n);
-  const int64_t *g = n->p, H = x->dims[1], W = x->dims[2], C = x->dims[3];
+typedef struct {
+  const el_tensor *x, *y;
+  const int64_t *g;
+  int average;
+} pool_task;
+
+#define EL_POOL_CHUNK 64 /* window taps per kernel call */
+
+/* One output row (batch b, row oy) of a pooling op: window taps inside the image, in row-major
+ * order, go to the kernel in chunks; averages divide by their count. */
+static void pool_row(const void *ctx, size_t tile, size_t thread) {
+  (void)thread;
+  const pool_task *t = ctx;
+  const el_tensor *x = t->x, *y = t->y;
+  const int64_t *g = t->g, H = x->dims[1], W = x->dims[2], C = x->dims[3], OH = y->dims[1];
+  const int64_t b = (int64_t)tile / OH, oy = (int64_t)tile % OH;
+  const int op = t->average ? EL_POOL_AVG : EL_POOL_MAX;
   const float lo = el_param_f32(g[6]), hi = el_param_f32(g[7]);
-  float *out = y->data;
-  for (int64_t b = 0; b < x->dims[0]; b++) {
-    const float *image = x->data + b * H * W * C;
-    for (int64_t oy = 0; oy < y->dims[1]; oy++) {
-      const int64_t y0 = oy * g[2] - g[4], ys = y0 < 0 ? 0 : y0, ye = y0 + g[0] < H ? y0 + g[0] : H;
-      for (int64_t ox = 0; ox < y->dims[2]; ox++, out += C) {
-        const int64_t x0 = ox * g[3] - g[5], xs = x0 < 0 ? 0 : x0, xe = x0 + g[1] < W ? x0 + g[1] : W;
-        for (int64_t c = 0; c < C; c++) out[c] = average ? 0.0f : -INFINITY;
-        for (int64_t iy = ys; iy < ye; iy++)
-          for (int64_t ix = xs; ix < xe; ix++) {
-            const float *v = image + (iy * W + ix) * C;
-            if (average)
-              for (int64_t c = 0; c < C; c++) out[c] += v[c];
-            else
-              for (int64_t c = 0; c < C; c++) out[c] = v[c] > out[c] ? v[c] : out[c];
-          }
-        const int64_t count = (ye > ys ? ye - ys : 0) * (xe > xs ? xe - xs : 0);
-        const float scale = average ? 1.0f / (float)count : 1.0f;
-        for (int64_t c = 0; c < C; c++) out[c] = el_clamp(average ? out[c] * scale : out[c], lo, hi);
+  const float *image = x->data + b * H * W * C;
+  float *out = y->data + (b * OH + oy) * y->dims[2] * C;
+  const int64_t y0 = oy * g[2] - g[4], ys = y0 < 0 ? 0 : y0, ye = y0 + g[0] < H ? y0 + g[0] : H;
+  const float *taps[EL_POOL_CHUNK];
+  for (int64_t ox = 0; ox < y->dims[2]; ox++, out += C) {
+    const int64_t x0 = ox * g[3] - g[5], xs = x0 < 0 ? 0 : x0, xe = x0 + g[1] < W ? x0 + g[1] : W;
+    const int64_t count = (ye > ys ? ye - ys : 0) * (xe > xs ? xe - xs : 0);
+    const float scale = t->average ? 1.0f / (float)count : 1.0f;
+    size_t used = 0;
+    int first = 1;
+    for (int64_t iy = ys; iy < ye; iy++)
+      for (int64_t ix = xs; ix < xe; ix++) {
+        taps[used++] = image + (iy * W + ix) * C;
+        if (used == EL_POOL_CHUNK) {
+          el_kernels.pool(op, used, (size_t)C, taps, out, first, 0, scale, lo, hi);
+          used = 0;
+          first = 0;
+        }
       }
-    }
+    el_kernels.pool(op, used, (size_t)C, taps, out, first, 1, scale, lo, hi);
   }
+}
+
+static void run_pool(const el_program *p, const el_node *n, int average) {
+  const pool_task t = {el_in(p, n, 0), el_out(p, n), n->p, average};
+  el_parallel_work(p, pool_row, &t, (size_t)(t.y->dims[0] * t.y->dims[1]),
+                   (double)t.y->count * (double)(n->p[0] * n->p[1]));
 }
 
 void el_run_maxpool(const el_program *p, const el_node *n) { run_pool(p, n, 0); }

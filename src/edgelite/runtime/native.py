@@ -8,12 +8,17 @@ GIL and without allocating); the others run on the reference kernels in between,
 partitions a graph between a delegate and its builtin kernels. The C side copies and validates
 every table entry when the program is created (`edgelite.native._engine.Program`).
 
-TODO(issue 6): a thread pool honouring num_threads (split gemm row tiles / dwconv rows), int8 and
-hybrid kernels, AVX-512 and NEON levels, RESHAPE as an alias instead of a copy.
+`num_threads` (None or -1: one thread, as LiteRT's default) sizes the Program's thread pool: its
+workers start once, with the Program, and split each large op into tiles of independent outputs,
+so results are bitwise the same for any thread count. The float32 lowerers added with the pool
+(PRELU, RESIZE_BILINEAR, transposed convolutions) are in native_f32.py.
+
+TODO(issue 6): hybrid kernels, AVX-512 and NEON levels.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Callable
@@ -38,12 +43,13 @@ else:
 _warned = False
 # Op codes of the node table, in include/ops.inc order (test_engine checks they agree).
 OPS = ("GEMM", "DWCONV", "BINARY", "UNARY", "MAXPOOL", "AVGPOOL", "MEAN_HW", "PAD", "CONCAT", "COPY",
-       "SOFTMAX")
+       "SOFTMAX", "QGEMM", "QDWCONV", "QUANTIZE", "QLUT", "QBINARY", "QMAXPOOL", "QAVGPOOL", "QMEAN_HW",
+       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR")
 CODE = {name: i for i, name in enumerate(OPS)}
-MAX_INPUTS, NODE_PARAMS, MAX_RANK = 16, 29, 6
+MAX_INPUTS, NODE_PARAMS, MAX_RANK, MAX_THREADS = 16, 29, 6, 64
 TENSOR_WORDS, NODE_WORDS = 5 + MAX_RANK, 3 + MAX_INPUTS + NODE_PARAMS
 GEMM_NR, IM2COL_ROWS, DW_MAX_TAPS = 16, 48, 64
-_BINARY = {"ADD": 0, "SUB": 1, "MUL": 2}
+_BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3}
 _UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
 _UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2}
 
@@ -59,7 +65,7 @@ def available() -> bool:
 
 
 def isa() -> str | None:
-    """The dispatch level in use ('scalar', 'avx2'), None without the extension."""
+    """The dispatch level in use ('scalar', 'avx2', 'avx512vnni'), None without the extension."""
     return _engine.isa() if _engine is not None else None
 
 
@@ -129,6 +135,7 @@ class Lowering:
 
     def __init__(self, executor: ReferenceExecutor) -> None:
         self.plan: Plan = executor.plan
+        self.threads: int = getattr(executor, "threads", 1)  # scratch holds one slice per thread
         self.buffers: list = [executor.arena]
         self.writable: list[bool] = [True]
         self.tensors: list[list[int]] = []
@@ -184,6 +191,7 @@ class Lowering:
         return value
 
     def scratch(self, floats: int) -> int:
+        """The writable scratch tensor, `floats` per thread (shared by every node)."""
         self.scratch_floats = max(self.scratch_floats, floats)
         if self._scratch < 0:
             self._scratch = self._add(0, 0, (0,))  # record filled in by table()
@@ -198,7 +206,7 @@ class Lowering:
     # -- nodes ------------------------------------------------------------------------------
     def lower(self, planned: PlannedNode) -> bool:
         """Append the node's record; False (tables unchanged) when it stays on the reference."""
-        lowerer = LOWERERS.get(planned.opdef.name)
+        lowerer = lowerers().get(planned.opdef.name)
         if lowerer is None or planned.dynamic:
             return False
         mark = (len(self.tensors), dict(self.index), len(self.buffers), self.scratch_floats,
@@ -219,7 +227,7 @@ class Lowering:
         return _Record(op, inputs, self.tensor(output, output=True), [int(p) for p in params])
 
     def tables(self) -> tuple[np.ndarray, np.ndarray]:
-        for index, floats, writable in ((self._scratch, self.scratch_floats, True),
+        for index, floats, writable in ((self._scratch, self.scratch_floats * self.threads, True),
                                         (self._zeros, self.zero_floats, False)):
             if index >= 0:
                 self.buffers.append(np.zeros(floats, np.float32))
@@ -257,17 +265,20 @@ def lower_conv(lw: Lowering, node) -> _Record:
     weights = lw.constant(w_id)
     bias = lw.constant(node.op.inputs[2]) if len(node.op.inputs) > 2 else None
     (_, h, w, c), (o, kh, kw, ic) = lw.plan.shapes[x_id], weights.shape
-    if ic != c:
-        raise Unsupported("grouped convolution")
+    groups = c // ic  # grouped: group g reads channels [g*ic, (g+1)*ic) and writes o/groups outputs
+    if groups * ic != c or o % groups:
+        raise Unsupported("input channels not a multiple of the weights' depth")
     out_shape, opt = lw.plan.shapes[out_id], node.options
     stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
     pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
-    k = kh * kw * c
-    packed = lw.extra(pack_gemm(weights.reshape(o, k), bias))
+    k, n = kh * kw * ic, o // groups
+    rows = [slice(g * n, (g + 1) * n) for g in range(groups)]
+    packed = lw.extra(np.concatenate([pack_gemm(weights[r].reshape(n, k), None if bias is None else bias[r])
+                                      .reshape(-1) for r in rows]))
     direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0)
     geometry = [kh, kw, *stride, *dilation, *pads]
     inputs = [lw.tensor(x_id), packed] + ([] if direct else [lw.scratch(IM2COL_ROWS * k)])
-    return lw.node("GEMM", inputs, out_id, [0 if direct else 1, *geometry, *_clamp(node), k, o])
+    return lw.node("GEMM", inputs, out_id, [0 if direct else 1, *geometry, *_clamp(node), k, n, groups])
 
 
 def lower_fully_connected(lw: Lowering, node) -> _Record:
@@ -286,15 +297,18 @@ def lower_depthwise(lw: Lowering, node) -> _Record:
     weights = lw.constant(w_id)
     bias = lw.constant(node.op.inputs[2]) if len(node.op.inputs) > 2 else None
     (_, h, w, c), (_, kh, kw, oc) = lw.plan.shapes[x_id], weights.shape
-    if oc != c or kh * kw > DW_MAX_TAPS:
-        raise Unsupported("depth multiplier > 1 or window too large")
+    multiplier = oc // c  # output channel c * multiplier + m reads input channel c
+    if multiplier * c != oc or kh * kw > DW_MAX_TAPS:
+        raise Unsupported("output channels not a multiple of the input's, or window too large")
     out_shape, opt = lw.plan.shapes[out_id], node.options
     stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
     pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
-    packed = np.concatenate([np.zeros((1, c), np.float32) if bias is None else bias.reshape(1, c),
-                             weights.reshape(kh * kw, c)])
-    inputs = [lw.tensor(x_id), lw.extra(packed), lw.zeros(c)]
-    return lw.node("DWCONV", inputs, out_id, [kh, kw, *stride, *dilation, *pads, *_clamp(node)])
+    packed = np.concatenate([np.zeros((1, oc), np.float32) if bias is None else bias.reshape(1, oc),
+                             weights.reshape(kh * kw, oc)])
+    inputs = [lw.tensor(x_id), lw.extra(packed), lw.zeros(oc)]
+    if multiplier > 1:
+        inputs.append(lw.scratch(kh * w * oc))  # the rows a tile reads, channels repeated
+    return lw.node("DWCONV", inputs, out_id, [kh, kw, *stride, *dilation, *pads, *_clamp(node), multiplier])
 
 
 def lower_binary(lw: Lowering, node) -> _Record:
@@ -304,7 +318,9 @@ def lower_binary(lw: Lowering, node) -> _Record:
     if collapsed is None:
         raise Unsupported("broadcast needs more than 6 dims")
     dims, sa, sb = collapsed
-    params = [_BINARY[node.op.name], *_clamp(node), *dims, *sa, *sb]
+    no_activation = node.op.name == "PRELU"
+    clamp = [f32_bits(-np.inf), f32_bits(np.inf)] if no_activation else _clamp(node)
+    params = [_BINARY[node.op.name], *clamp, *dims, *sa, *sb]
     return lw.node("BINARY", [lw.tensor(a_id), lw.tensor(b_id)], out_id, params)
 
 
@@ -366,7 +382,7 @@ def lower_softmax(lw: Lowering, node) -> _Record:
 
 LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
     "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
-    "ADD": lower_binary, "SUB": lower_binary, "MUL": lower_binary,
+    "ADD": lower_binary, "SUB": lower_binary, "MUL": lower_binary, "PRELU": lower_binary,
     "RELU": lower_unary, "RELU6": lower_unary, "RELU_N1_TO_1": lower_unary, "HARD_SWISH": lower_unary,
     "LOGISTIC": lower_unary, "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean,
     "PAD": lower_pad, "CONCATENATION": lower_concat, "RESHAPE": lower_copy, "SQUEEZE": lower_copy,
@@ -374,18 +390,36 @@ LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
 }
 
 
+@functools.cache
+def lowerers() -> dict[str, Callable[[Lowering, object], _Record]]:
+    """LOWERERS and native_f32's, with native_int8 taking the quantized nodes (imported here, on
+    first use: they build on this module)."""
+    from edgelite.runtime import native_f32, native_int8
+
+    table = {**LOWERERS, **native_f32.LOWERERS}
+    native_int8.install(table)
+    return table
+
+
+def thread_count(num_threads: int | None) -> int:
+    """The pool size for an Interpreter's num_threads: None, -1 and 0 mean one thread (LiteRT's
+    default: its XNNPACK delegate makes no thread pool unless asked for more than one)."""
+    return 1 if num_threads is None or num_threads < 1 else min(int(num_threads), MAX_THREADS)
+
+
 class NativeExecutor(ReferenceExecutor):
     """A ReferenceExecutor whose supported nodes run as native segments (see the module doc)."""
 
     def __init__(self, plan: Plan, runtime: object = None, num_threads: int | None = None) -> None:
         super().__init__(plan, runtime)
-        self.num_threads = num_threads  # TODO(issue 6): the thread pool
+        self.num_threads = num_threads
+        self.threads = thread_count(num_threads)
         lowering = Lowering(self)
         native = [lowering.lower(planned) for planned in plan.nodes]
         self.program = None
         if any(native):
             tensors, nodes = lowering.tables()
-            self.program = _engine.Program(tensors, nodes, lowering.buffers, lowering.writable)
+            self.program = _engine.Program(tensors, nodes, lowering.buffers, lowering.writable, self.threads)
         self.native = native  # per plan node: runs in C
         self._keep = lowering.buffers  # the Program holds views too; kept for inspection
         self.segments: list[tuple[bool, int, int]] = []  # (native, first, end) over plan.nodes

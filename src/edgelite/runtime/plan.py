@@ -22,6 +22,8 @@ _FOLD_LIMIT = 4096  # elements: outputs up to this size are evaluated at prepare
 # inputs are constants they run once here and their outputs become constants, as XNNPACK does.
 _FOLD_CONSTANT_OPS = frozenset({"DEQUANTIZE", "DENSIFY"})
 ARENA_ALIGNMENT = 64
+# Ops whose output holds exactly its input's bytes: the output may share the input's memory.
+_ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 
 
 @dataclass
@@ -86,9 +88,10 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     dynamic = {i for i, s in enumerate(shapes) if s is None}
     dynamic |= {i for i, t in enumerate(graph.tensors) if t.type.itemsize == 0 and i not in constants}
     constant_ids = {id(graph.tensors[i]) for i in constants}
-    allocations, tensors = _allocations(graph, shapes, constant_ids, dynamic, preserve_all_tensors)
+    allocations, tensors, aliases = _allocations(graph, shapes, constant_ids, dynamic, preserve_all_tensors)
     arena = plan_arena(allocations, ARENA_ALIGNMENT)
     offsets = dict(zip(tensors, arena.offsets, strict=True))
+    offsets.update((alias, offsets[root]) for alias, root in aliases.items())
     return Plan(model, subgraph_index, nodes, shapes, constants, offsets, arena.arena_size,
                 arena.lower_bound, preserve_all_tensors, dynamic)
 
@@ -187,11 +190,40 @@ def _fold_if_known(opdef: OpDef, node: Node, shapes: list, known: dict) -> None:
 
 
 def _allocations(graph: Subgraph, shapes: list, constants: dict, dynamic: set,
-                 preserve_all: bool) -> tuple[list[Allocation], list[int]]:
-    """Arena allocations (size, first step, last step) of every non-constant, non-dynamic tensor."""
+                 preserve_all: bool) -> tuple[list[Allocation], list[int], dict[int, int]]:
+    """Arena allocations (size, first step, last step) of every non-constant, non-dynamic tensor
+    that is not an alias, the tensors they are for, and the aliases (tensor -> the one it shares)."""
     lifetimes = tensor_lifetimes(graph, constant=lambda t: t.is_variable is False and id(t) in constants)
     whole_graph = (0, max(len(graph.operators) - 1, 0))
-    tensors = sorted(i for i in lifetimes if i not in dynamic)
-    allocations = [Allocation(tensor_nbytes(shapes[i], graph.tensors[i].type),
-                              *(whole_graph if preserve_all else lifetimes[i])) for i in tensors]
-    return allocations, tensors
+    if preserve_all:
+        lifetimes = dict.fromkeys(lifetimes, whole_graph)
+    aliases = {} if preserve_all else _aliases(graph, shapes, set(lifetimes) - dynamic)
+    span: dict[int, tuple[int, int]] = {}
+    for i, (first, last) in lifetimes.items():  # a shared buffer lives as long as all its tensors
+        root = aliases.get(i, i)
+        old = span.get(root, (first, last))
+        span[root] = (min(old[0], first), max(old[1], last))
+    tensors = sorted(i for i in lifetimes if i not in dynamic and i not in aliases)
+    allocations = [Allocation(tensor_nbytes(shapes[i], graph.tensors[i].type), *span[i]) for i in tensors]
+    return allocations, tensors, aliases
+
+
+def _aliases(graph: Subgraph, shapes: list, in_arena: set[int]) -> dict[int, int]:
+    """Outputs of RESHAPE / SQUEEZE / EXPAND_DIMS that share their input's arena bytes (as TFLite's
+    in-place reshape): both in the arena, neither a graph input or output nor a variable. The op
+    then copies a buffer onto itself; every other op keeps its own memory."""
+    boundary = {*graph.inputs, *graph.outputs}
+    aliases: dict[int, int] = {}
+    for op in graph.operators:
+        if op.opcode not in _ALIAS_OPS or not op.inputs or len(op.outputs) != 1:
+            continue
+        source, target = op.inputs[0], op.outputs[0]
+        tensors = graph.tensors
+        if (source in boundary or target in boundary or source not in in_arena or target not in in_arena
+                or tensors[source].is_variable or tensors[target].is_variable or source == target
+                or tensors[source].type != tensors[target].type or target in aliases
+                or tensor_nbytes(shapes[source], tensors[source].type)
+                != tensor_nbytes(shapes[target], tensors[target].type)):
+            continue
+        aliases[target] = aliases.get(source, source)
+    return aliases

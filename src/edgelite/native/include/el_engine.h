@@ -1,7 +1,7 @@
 /* The lowered program: flat tensor and node tables (copied and validated once), run in one call.
  *
  * Tensor table: EL_TENSOR_WORDS int64 per tensor:
- *   [buffer, byte offset, nbytes, dtype (0: float32), rank, dims[EL_MAX_RANK]]
+ *   [buffer, byte offset, nbytes, dtype (enum el_dtype), rank, dims[EL_MAX_RANK]]
  * Node table: EL_NODE_WORDS int64 per node:
  *   [op, n_inputs, inputs[EL_MAX_INPUTS], output, params[EL_NODE_PARAMS]]
  * Buffers are byte ranges the binding holds (buffer 0: the arena); floats in params are the
@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "el_pool.h"
 
 #define EL_MAX_RANK 6
 #define EL_MAX_INPUTS 16
@@ -36,12 +38,21 @@ typedef struct {
   int writable;
 } el_buffer;
 
+/* Element types of the tensor table; ops other than the int8 ones (el_op_mixed_dtypes) take
+ * float32 tensors only, which engine.c checks. */
+enum el_dtype { EL_F32 = 0, EL_I8 = 1, EL_I32 = 2, EL_I16 = 3, EL_DTYPE_COUNT };
+
 typedef struct {
-  float *data;
+  float *data; /* of `dtype`: int8 ops cast it (see el_i8) */
   int64_t rank, count;
   int64_t dims[EL_MAX_RANK];
   int writable;
+  int dtype;
 } el_tensor;
+
+static inline int8_t *el_i8(const el_tensor *t) { return (int8_t *)(void *)t->data; }
+/* Whether `op` checks its operands' dtypes itself (ops_qconv.c); the others get float32 only. */
+int el_op_mixed_dtypes(int64_t op);
 
 typedef struct {
   int64_t op, n_inputs, inputs[EL_MAX_INPUTS], output, p[EL_NODE_PARAMS];
@@ -52,12 +63,15 @@ typedef struct {
   size_t n_tensors;
   el_node *nodes;
   size_t n_nodes;
+  size_t n_threads; /* per-thread scratch: thread t uses slice t of each scratch tensor */
+  el_pool *pool;    /* NULL: one thread */
 } el_program;
 
-/* Build from caller tables (copied); on failure returns NULL and writes a message to err. */
+/* Build from caller tables (copied) with a pool of n_threads (>= 1; validation sizes per-thread
+ * scratch by it); on failure returns NULL and writes a message to err. */
 el_program *el_program_create(const int64_t *tensor_words, size_t n_tensors, const int64_t *node_words,
-                              size_t n_nodes, const el_buffer *buffers, size_t n_buffers, char *err,
-                              size_t err_len);
+                              size_t n_nodes, const el_buffer *buffers, size_t n_buffers, size_t n_threads,
+                              char *err, size_t err_len);
 void el_program_destroy(el_program *program);
 /* Run nodes [start, end): needs no allocation, takes no lock; safe without the GIL. */
 void el_program_run(const el_program *program, size_t start, size_t end);
@@ -68,6 +82,26 @@ typedef void el_run_fn(const el_program *p, const el_node *n);
 #define EL_OP(code, name, lo, hi) el_validate_fn el_validate_##name; el_run_fn el_run_##name;
 #include "ops.inc"
 #undef EL_OP
+
+/* Run fn over `tiles` on the program's pool (inline with one thread). */
+static inline void el_parallel(const el_program *p, el_task_fn *fn, const void *ctx, size_t tiles) {
+  el_pool_run(p->pool, fn, ctx, tiles);
+}
+
+/* Multiply-adds below which an op runs on the calling thread: waking the pool and moving the data
+ * between cores costs more than the work (a few microseconds). */
+#define EL_PARALLEL_MIN_WORK 200000.0
+
+/* Threads for an op of `work` multiply-adds (or elements). */
+static inline size_t el_threads_for(const el_program *p, double work) {
+  return work < EL_PARALLEL_MIN_WORK ? 1 : p->n_threads;
+}
+
+/* el_parallel, or the calling thread alone when the op is too small to split. */
+static inline void el_parallel_work(const el_program *p, el_task_fn *fn, const void *ctx, size_t tiles,
+                                    double work) {
+  el_pool_run(el_threads_for(p, work) > 1 ? p->pool : NULL, fn, ctx, tiles);
+}
 
 static inline float el_param_f32(int64_t word) {
   uint32_t bits = (uint32_t)word;

@@ -12,7 +12,7 @@
 #endif
 
 /* Dispatch levels, lowest first; a kernel of level L runs only when the CPU has L and the cap allows it. */
-enum el_isa { EL_ISA_scalar = 0, EL_ISA_avx2 = 1, EL_ISA_COUNT };
+enum el_isa { EL_ISA_scalar = 0, EL_ISA_avx2 = 1, EL_ISA_avx512vnni = 2, EL_ISA_COUNT };
 
 /* gemm: c[mr x nc] = clamp(a[mr x kc] * w + bias). w is packed in panels of EL_GEMM_NR columns,
  * each panel [bias EL_GEMM_NR][kc rows x EL_GEMM_NR]; the last panel is zero-padded. a_stride and
@@ -22,19 +22,40 @@ typedef void el_gemm_fn(size_t mr, size_t nc, size_t kc, const float *a, size_t 
                         const float *w, float *c, size_t c_stride, float lo, float hi);
 
 /* dwconv: for each of `pixels` outputs, out[p*channels + c] = clamp(bias[c] +
- * sum_t input[p*taps + t][c] * w[(1 + t)*channels + c]). w = [bias C][taps x C]. The manifest's
- * arg is the number of taps a kernel is specialised for (0: any). */
-typedef void el_dwconv_fn(size_t taps, size_t channels, size_t pixels, const float **input,
+ * sum_t in(p, t)[c] * w[(1 + t)*channels + c]). w = [bias C][taps x C]. With pixel_stride 0,
+ * in(p, t) = input[p*taps + t] (an indirection buffer); otherwise input holds pixel 0's taps and
+ * in(p, t) = input[t] + p*pixel_stride (a row of evenly spaced windows). The manifest's arg is the
+ * number of taps a kernel is specialised for (0: any). */
+typedef void el_dwconv_fn(size_t taps, size_t channels, size_t pixels, const float **input, size_t pixel_stride,
                           const float *w, float *out, float lo, float hi);
 
 /* vbinary: y[i] = clamp(a[i*sa] (op) b[i*sb]) for i < n; sa, sb are 0 or 1. */
-enum el_binary_op { EL_BIN_ADD = 0, EL_BIN_SUB = 1, EL_BIN_MUL = 2, EL_BIN_COUNT };
+/* PRELU: a >= 0 ? a : a * b (NaN takes the product, as the reference's np.where). */
+enum el_binary_op { EL_BIN_ADD = 0, EL_BIN_SUB = 1, EL_BIN_MUL = 2, EL_BIN_PRELU = 3, EL_BIN_COUNT };
 typedef void el_vbinary_fn(int op, size_t n, const float *a, size_t sa, const float *b, size_t sb,
                            float *y, float lo, float hi);
 
 /* vunary: y[i] = f(x[i]); CLAMP uses lo/hi (NaN and -0.0 pass through, as TFLite's kernels). */
 enum el_unary_op { EL_UN_CLAMP = 0, EL_UN_HSWISH = 1, EL_UN_SIGMOID = 2, EL_UN_COUNT };
 typedef void el_vunary_fn(int op, size_t n, const float *x, float *y, float lo, float hi);
+
+/* ibilinear: one RESIZE_BILINEAR output pixel, out[c] = t0*(1-dy)*(1-dx) + b0*dy*(1-dx) +
+ * t1*(1-dy)*dx + b1*dy*dx (t: top row, b: bottom row; 0: left column, 1: right), each product and
+ * sum rounded in this order, as edgelite's reference. */
+typedef void el_ibilinear_fn(size_t channels, const float *t0, const float *t1, const float *b0,
+                             const float *b1, float dy, float dx, float *out);
+
+/* pool: one output pixel of a pooling op over `taps` input pixels (pointers to `channels` floats):
+ * acc = (first ? -inf or 0 : out) folded with every tap (MAX: v > acc ? v : acc; AVG: acc + v),
+ * then out = last ? clamp(MAX ? acc : acc * scale) : acc. Windows run in chunks of taps. */
+enum el_pool_op { EL_POOL_MAX = 0, EL_POOL_AVG = 1 };
+typedef void el_pool_fn(int op, size_t taps, size_t channels, const float **input, float *out, int first,
+                        int last, float scale, float lo, float hi);
+
+/* raddstoreexp: y[i] = exp((x[i] - max) * beta) for i < n; returns the sum of the y[i]. */
+typedef float el_raddstoreexp_fn(size_t n, const float *x, float max, float beta, float *y);
+
+#include "el_qkernels.h" /* the int8 families' signatures, layouts and dispatch slots */
 
 /* Declarations: every manifest line names a function el_<dtype>_<kernel>_<isa>. */
 #define EL_UKERNEL(family, dtype, kernel, isa, arg) el_##family##_fn el_##dtype##_##kernel##_##isa;
@@ -49,6 +70,9 @@ typedef struct {
   el_dwconv_fn *dwconv9;
   el_vbinary_fn *vbinary;
   el_vunary_fn *vunary;
+  el_ibilinear_fn *ibilinear;
+  el_raddstoreexp_fn *raddstoreexp;
+  el_pool_fn *pool;
 } el_ukernels;
 
 extern el_ukernels el_kernels;

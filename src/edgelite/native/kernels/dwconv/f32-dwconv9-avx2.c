@@ -7,14 +7,17 @@
 #define TAP(t) acc = _mm256_fmadd_ps(LOAD(i##t + c), LOAD(w + (1 + t) * channels + c), acc)
 
 EL_AVX2 void el_f32_dwconv9_avx2(size_t taps, size_t channels, size_t pixels, const float **input,
-                                 const float *w, float *out, float lo, float hi) {
+                                 size_t pixel_stride, const float *w, float *out, float lo, float hi) {
   (void)taps;
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   const size_t rem = channels & 7;
   const __m256i mask = el_mask8(rem);
-  for (size_t p = 0; p < pixels; p++, input += 9, out += channels) {
-    const float *i0 = input[0], *i1 = input[1], *i2 = input[2], *i3 = input[3], *i4 = input[4];
-    const float *i5 = input[5], *i6 = input[6], *i7 = input[7], *i8 = input[8];
+  for (size_t p = 0; p < pixels; p++, out += channels) {
+    const float **in = pixel_stride ? input : input + p * 9;
+    const size_t offset = pixel_stride * p;
+    const float *i0 = in[0] + offset, *i1 = in[1] + offset, *i2 = in[2] + offset, *i3 = in[3] + offset;
+    const float *i4 = in[4] + offset, *i5 = in[5] + offset, *i6 = in[6] + offset, *i7 = in[7] + offset;
+    const float *i8 = in[8] + offset;
     size_t c = 0;
 #define LOAD(p) _mm256_loadu_ps(p)
     for (; c + 8 <= channels; c += 8) {

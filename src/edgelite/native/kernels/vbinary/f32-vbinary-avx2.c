@@ -1,11 +1,18 @@
-/* f32-vbinary-avx2: ADD/SUB/MUL, vector-vector or vector-scalar, 8 lanes, masked tail. */
+/* f32-vbinary-avx2: ADD/SUB/MUL/PRELU, vector-vector or vector-scalar, 8 lanes, masked tail. */
 #include "../../include/el_kernels.h"
 
 #if EL_ARCH_X86
 #include "../../include/el_avx2.h"
 
+EL_AVX2 static inline __m256 prelu(__m256 a, __m256 b) {
+  return _mm256_blendv_ps(_mm256_mul_ps(a, b), a, _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_GE_OQ));
+}
+
 EL_AVX2 static inline __m256 apply(int op, __m256 a, __m256 b) {
-  return op == EL_BIN_ADD ? _mm256_add_ps(a, b) : op == EL_BIN_SUB ? _mm256_sub_ps(a, b) : _mm256_mul_ps(a, b);
+  return op == EL_BIN_ADD   ? _mm256_add_ps(a, b)
+         : op == EL_BIN_SUB ? _mm256_sub_ps(a, b)
+         : op == EL_BIN_MUL ? _mm256_mul_ps(a, b)
+                            : prelu(a, b);
 }
 
 /* One loop per operand pattern so that `op` and the strides are loop-invariant. */

@@ -1,0 +1,53 @@
+/* AVX-512 (F/BW/VL) + VNNI helpers of the int8 kernels (include only inside `#if EL_ARCH_X86`):
+ * ruy's requantization of a whole channel group (16 int32 lanes) with 64-bit arithmetic shifts,
+ * and saturating narrowing to int8. Functions carry EL_AVX512VNNI (per-function target), so the
+ * rest of the library stays baseline x86-64. */
+#ifndef EL_QAVX512_H
+#define EL_QAVX512_H
+
+#include <immintrin.h>
+
+#include "el_qkernels.h"
+
+#define EL_AVX512VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+/* Per 64-bit lane (even channels, or odd ones): the shift 31 + right and the rounding
+ * 2^30 + (right ? 2^(30+right) : 0), right = max(-shift, 0): floor((x*m + round) >> total) is
+ * ruy's two half-up roundings (see el_qavx2.h). */
+typedef struct {
+  __m512i m, m_odd, left, round_even, round_odd, total_even, total_odd;
+  int shifts_left;
+} el_qrq16;
+
+EL_AVX512VNNI static inline el_qrq16 el_qrq16_load(const char *group) {
+  el_qrq16 r;
+  const __m512i shift = _mm512_loadu_si512(group + EL_QHDR_SHIFT), zero = _mm512_setzero_si512();
+  const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+  const __m512i right_even = _mm512_and_si512(right, _mm512_set1_epi64(0xFFFFFFFF));
+  const __m512i right_odd = _mm512_srli_epi64(right, 32), base = _mm512_set1_epi64((int64_t)1 << 30);
+  const __m512i one = _mm512_set1_epi64(1), thirty = _mm512_set1_epi64(30), thirty_one = _mm512_set1_epi64(31);
+  r.m = _mm512_loadu_si512(group + EL_QHDR_MULT);
+  r.m_odd = _mm512_srli_epi64(r.m, 32);
+  r.left = _mm512_loadu_si512(group + EL_QHDR_LEFT);
+  r.shifts_left = _mm512_test_epi32_mask(r.left, r.left) != 0;
+  r.total_even = _mm512_add_epi64(right_even, thirty_one);
+  r.total_odd = _mm512_add_epi64(right_odd, thirty_one);
+  r.round_even = _mm512_add_epi64(base, _mm512_maskz_sllv_epi64(_mm512_test_epi64_mask(right_even, right_even), one,
+                                                                 _mm512_add_epi64(right_even, thirty)));
+  r.round_odd = _mm512_add_epi64(base, _mm512_maskz_sllv_epi64(_mm512_test_epi64_mask(right_odd, right_odd), one,
+                                                                _mm512_add_epi64(right_odd, thirty)));
+  return r;
+}
+
+/* 16 accumulators requantized, plus the zero point, clamped, as 16 int8. */
+EL_AVX512VNNI static inline __m128i el_qrq16_apply(__m512i acc, const el_qrq16 *r, __m512i zp, __m512i lo,
+                                                   __m512i hi) {
+  const __m512i x = r->shifts_left ? _mm512_sllv_epi32(acc, r->left) : acc; /* counts >= 32 give 0 */
+  const __m512i even = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, r->m), r->round_even), r->total_even);
+  const __m512i odd = _mm512_srav_epi64(
+      _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), r->m_odd), r->round_odd), r->total_odd);
+  const __m512i scaled = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(scaled, zp), lo), hi));
+}
+
+#endif

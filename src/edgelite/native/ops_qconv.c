@@ -1,0 +1,270 @@
+/* QGEMM (int8 CONV_2D, FULLY_CONNECTED) and QDWCONV (int8 DEPTHWISE_CONV_2D) glue: validation of
+ * shapes, params and packed channel groups (el_qkernels.h), and tiling over the pool.
+ *
+ * QGEMM params: [mode (0 direct: rows of K input values; 1 im2col), kh, kw, stride h, w, dilation
+ *   h, w, pad top, pad left, K, N, input zero point, output zero point, lo, hi]. Inputs: x (int8),
+ *   packed groups (int8 bytes), scratch (n_threads slices, see slice_bytes). Each tile writes its
+ *   rows of x minus the zero point (0 in the padding) as int16 rows of Kp (K rounded up to even)
+ *   values to its slice, then runs the qgemm kernel on them.
+ * QDWCONV params: [kh, kw, stride h, w, dilation h, w, pad top, pad left, output zero point, lo,
+ *   hi, ruy channels]. Inputs: x (int8), packed groups (bias already minus zp * sum of weights),
+ *   pad row (>= C int8 copies of the input zero point, read-only). */
+#include "include/el_engine.h"
+#include "include/el_kernels.h"
+#include "include/el_ops_common.h"
+#include "include/el_quant.h"
+
+el_qukernels el_qkernels;
+
+int el_op_mixed_dtypes(int64_t op) {
+  switch (op) {
+    case EL_OP_QGEMM: case EL_OP_QDWCONV: case EL_OP_QUANTIZE: case EL_OP_QLUT: case EL_OP_QBINARY:
+    case EL_OP_QMAXPOOL: case EL_OP_QAVGPOOL: case EL_OP_QMEAN_HW: case EL_OP_QSOFTMAX: case EL_OP_BYTECOPY:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* Every group's header agrees with its multipliers and shifts (el_qkernels.h). */
+static int check_groups(const el_node *n, const el_tensor *w, size_t groups, size_t group_bytes, char *err,
+                        size_t len) {
+  if (w->dtype != EL_I8 || (uint64_t)w->count != groups * group_bytes || ((uintptr_t)w->data) % 16)
+    return el_fail(err, len, n, "packed weights have the wrong size, type or alignment");
+  for (size_t g = 0; g < groups; g++) {
+    const char *group = (const char *)w->data + g * group_bytes;
+    for (size_t c = 0; c < EL_QGROUP; c++) {
+      const int32_t shift = el_load_i32(group, EL_QHDR_SHIFT + 4 * c);
+      if (shift < -31 || shift > 31) return el_fail(err, len, n, "group %zu: shift %d out of range", g, shift);
+      const int64_t right = shift < 0 ? -shift : 0;
+      const uint64_t round = ((uint64_t)1 << 30) + (right ? (uint64_t)1 << (30 + right) : 0) + ((uint64_t)1 << 63);
+      const uint64_t want[3] = {round, (uint64_t)(31 + right), (uint64_t)1 << (32 - right)};
+      const size_t lane = (c % 8) / 2 + (c % 2) * 4, half = c / 8; /* even channels, then odd */
+      for (int k = 0; k < 3; k++) {
+        uint64_t got;
+        memcpy(&got, group + EL_QHDR_ROUND + 128 * k + 64 * half + 8 * lane, sizeof(got));
+        if (got != want[k]) return el_fail(err, len, n, "group %zu: header word %d of channel %zu", g, k, c);
+      }
+      if (el_load_i32(group, EL_QHDR_LEFT + 4 * c) != (shift > 0 ? shift : 0))
+        return el_fail(err, len, n, "group %zu: left shift of channel %zu", g, c);
+    }
+  }
+  return 0;
+}
+
+static size_t slice_bytes(size_t kp);
+
+static int check_out(const el_node *n, const int64_t *q, char *err, size_t len) {
+  if (!EL_RANGE(q[0], INT32_MIN, INT32_MAX) || !EL_RANGE(q[1], -128, 127) || !EL_RANGE(q[2], q[1], 127))
+    return el_fail(err, len, n, "bad output zero point or clamp");
+  return 0;
+}
+
+int el_validate_qgemm(const el_program *p, const el_node *n, char *err, size_t len) {
+  const el_tensor *x = el_in(p, n, 0), *w = el_in(p, n, 1), *s = el_in(p, n, 2), *y = el_out(p, n);
+  const int64_t mode = n->p[0], K = n->p[9], N = n->p[10];
+  if (x->dtype != EL_I8 || y->dtype != EL_I8 || !s->writable || ((uintptr_t)s->data) % 2)
+    return el_fail(err, len, n, "needs int8 input and output and a writable scratch");
+  if (!EL_RANGE(K, 1, 1 << 24) || !EL_RANGE(N, 1, 1 << 24) || !EL_RANGE(n->p[11], -128, 127))
+    return el_fail(err, len, n, "bad K, N or input zero point");
+  if (check_out(n, n->p + 12, err, len)) return -1;
+  const int64_t kp = K + (K & 1);
+  if (check_groups(n, w, (size_t)((N + EL_QGROUP - 1) / EL_QGROUP), (size_t)(EL_QGROUP_HEADER + kp * 32), err, len))
+    return -1;
+  if (el_dtype_size(s->dtype) * s->count / (int64_t)slice_bytes((size_t)kp) < (int64_t)p->n_threads)
+    return el_fail(err, len, n, "scratch too small");
+  if (y->count % N) return el_fail(err, len, n, "output size is not a multiple of N");
+  if (mode == 0) return y->count / N > x->count / K ? el_fail(err, len, n, "input too small") : 0;
+  if (mode != 1) return el_fail(err, len, n, "bad mode");
+  if (el_check_window(n, n->p + 1, err, len) || el_check_nhwc_pair(n, x, y, err, len)) return -1;
+  if (y->dims[3] != N || K != n->p[1] * n->p[2] * x->dims[3]) return el_fail(err, len, n, "K or N differ from the shapes");
+  return 0;
+}
+
+typedef struct {
+  const el_tensor *x, *y;
+  const char *w;
+  char *scratch;
+  const int64_t *g; /* window: kh, kw, sh, sw, dh, dw, pad top, pad left */
+  size_t K, kp, N, groups, group_bytes, rows, row_block, blocks, group_block, splits, mode;
+  int16_t zero_point;
+  el_qout q;
+} qgemm_task;
+
+/* A thread's scratch slice: the int16 tile (EL_IM2COL_ROWS x kp) and the int8 rows it is
+ * converted from (plus slack for the 16-byte copies of short runs). native_int8.py agrees. */
+static size_t slice_bytes(size_t kp) { return (EL_IM2COL_ROWS * kp * 3 + 32 + 31) / 32 * 32; }
+
+/* n bytes; runs up to 16 move as one 16-byte copy when the source has that many bytes left (the
+ * excess lands where the next run, the row's pad byte or the slack goes). */
+static inline void copy_run(int8_t *dst, const int8_t *src, size_t n, const int8_t *end) {
+  if (n <= 16 && src + 16 <= end) memcpy(dst, src, 16);
+  else memcpy(dst, src, n);
+}
+
+/* Rows [m0, m0 + rows) of batch b as int16 im2col rows of kp values minus the zero point: int8
+ * rows first (the padding and the odd K's last column hold the zero point), then one conversion. */
+static void pack_rows(const qgemm_task *t, size_t b, size_t m0, size_t rows, int16_t *a, int8_t *stage) {
+  const int8_t zp = (int8_t)t->zero_point, *x = el_i8(t->x), *end = x + t->x->count;
+  if (t->mode == 0 && t->kp == t->K) {
+    el_qkernels.qpack(rows * t->K, x + m0 * t->K, zp, a);
+    return;
+  }
+  int8_t *row = stage;
+  if (t->mode == 0) {
+    for (size_t r = 0; r < rows; r++, row += t->kp) {
+      memcpy(row, x + (m0 + r) * t->K, t->K);
+      row[t->K] = zp;
+    }
+    el_qkernels.qpack(rows * t->kp, stage, zp, a);
+    return;
+  }
+  const int64_t *g = t->g, H = t->x->dims[1], W = t->x->dims[2], C = t->x->dims[3], OW = t->y->dims[2];
+  const int64_t kw = g[1], span = kw * C;
+  const int8_t *image = x + (int64_t)b * H * W * C;
+  for (size_t r = 0; r < rows; r++, row += t->kp) {
+    const int64_t oy = (int64_t)(m0 + r) / OW, ox = (int64_t)(m0 + r) % OW, x0 = ox * g[3] - g[7];
+    const int whole = g[5] == 1 && x0 >= 0 && x0 + kw <= W; /* the kw taps are one contiguous run */
+    int8_t *col = row;
+    for (int64_t ky = 0; ky < g[0]; ky++) {
+      const int64_t iy = oy * g[2] - g[6] + ky * g[4];
+      if (iy < 0 || iy >= H) {
+        memset(col, zp, (size_t)span);
+        col += span;
+      } else if (whole) {
+        copy_run(col, image + (iy * W + x0) * C, (size_t)span, end);
+        col += span;
+      } else {
+        for (int64_t kx = 0; kx < kw; kx++, col += C) {
+          const int64_t ix = x0 + kx * g[5];
+          if (ix >= 0 && ix < W) copy_run(col, image + (iy * W + ix) * C, (size_t)C, end);
+          else memset(col, zp, (size_t)C);
+        }
+      }
+    }
+    if (t->kp > t->K) row[t->K] = zp;
+  }
+  el_qkernels.qpack(rows * t->kp, stage, zp, a);
+}
+
+static void qgemm_tile(const void *ctx, size_t tile, size_t thread) {
+  const qgemm_task *t = ctx;
+  const size_t split = tile % t->splits, block = tile / t->splits % t->blocks, b = tile / t->splits / t->blocks;
+  const size_t g0 = split * t->group_block, g1 = g0 + t->group_block < t->groups ? g0 + t->group_block : t->groups;
+  if (g0 >= g1) return;
+  const size_t m0 = block * t->row_block, rows = t->rows - m0 < t->row_block ? t->rows - m0 : t->row_block;
+  const size_t nc = (g1 * EL_QGROUP < t->N ? g1 * EL_QGROUP : t->N) - g0 * EL_QGROUP, mr = el_qkernels.qgemm_mr;
+  char *slice = t->scratch + thread * slice_bytes(t->kp);
+  int16_t *a = (int16_t *)(void *)slice;
+  pack_rows(t, b, m0, rows, a, (int8_t *)(slice + EL_IM2COL_ROWS * t->kp * 2));
+  int8_t *c = el_i8(t->y) + (b * t->rows + m0) * t->N + g0 * EL_QGROUP;
+  for (size_t m = 0; m < rows; m += mr)
+    el_qkernels.qgemm(rows - m < mr ? rows - m : mr, nc, t->kp, a + m * t->kp, t->kp,
+                      t->w + g0 * t->group_bytes, t->group_bytes, c + m * t->N, t->N, &t->q);
+}
+
+void el_run_qgemm(const el_program *p, const el_node *n) {
+  const el_tensor *x = el_in(p, n, 0), *y = el_out(p, n);
+  qgemm_task t = {.x = x, .y = y, .w = (const char *)el_in(p, n, 1)->data,
+                  .scratch = (char *)el_in(p, n, 2)->data, .g = n->p + 1, .K = (size_t)n->p[9],
+                  .N = (size_t)n->p[10], .mode = (size_t)n->p[0], .zero_point = (int16_t)n->p[11],
+                  .q = {(int32_t)n->p[12], (int32_t)n->p[13], (int32_t)n->p[14]}};
+  t.kp = t.K + (t.K & 1);
+  t.groups = (t.N + EL_QGROUP - 1) / EL_QGROUP;
+  t.group_bytes = EL_QGROUP_HEADER + t.kp * 32;
+  const size_t batches = t.mode == 0 ? 1 : (size_t)x->dims[0];
+  t.rows = t.mode == 0 ? (size_t)y->count / t.N : (size_t)(y->dims[1] * y->dims[2]);
+  /* Row blocks of up to EL_IM2COL_ROWS; with threads about 4 tiles per thread, splitting the
+   * channel groups when the rows alone do not give that many. Tiling never changes a result. */
+  const size_t mr = el_qkernels.qgemm_mr, target = p->n_threads > 1 ? 4 * p->n_threads : 1;
+  size_t block = EL_IM2COL_ROWS;
+  if (p->n_threads > 1 && batches * ((t.rows + block - 1) / block) < target) {
+    const size_t want = (t.rows * batches + target - 1) / target;
+    block = (want + mr - 1) / mr * mr;
+    if (block > EL_IM2COL_ROWS) block = EL_IM2COL_ROWS;
+  }
+  t.row_block = block;
+  t.blocks = (t.rows + block - 1) / block;
+  t.splits = 1;
+  if (batches * t.blocks < target) {
+    t.splits = (target + batches * t.blocks - 1) / (batches * t.blocks);
+    if (t.splits > t.groups) t.splits = t.groups;
+  }
+  t.group_block = (t.groups + t.splits - 1) / t.splits;
+  el_parallel(p, qgemm_tile, &t, batches * t.blocks * t.splits);
+}
+
+int el_validate_qdwconv(const el_program *p, const el_node *n, char *err, size_t len) {
+  const el_tensor *x = el_in(p, n, 0), *w = el_in(p, n, 1), *z = el_in(p, n, 2), *y = el_out(p, n);
+  if (x->dtype != EL_I8 || y->dtype != EL_I8 || z->dtype != EL_I8) return el_fail(err, len, n, "needs int8 operands");
+  if (el_check_window(n, n->p, err, len) || el_check_nhwc_pair(n, x, y, err, len) || check_out(n, n->p + 8, err, len))
+    return -1;
+  const int64_t C = x->dims[3], taps = n->p[0] * n->p[1];
+  if (y->dims[3] != C) return el_fail(err, len, n, "channel multiplier must be 1");
+  if (taps > EL_DW_MAX_TAPS) return el_fail(err, len, n, "more than %d taps", EL_DW_MAX_TAPS);
+  if (z->writable || z->count < C) return el_fail(err, len, n, "pad row too small or writable");
+  if (!EL_RANGE(n->p[11], 0, C)) return el_fail(err, len, n, "bad ruy channel count");
+  const int64_t even = taps + (taps & 1);
+  return check_groups(n, w, (size_t)((C + EL_QGROUP - 1) / EL_QGROUP), (size_t)(EL_QGROUP_HEADER + even * 32), err, len);
+}
+
+typedef struct {
+  const el_tensor *x, *y;
+  const int64_t *g;
+  const char *w;
+  const int8_t *pad;
+  size_t taps, group_bytes, ruy_channels;
+  el_qout q;
+} qdwconv_task;
+
+/* One output row (tile = batch * OH + oy), in chunks of EL_DW_CHUNK pixels: each pixel's tap
+ * pointers (the pad row outside the image); inside, tap t's pointer is base[t] + ox * stride. */
+static void qdwconv_row(const void *ctx, size_t tile, size_t thread) {
+  (void)thread;
+  const qdwconv_task *t = ctx;
+  const int64_t *g = t->g, H = t->x->dims[1], W = t->x->dims[2], C = t->x->dims[3];
+  const int64_t OH = t->y->dims[1], OW = t->y->dims[2], b = (int64_t)tile / OH, oy = (int64_t)tile % OH;
+  const int64_t kh = g[0], kw = g[1], sw = g[3], dw = g[5], pl = g[7];
+  const int8_t *image = el_i8(t->x) + b * H * W * C;
+  const int8_t *row[EL_DW_MAX_TAPS]; /* per ky: the input row, or NULL above or below the image */
+  int rows_inside = 1;
+  for (int64_t ky = 0; ky < kh; ky++) {
+    const int64_t iy = oy * g[2] - g[6] + ky * g[4];
+    row[ky] = iy >= 0 && iy < H ? image + iy * W * C : NULL;
+    rows_inside &= row[ky] != NULL;
+  }
+  /* Columns whose every tap is inside: ox * sw - pl >= 0 and ox * sw - pl + (kw - 1) * dw < W. */
+  const int64_t first = (pl + sw - 1) / sw, last_x = W - 1 - (kw - 1) * dw + pl;
+  const int64_t last = rows_inside && last_x >= 0 ? last_x / sw : -1;
+  const int8_t *ind[EL_DW_CHUNK * EL_DW_MAX_TAPS];
+  for (int64_t ox0 = 0; ox0 < OW; ox0 += EL_DW_CHUNK) {
+    const int64_t count = OW - ox0 < EL_DW_CHUNK ? OW - ox0 : EL_DW_CHUNK;
+    const int8_t **slot = ind;
+    for (int64_t ox = ox0; ox < ox0 + count; ox++) {
+      const int64_t x0 = ox * sw - pl;
+      if (ox >= first && ox <= last) {
+        for (int64_t ky = 0; ky < kh; ky++)
+          for (int64_t kx = 0; kx < kw; kx++) *slot++ = row[ky] + (x0 + kx * dw) * C;
+        continue;
+      }
+      for (int64_t ky = 0; ky < kh; ky++)
+        for (int64_t kx = 0; kx < kw; kx++) {
+          const int64_t ix = x0 + kx * dw;
+          *slot++ = row[ky] != NULL && ix >= 0 && ix < W ? row[ky] + ix * C : t->pad;
+        }
+    }
+    el_qdwconv_fn *kernel = t->taps == 9 && el_qkernels.qdwconv9 != NULL ? el_qkernels.qdwconv9 : el_qkernels.qdwconv;
+    kernel(t->taps, (size_t)C, (size_t)count, ind, t->w, t->group_bytes,
+                        el_i8(t->y) + ((b * OH + oy) * OW + ox0) * C, &t->q, t->ruy_channels);
+  }
+}
+
+void el_run_qdwconv(const el_program *p, const el_node *n) {
+  const el_tensor *y = el_out(p, n);
+  const size_t taps = (size_t)(n->p[0] * n->p[1]), pairs = (taps + 1) / 2;
+  const qdwconv_task t = {.x = el_in(p, n, 0), .y = y, .g = n->p, .w = (const char *)el_in(p, n, 1)->data,
+                          .pad = el_i8(el_in(p, n, 2)), .taps = taps, .group_bytes = EL_QGROUP_HEADER + pairs * 64,
+                          .ruy_channels = (size_t)n->p[11],
+                          .q = {(int32_t)n->p[8], (int32_t)n->p[9], (int32_t)n->p[10]}};
+  el_parallel(p, qdwconv_row, &t, (size_t)(y->dims[0] * y->dims[1]));
+}

@@ -1,0 +1,406 @@
+"""Lowering of int8 nodes to the native engine's int8 ops (see native/ops_qconv.c, ops_qmisc.c).
+
+Each lowerer computes, once, what LiteRT's Prepare computes (per-channel multipliers and shifts,
+clamps, tables) with edgelite's own reference helpers, and repacks weights into the channel
+groups of the qgemm/qdwconv kernels (layout in native/include/el_qkernels.h). Elementwise int8
+activations become 256-entry tables filled by running the reference kernel itself on every int8
+value, so they cannot drift from it. Anything else raises Unsupported and stays on the reference.
+
+`install(lowerers)` adds these to native.py's table: a node whose input or output is quantized
+goes to the int8 lowerer, any other to the float one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from edgelite.errors import EdgeliteError
+from edgelite.model.ir import TensorType
+from edgelite.ops import _lut, _qbinary, _quant
+from edgelite.ops._common import Activation, Padding, padding_before
+from edgelite.ops._conv import output_stage
+from edgelite.ops._matmul import effective_scale
+
+GROUP, HEADER, IM2COL_ROWS, DW_MAX_TAPS = 16, 640, 48, 64
+F32, I8, I32, I16 = 0, 1, 2, 3  # enum el_dtype
+_CODES = {TensorType.FLOAT32: F32, TensorType.INT8: I8, TensorType.INT32: I32, TensorType.INT16: I16}
+# Elementwise int8 ops whose reference result depends only on each value: one table each.
+TABLE_OPS = ("LOGISTIC", "TANH", "HARD_SWISH", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1",
+             "LEAKY_RELU", "ELU", "GELU")
+_DW_SLOTS = (0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15)  # channel of each int32 lane pair
+
+
+def _native():
+    from edgelite.runtime import native  # imported late: native imports this module at its end
+
+    return native
+
+
+def unsupported(why: str) -> Exception:
+    return _native().Unsupported(why)
+
+
+# -- buffers and tensor records ------------------------------------------------------------------
+def aligned(values: np.ndarray, alignment: int = 64) -> np.ndarray:
+    """A read-only-by-convention copy of `values` whose data starts on an `alignment` boundary."""
+    values = np.ascontiguousarray(values)
+    raw = np.zeros(values.nbytes + alignment, np.uint8)
+    start = -raw.ctypes.data % alignment
+    view = raw[start:start + values.nbytes].view(values.dtype).reshape(values.shape)
+    view[...] = values
+    return view
+
+
+def extra(lw, array: np.ndarray, code: int, writable: bool = False) -> int:
+    """A table tensor over an engine-owned array (packed weights, tables, pad rows)."""
+    array = aligned(array)
+    lw.buffers.append(array)
+    lw.writable.append(writable)
+    shape = array.shape
+    lw.tensors.append([len(lw.buffers) - 1, 0, array.nbytes, code, len(shape), *shape,
+                       *[0] * (6 - len(shape))])
+    return len(lw.tensors) - 1
+
+
+def qtensor(lw, i: int, types: tuple = (TensorType.INT8,)) -> int:
+    """The table index of graph tensor i: static, planned in the arena (or a constant input)."""
+    if i < 0:
+        raise unsupported("optional operand absent")
+    tensor, shape = lw.plan.subgraph.tensors[i], lw.plan.shapes[i]
+    if tensor.type not in types or shape is None or i in lw.plan.dynamic_tensors or len(shape) > 6:
+        raise unsupported(f"tensor {i} is not a static {'/'.join(t.name for t in types)} tensor")
+    if int(np.prod(shape, dtype=np.int64)) == 0:
+        raise unsupported(f"tensor {i} is empty")
+    if i in lw.index:
+        return lw.index[i]
+    if i in lw.plan.arena_offsets:
+        count = int(np.prod(shape, dtype=np.int64))
+        lw.tensors.append([0, lw.plan.arena_offsets[i], count * tensor.type.itemsize, _CODES[tensor.type],
+                           len(shape), *shape, *[0] * (6 - len(shape))])
+        index = len(lw.tensors) - 1
+    elif i in lw.plan.constants:
+        value = np.asarray(lw.plan.constants[i], tensor.type.numpy).reshape(shape)
+        index = extra(lw, value, _CODES[tensor.type])
+    else:
+        raise unsupported(f"tensor {i} is neither in the arena nor a constant")
+    lw.index[i] = index
+    return index
+
+
+def record(lw, op: str, inputs: list[int], output: int, params: list, types: tuple = (TensorType.INT8,)):
+    native = _native()
+    if len(params) > native.NODE_PARAMS:
+        raise unsupported("too many params")
+    return native._Record(op, inputs, qtensor(lw, output, types), [int(p) for p in params])
+
+
+def quant(tensor) -> tuple[float, int]:
+    q = _quant.quantization_of(tensor)
+    if q.scale.size != 1:
+        raise unsupported(f"tensor {tensor.name!r} is quantized per channel")
+    return float(q.scale[0]), int(q.zero_point[0])
+
+
+def _constant(lw, i: int) -> np.ndarray:
+    value = lw.plan.constants.get(i)
+    if value is None:
+        raise unsupported(f"operand {i} is not a constant")
+    return value
+
+
+def _bias(lw, node, channels: int) -> np.ndarray:
+    if len(node.op.inputs) < 3 or node.op.inputs[2] < 0:
+        return np.zeros(channels, np.int64)
+    bias = _constant(lw, node.op.inputs[2])
+    if bias.dtype != np.int32:
+        raise unsupported("bias is not int32")
+    return bias.astype(np.int64).reshape(channels)
+
+
+# -- channel groups (native/include/el_qkernels.h) ---------------------------------------------
+def group_headers(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """[groups, HEADER] bytes: per 16 channels bias, multiplier, shift, left shift and the AVX2
+    ruy constants (rounding + 2^63, total shift, 2^(63 - total shift)) in even/odd lane order."""
+    groups = -(-bias.size // GROUP)
+    words = np.zeros((4, groups * GROUP), np.int64)
+    words[0, :bias.size] = _quant.wrap_int32(bias)
+    words[1, :bias.size] = np.broadcast_to(multiplier, bias.shape)
+    words[2, :bias.size] = np.broadcast_to(shift, bias.shape)
+    if np.any(words[2] < -31) or np.any(words[2] > 31):
+        raise unsupported("a requantization shift is outside [-31, 31]")
+    words[3] = np.maximum(words[2], 0)
+    right = np.maximum(-words[2], 0).astype(np.uint64)
+    one = np.uint64(1)
+    upper = np.where(right > 0, one << (np.uint64(30) + right), 0).astype(np.uint64)
+    rounding = (one << np.uint64(30)) + upper + (one << np.uint64(63))
+    derived = np.stack([rounding, np.uint64(31) + right, one << (np.uint64(32) - right)])
+    order = np.array([0, 2, 4, 6, 1, 3, 5, 7])
+    lanes = derived.reshape(3, groups, 2, 8)[..., order]  # [word, group, half, lane]
+    header = np.empty((groups, HEADER), np.uint8)
+    by_group = words.astype(np.int32).reshape(4, groups, GROUP).transpose(1, 0, 2)
+    header[:, :256] = np.ascontiguousarray(by_group).reshape(groups, 64).view(np.uint8)
+    header[:, 256:] = np.ascontiguousarray(lanes.transpose(1, 0, 2, 3)).reshape(groups, 48).view(np.uint8)
+    return header
+
+
+def pack_gemm(weights: np.ndarray, bias: np.ndarray, multiplier, shift) -> np.ndarray:
+    """[N, K] int16 weights -> groups of [header][K/2 pairs x 16 channels x 2] (K padded to even)."""
+    n, k = weights.shape
+    kp, groups = k + k % 2, -(-n // GROUP)
+    body = np.zeros((groups * GROUP, kp), np.int16)
+    body[:n, :k] = weights
+    return _groups(bias, multiplier, shift, body.reshape(groups, GROUP, kp // 2, 2).transpose(0, 2, 1, 3))
+
+
+def pack_dwconv(weights: np.ndarray, bias: np.ndarray, multiplier, shift) -> np.ndarray:
+    """[taps, C] int8 weights -> groups of [header][taps/2 pairs x 32 int16] (see el_qkernels.h)."""
+    taps, c = weights.shape
+    even, groups = taps + taps % 2, -(-c // GROUP)
+    wide = np.zeros((even, groups * GROUP), np.int16)
+    wide[:taps, :c] = weights
+    body = wide.reshape(even // 2, 2, groups, GROUP)[:, :, :, list(_DW_SLOTS)]  # [pair, j, group, slot]
+    return _groups(bias, multiplier, shift, body.transpose(2, 0, 3, 1))  # [group, pair, slot, j]
+
+
+def _groups(bias: np.ndarray, multiplier, shift, body: np.ndarray) -> np.ndarray:
+    """Each group's header followed by its int16 body, as int8 bytes."""
+    flat = np.ascontiguousarray(body).reshape(body.shape[0], -1).view(np.uint8)
+    return np.concatenate([group_headers(bias, multiplier, shift), flat], axis=1).view(np.int8)
+
+
+def _window(lw, node, x_id: int, out_id: int, kernel: tuple) -> tuple[tuple, tuple, list[int]]:
+    o, (_, h, w, _) = node.options, lw.plan.shapes[x_id]
+    stride = (o.stride_h, o.stride_w)
+    dilation = (getattr(o, "dilation_h_factor", 1), getattr(o, "dilation_w_factor", 1))
+    out = lw.plan.shapes[out_id]
+    pads = [0, 0] if o.padding != Padding.SAME else \
+        [padding_before((h, w)[a], kernel[a], stride[a], dilation[a], out[1 + a]) for a in range(2)]
+    return stride, dilation, pads
+
+
+def _multiplier(real: np.float64) -> tuple[int, int]:
+    multiplier, shift = _quant.quantize_multiplier(real)
+    return int(multiplier), int(shift)
+
+
+def _scratch(lw, kp: int) -> int:
+    """The shared float scratch (one slice per thread): an int16 im2col tile and its int8 rows
+    (ops_qconv.c's slice_bytes)."""
+    return lw.scratch(-(-(IM2COL_ROWS * kp * 3 + 32) // 32) * 8)
+
+
+def _stage(node, channels: int):
+    return output_stage(node, 0, 1, channels, node.options.fused_activation_function)
+
+
+# -- lowerers --------------------------------------------------------------------------------------
+def lower_conv(lw, node):
+    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    weights = _constant(lw, w_id)
+    (_, _, _, c), (o, kh, kw, ic) = lw.plan.shapes[x_id], weights.shape
+    if weights.dtype != np.int8 or ic != c:
+        raise unsupported("grouped or non-int8 convolution")
+    stage, bias = _stage(node, o), _bias(lw, node, o)
+    stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
+    k = kh * kw * c
+    packed = pack_gemm(weights.reshape(o, k).astype(np.int16), bias, stage.multiplier, stage.shift)
+    packed = extra(lw, packed, I8)
+    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0)
+    zero = quant(node.input_tensors[0])[1]
+    params = [0 if direct else 1, kh, kw, *stride, *dilation, *pads, k, o, zero, stage.zero_point, stage.low,
+              stage.high]
+    return record(lw, "QGEMM", [qtensor(lw, x_id), packed, _scratch(lw, k + k % 2)], out_id, params)
+
+
+def lower_fully_connected(lw, node):
+    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    weights = _constant(lw, w_id)
+    if weights.dtype != np.int8 or weights.ndim != 2 or getattr(node.options, "weights_format", 0) != 0:
+        raise unsupported("FULLY_CONNECTED needs int8 [units, depth] weights")
+    units, k = weights.shape
+    w_quant = _quant.quantization_of(node.input_tensors[1])
+    bias = _bias(lw, node, units)
+    real = effective_scale(node, 0, 1, float_product=not w_quant.per_channel)
+    multiplier, shift = _quant.quantize_multiplier(np.broadcast_to(real, (units,)))
+    out_scale, out_zero = quant(node.output_tensors[0])
+    low, high = _quant.activation_range_quantized(node.options.fused_activation_function, out_scale, out_zero,
+                                                  np.int8)
+    centered = weights.astype(np.int16) - np.int16(w_quant.zero_point[0])
+    packed = extra(lw, pack_gemm(centered, bias, multiplier, shift), I8)
+    zero = quant(node.input_tensors[0])[1]
+    params = [0, *[0] * 8, k, units, zero, out_zero, low, high]
+    return record(lw, "QGEMM", [qtensor(lw, x_id), packed, _scratch(lw, k + k % 2)], out_id, params)
+
+
+def lower_depthwise(lw, node):
+    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    weights = _constant(lw, w_id)
+    (_, _, _, c), (_, kh, kw, oc) = lw.plan.shapes[x_id], weights.shape
+    if weights.dtype != np.int8 or oc != c or kh * kw > DW_MAX_TAPS:
+        raise unsupported("depth multiplier > 1, window too large or non-int8 weights")
+    stage, zero = _stage(node, c), quant(node.input_tensors[0])[1]
+    taps = weights.reshape(kh * kw, c).astype(np.int64)
+    bias = _bias(lw, node, c) - zero * taps.sum(axis=0)  # the kernel reads raw inputs; pads hold zp
+    stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
+    packed = extra(lw, pack_dwconv(taps, bias, stage.multiplier, stage.shift), I8)
+    pad_row = extra(lw, np.full(c, zero, np.int8), I8)
+    params = [kh, kw, *stride, *dilation, *pads, stage.zero_point, stage.low, stage.high, c - c % 8]
+    return record(lw, "QDWCONV", [qtensor(lw, x_id), packed, pad_row], out_id, params)
+
+
+def lower_pool(lw, node):
+    x_id, out_id, o = node.op.inputs[0], node.op.outputs[0], node.options
+    kernel = (o.filter_height, o.filter_width)
+    stride, _, pads = _window(lw, node, x_id, out_id, kernel)
+    if o.fused_activation_function not in (Activation.NONE, Activation.RELU, Activation.RELU6,
+                                           Activation.RELU_N1_TO_1):
+        raise unsupported("fused activation")
+    scale, zero = quant(node.output_tensors[0])
+    low, high = _quant.activation_range_quantized(o.fused_activation_function, scale, zero, np.int8)
+    op = "QMAXPOOL" if node.op.name == "MAX_POOL_2D" else "QAVGPOOL"
+    return record(lw, op, [qtensor(lw, x_id)], out_id, [*kernel, *stride, *pads, low, high])
+
+
+def lower_mean(lw, node):
+    from edgelite.ops._common import axis_list
+    from edgelite.ops._reduce import quantized_params
+
+    x_id, shape = node.op.inputs[0], lw.plan.shapes[node.op.inputs[0]]
+    axes = lw.plan.constants.get(node.op.inputs[1])
+    if len(shape) != 4 or axes is None or axis_list(axes, 4) != [1, 2] or shape[1] * shape[2] == 0:
+        raise unsupported("MEAN other than over H and W of an NHWC tensor")
+    in_scale, in_zero, out_scale, out_zero = quantized_params(node)
+    count = shape[1] * shape[2]
+    if node.options.keep_dims:  # mean.py's _mean_height_width
+        offset = np.float32(np.float32(in_zero) * in_scale) / out_scale
+        offset = offset + np.float32(0.5) if offset > 0 else offset - np.float32(0.5)
+        multiplier, shift = _multiplier(np.float64(in_scale / (np.float32(count) * out_scale)))
+        params = [0, multiplier, shift, out_zero - int(offset), 0, shape[3] // 16 * 16]
+    else:  # _mean_requantized
+        multiplier, shift = _multiplier(np.float64(in_scale) / np.float64(out_scale))
+        bits = min(count.bit_length() - 1, 32, 31 + shift)
+        params = [1, (multiplier << bits) // count, shift - bits, out_zero, in_zero * count, 0]
+    return record(lw, "QMEAN_HW", [qtensor(lw, x_id)], node.op.outputs[0], params)
+
+
+def lower_softmax(lw, node):
+    if node.output_tensors[0].type != TensorType.INT8:
+        raise unsupported("int8 SOFTMAX to a non-int8 output")
+    beta = node.options.beta if node.options is not None else 0.0
+    table = _lut.softmax_exp_table(quant(node.input_tensors[0])[0], beta)
+    out_scale, out_zero = quant(node.output_tensors[0])
+    inputs = [qtensor(lw, node.op.inputs[0]), extra(lw, np.asarray(table, np.float32), F32)]
+    params = [_native().f32_bits(np.float32(out_scale)), out_zero]
+    return record(lw, "QSOFTMAX", inputs, node.op.outputs[0], params)
+
+
+def lower_quantize(lw, node):
+    x, out = node.input_tensors[0], node.output_tensors[0]
+    if out.type != TensorType.INT8 or x.type not in (TensorType.FLOAT32, TensorType.INT8):
+        raise unsupported("QUANTIZE other than float32/int8 -> int8")
+    out_scale, out_zero = quant(out)
+    if x.type == TensorType.FLOAT32:
+        scale = np.float32(out_scale)
+        bits = _native().f32_bits
+        params = [bits(np.float32(1) / scale), bits(scale), out_zero, 8]
+        x_index = qtensor(lw, node.op.inputs[0], (TensorType.FLOAT32,))
+        return record(lw, "QUANTIZE", [x_index], node.op.outputs[0], params)
+    in_scale, in_zero = quant(x)
+    multiplier, shift = _multiplier(np.float64(in_scale) / np.float64(out_scale))
+    values = np.arange(-128, 128).astype(np.int8)
+    tables = [_quant.requantize(values, in_zero, out_zero, multiplier, shift, np.int8, lanes)
+              for lanes in (16, 0)]  # LiteRT's 16-lane loop, then its scalar tail
+    return _table_node(lw, node, np.concatenate(tables), 16)
+
+
+def lower_dequantize(lw, node):
+    from edgelite.ops.dequantize import dequantize
+
+    x = node.input_tensors[0]
+    if x.type != TensorType.INT8:
+        raise unsupported("DEQUANTIZE of a non-int8 tensor")
+    scale, zero = quant(x)
+    values = np.arange(-128, 128).astype(np.int8)
+    vector = dequantize(values, np.array([scale], np.float32), np.array([zero]), 0)  # 256 % 8: all vector
+    exact = (np.float64(np.float32(scale)) * (values.astype(np.int64) - zero)).astype(np.float32)
+    return _table_node(lw, node, np.concatenate([vector, exact]).astype(np.float32), 8, TensorType.FLOAT32)
+
+
+def lower_table(lw, node):
+    """An elementwise int8 activation: its reference kernel run once on all 256 int8 values."""
+    from edgelite.ops.registry import lookup
+
+    if node.output_tensors[0].type != TensorType.INT8 or len(node.op.inputs) != 1:
+        raise unsupported("not an int8 -> int8 activation")
+    opdef = lookup(node.op.name)
+    if opdef is None:
+        raise unsupported(f"no reference kernel for {node.op.name}")
+    values = np.arange(-128, 128).astype(np.int8)
+    table = np.empty(256, np.int8)
+    opdef.run(dataclasses.replace(node, inputs=[values], outputs=[table], input_shapes=[(256,)]))
+    return _table_node(lw, node, np.concatenate([table, table]), 0)
+
+
+def _table_node(lw, node, tables: np.ndarray, lanes: int, out_type: TensorType = TensorType.INT8):
+    code = _CODES[out_type]
+    inputs = [qtensor(lw, node.op.inputs[0]), extra(lw, tables, code)]
+    return record(lw, "QLUT", inputs, node.op.outputs[0], [lanes, code], (out_type,))
+
+
+def lower_binary(lw, node):
+    a_id, b_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    inputs = [qtensor(lw, a_id), qtensor(lw, b_id)]  # int8 only, before the reference's prepare
+    shapes = [tuple(lw.plan.shapes[i]) for i in (a_id, b_id, out_id)]
+    rank = max(len(s) for s in shapes)
+    if len({(1,) * (rank - len(s)) + s for s in shapes}) != 1:
+        raise unsupported("int8 ADD/MUL with broadcasting")
+    if node.op.name == "ADD":
+        kind, left, first, second, output, zero, low, high, _ = _qbinary.add_sub(1).prepare(node)
+        if kind != "general":
+            raise unsupported("int16 power-of-two ADD")
+        params = [0, 16, first[0], second[0], zero, low, high, *first[1:], *second[1:], *output, left]
+    else:
+        kind, (zp1, zp2), (multiplier, shift), zero, low, high, _ = _qbinary._mul_prepare(node)
+        params = [1, 16, zp1, zp2, zero, low, high, multiplier, shift, 0, 0, 0, 0, 0]
+    return record(lw, "QBINARY", inputs, out_id, params)
+
+
+def lower_copy(lw, node):
+    types = (TensorType.INT8, TensorType.INT16, TensorType.INT32)
+    return record(lw, "BYTECOPY", [qtensor(lw, node.op.inputs[0], types)], node.op.outputs[0], [], types)
+
+
+INT8_LOWERERS: dict[str, Callable] = {
+    "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
+    "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean, "SOFTMAX": lower_softmax,
+    "QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize, "ADD": lower_binary, "MUL": lower_binary,
+    "RESHAPE": lower_copy, "SQUEEZE": lower_copy, "EXPAND_DIMS": lower_copy,
+    **{name: lower_table for name in TABLE_OPS},
+}
+_QUANTIZED = (TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT32)
+
+
+def _is_quantized(node) -> bool:
+    first = node.input_tensors[0] if node.input_tensors else None
+    return any(t is not None and t.type in _QUANTIZED for t in (first, node.output_tensors[0]))
+
+
+def install(lowerers: dict[str, Callable]) -> None:
+    """Route quantized nodes of each op in INT8_LOWERERS to its int8 lowerer (in place)."""
+    for name, int8 in INT8_LOWERERS.items():
+        fallback = lowerers.get(name)
+
+        def dispatch(lw, node, int8=int8, fallback=fallback):
+            if _is_quantized(node):
+                try:
+                    return int8(lw, node)
+                except (EdgeliteError, ValueError, TypeError, IndexError, KeyError) as error:
+                    raise unsupported(f"{node.op.name}: {error}") from error  # the reference reports it
+            if fallback is None:
+                raise unsupported(f"{node.op.name} of this type")
+            return fallback(lw, node)
+
+        lowerers[name] = dispatch

@@ -1,0 +1,353 @@
+"""The native engine's int8 kernels against edgelite's numpy reference, at every dispatch level
+this CPU has: results must be EQUAL (the reference is bit-exact with LiteRT, so the engine is too).
+
+Each case is a one-op model run on the reference and on the native executor, asserting the node
+was lowered to C. Hypothesis draws shapes, windows, scales and zero points; channel counts cross
+the kernels' 8- and 16-channel blocks so that vector bodies and tails are both exercised. The
+shared int8 models and a model quantized by edgelite.quantize must match exactly and run wholly
+natively.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.ops.harness import Input, const, graph_feeds, single_op_model
+
+from edgelite.model.ir import Quantization
+from edgelite.ops._common import Activation, Padding
+from edgelite.ops._pool import Pool2DOptions
+from edgelite.ops._reduce import ReducerOptions
+from edgelite.ops.add import AddOptions
+from edgelite.ops.conv_2d import Conv2DOptions
+from edgelite.ops.depthwise_conv_2d import DepthwiseConv2DOptions
+from edgelite.ops.fully_connected import FullyConnectedOptions
+from edgelite.ops.mul import MulOptions
+from edgelite.ops.softmax import SoftmaxOptions
+from edgelite.runtime import native
+from edgelite.runtime.interpreter import Interpreter
+
+pytestmark = pytest.mark.skipif(native._engine is None, reason="the native extension is not built "
+                                "(no C compiler at install time); the reference executor runs instead")
+MODELS = Path(__file__).parents[2].parent / "shared" / "models"
+INT8_MODELS = sorted(MODELS.glob("*int8*.tflite")) if MODELS.is_dir() else []
+SETTINGS = settings(max_examples=20, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+ACTIVATIONS = st.sampled_from([Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1])
+zero_points = st.integers(-128, 127)
+seeds = st.integers(0, 2**32 - 1)
+
+
+@pytest.fixture(params=native.supported_isas())
+def isa(request):
+    """Run the test with the dispatch level capped at each level the CPU supports."""
+    previous = native.isa()
+    assert native.set_isa(request.param) == request.param
+    yield request.param
+    native.set_isa(previous)
+
+
+def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str, threads: int | None = None):
+    interpreter = Interpreter(model_content=model_bytes, experimental_executor=executor, num_threads=threads)
+    interpreter.allocate_tensors()
+    for detail, value in zip(interpreter.get_input_details(), feeds, strict=True):
+        interpreter.set_tensor(detail["index"], value)
+    interpreter.invoke()
+    outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
+    return outputs, interpreter._executor
+
+
+def check_exact(opcode: str, operands: list, options=None, out_quant: Quantization | None = None,
+                out_dtype=np.int8, threads: int | None = None) -> None:
+    model = single_op_model(opcode, operands, options, output_dtypes=[out_dtype],
+                            output_quant=[out_quant] if out_quant is not None else None)
+    feeds = graph_feeds(operands)
+    want, _ = run(model.to_bytes(), feeds, "reference")
+    got, executor = run(model.to_bytes(), feeds, "native", threads)
+    assert all(executor.native), f"{opcode} was not lowered to the native engine"
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+# `ties` (see Quant): small operands (|x| <= 4, |w| <= 3) and power-of-two scales make the
+# requantization multipliers 2^-1 .. 2^-3, so many accumulators fall on rounding ties, where ruy's
+# half-up and gemmlowp's half-away-from-zero roundings differ (on negative values: no fused
+# activation then): the kernels must use the reference's rounding for each channel.
+
+
+def int8s(rng: np.random.Generator, shape, small: bool = False) -> np.ndarray:
+    if small:
+        return rng.integers(-4, 5, size=shape).astype(np.int8)
+    x = rng.integers(-128, 128, size=shape).astype(np.int8)
+    x.reshape(-1)[:2] = (-128, 127)[:x.size]
+    return x
+
+
+scales = st.floats(1e-3, 1.0)
+steps = st.floats(8.0, 400.0)
+
+
+@dataclass
+class Quant:
+    """A conv-like case's quantization: scales, zero points, per-channel weights, tie mode."""
+
+    x_scale: float
+    w_scale: float
+    x_zero: int
+    out_zero: int
+    per_channel: bool
+    ties: bool
+    steps: float
+
+    def activation(self, activation: Activation) -> Activation:
+        return Activation.NONE if self.ties else activation
+
+
+@st.composite
+def quants(draw) -> Quant:
+    ties = draw(st.booleans())
+    x_scale, w_scale, x_zero = draw(scales), draw(scales), draw(zero_points)
+    if ties:
+        x_scale, w_scale, x_zero = tie_scale(x_scale), tie_scale(w_scale), x_zero % 5 - 2
+    return Quant(x_scale, w_scale, x_zero, draw(zero_points), draw(st.booleans()), ties, draw(steps))
+
+
+def tie_scale(scale: float) -> float:
+    return float(2.0 ** np.floor(np.log2(scale)))
+
+
+def conv_case(rng, q: Quant, x_shape, w_shape, axis: int, depth: int, with_bias: bool = True,
+              w_zero: int = 0) -> tuple[list, Quantization]:
+    """[input, weights, bias or None] and the output quantization of a conv-like op."""
+    values = rng.integers(-3 if q.ties else -127, 4 if q.ties else 128, size=w_shape).astype(np.int8)
+    if q.per_channel:
+        channels = w_shape[axis]
+        factors = 2.0 ** -rng.integers(0, 3, channels) if q.ties else rng.uniform(0.25, 4.0, channels)
+        w_quant = Quantization.of((q.w_scale * factors).astype(np.float32), 0, axis)
+    else:
+        w_quant = Quantization.of(q.w_scale, w_zero)
+    typical = (4 * 3.0 if q.ties else 127 * 73.0) * np.sqrt(max(depth, 1))
+    bias = None
+    if with_bias:
+        bias_values = rng.normal(0, typical, w_shape[axis]).round().astype(np.int32)
+        bias = const(bias_values, Quantization.of(q.x_scale * w_quant.scale, 0))
+    ratio = 2.0 if q.ties else typical / 2 / q.steps  # ties: multipliers 2^-1 .. 2^-3
+    out = Quantization.of(float(q.x_scale * q.w_scale * ratio), q.out_zero)
+    x = Input(int8s(rng, x_shape, q.ties), Quantization.of(q.x_scale, q.x_zero))
+    return [x, const(values, w_quant), bias], out
+
+
+@st.composite
+def window(draw, max_kernel: int = 3):
+    kh, kw = draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel))
+    sh, sw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    dilation = draw(st.integers(1, 2))
+    padding = draw(st.sampled_from([Padding.SAME, Padding.VALID]))
+    h, w = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    if padding == Padding.VALID:
+        h, w = h + (kh - 1) * dilation, w + (kw - 1) * dilation
+    return kh, kw, sh, sw, dilation, padding, h, w
+
+
+@SETTINGS
+@given(window(), st.integers(1, 2), st.integers(1, 20), st.integers(1, 40), quants(), ACTIVATIONS,
+       st.booleans(), seeds)
+def test_conv_2d(isa, geometry, batch, in_c, out_c, q, activation, with_bias, seed):
+    kh, kw, sh, sw, dilation, padding, h, w = geometry
+    operands, out = conv_case(np.random.default_rng(seed), q, (batch, h, w, in_c), (out_c, kh, kw, in_c), 0,
+                              kh * kw * in_c, with_bias)
+    options = Conv2DOptions(padding, sw, sh, q.activation(activation), dilation, dilation)
+    check_exact("CONV_2D", operands, options, out)
+
+
+@SETTINGS
+@given(st.integers(1, 70), st.integers(1, 50), st.integers(1, 40), quants(), seeds,
+       st.sampled_from([None, 2, 3]))
+def test_conv_1x1_is_a_gemm(isa, pixels, in_c, out_c, q, seed, threads):
+    rng = np.random.default_rng(seed)
+    operands, out = conv_case(rng, q, (1, pixels, 1, in_c), (out_c, 1, 1, in_c), 0, in_c)
+    options = Conv2DOptions(Padding.SAME, 1, 1, q.activation(Activation.RELU6))
+    check_exact("CONV_2D", operands, options, out, threads=threads)
+
+
+@SETTINGS
+@given(window(max_kernel=5), st.integers(1, 2), st.integers(1, 40), quants(), ACTIVATIONS, st.booleans(),
+       seeds)
+def test_depthwise_conv_2d(isa, geometry, batch, channels, q, activation, with_bias, seed):
+    kh, kw, sh, sw, dilation, padding, h, w = geometry
+    rng = np.random.default_rng(seed)
+    operands, out = conv_case(rng, q, (batch, h, w, channels), (1, kh, kw, channels), 3, kh * kw, with_bias)
+    options = DepthwiseConv2DOptions(padding, sw, sh, 1, q.activation(activation), dilation, dilation)
+    check_exact("DEPTHWISE_CONV_2D", operands, options, out)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("channels", [8, 13, 24, 32, 56])
+def test_depthwise_3x3(isa, stride, channels, ties):
+    q = Quant(2.0**-4, 2.0**-5, 1, -5, True, ties, 60.0)
+    rng = np.random.default_rng(channels)
+    operands, out = conv_case(rng, q, (1, 11, 9, channels), (1, 3, 3, channels), 3, 9)
+    options = DepthwiseConv2DOptions(Padding.SAME, stride, stride, 1, q.activation(Activation.RELU6))
+    check_exact("DEPTHWISE_CONV_2D", operands, options, out, threads=2)
+
+
+@SETTINGS
+@given(st.integers(1, 9), st.integers(1, 70), st.integers(1, 40), quants(), zero_points, ACTIVATIONS,
+       st.booleans(), seeds)
+def test_fully_connected(isa, batch, depth, units, q, w_zero, activation, with_bias, seed):
+    w_zero = w_zero % 5 - 2 if q.ties else w_zero  # LiteRT's per-tensor int8 kernel takes a weight zero point
+    rng = np.random.default_rng(seed)
+    operands, out = conv_case(rng, q, (batch, depth), (units, depth), 0, depth, with_bias, w_zero)
+    check_exact("FULLY_CONNECTED", operands, FullyConnectedOptions(q.activation(activation)), out)
+
+
+@SETTINGS
+@given(st.sampled_from([("ADD", AddOptions), ("MUL", MulOptions)]), st.lists(st.integers(1, 7), min_size=1,
+       max_size=4), ACTIVATIONS, scales, scales, scales, zero_points, zero_points, zero_points, seeds)
+def test_add_mul_same_shape(isa, op, shape, activation, a_scale, b_scale, o_scale, a_zero, b_zero, o_zero,
+                            seed):
+    name, options = op
+    rng = np.random.default_rng(seed)
+    if name == "ADD":  # TFLite needs the rescaling multipliers below one
+        o_scale = max(o_scale, 2 * max(a_scale, b_scale) / 2**20 * 1.01)
+    operands = [Input(int8s(rng, tuple(shape)), Quantization.of(a_scale, a_zero)),
+                Input(int8s(rng, tuple(shape)), Quantization.of(b_scale, b_zero))]
+    check_exact(name, operands, options(activation), Quantization.of(o_scale, o_zero))
+
+
+SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 1e30, -1e30, 127.5, -128.5,
+                    3e9, -3e9], np.float32)
+
+
+@pytest.mark.parametrize("size", [1, 7, 8, 16, 29])
+@pytest.mark.parametrize("scale", [1.0, 0.1, 0.0078125])
+def test_quantize_from_float(isa, size, scale):
+    x = np.concatenate([SPECIAL, np.random.default_rng(size).uniform(-2, 2, size).astype(np.float32)])
+    x[-3:] = np.float32(scale) * np.array([0.5, 1.5, -2.5], np.float32)  # ties in the scalar tail
+    check_exact("QUANTIZE", [x.reshape(1, -1)], None, Quantization.of(scale, 7))
+
+
+@pytest.mark.parametrize("scales", [(0.05, 0.03), (0.025, 0.05)])  # the second: ties on odd values
+@pytest.mark.parametrize("size", [1, 15, 16, 40])
+def test_requantize_and_dequantize(isa, size, scales):
+    x = int8s(np.random.default_rng(size), (size,))
+    check_exact("QUANTIZE", [Input(x, Quantization.of(scales[0], 4))], None, Quantization.of(scales[1], -9))
+    check_exact("DEQUANTIZE", [Input(x, Quantization.of(scales[0], 4))], None, None, np.float32)
+
+
+TABLES = {"LOGISTIC": Quantization.of(1 / 256, -128), "TANH": Quantization.of(1 / 128, 0),
+          "HARD_SWISH": Quantization.of(0.03, -20), "RELU": Quantization.of(0.02, -128),
+          "RELU6": Quantization.of(0.03, -128), "LEAKY_RELU": Quantization.of(0.04, 5),
+          "ELU": Quantization.of(0.03, 10)}
+
+
+@pytest.mark.parametrize("op", sorted(TABLES))
+def test_table_activations(isa, op):
+    x = np.arange(-128, 128).astype(np.int8).reshape(2, 128)
+    check_exact(op, [Input(x, Quantization.of(0.05, -3))], None, TABLES[op])
+
+
+@SETTINGS
+@given(window(), st.sampled_from(["MAX_POOL_2D", "AVERAGE_POOL_2D"]), st.integers(1, 19), ACTIVATIONS, seeds)
+def test_pool(isa, geometry, opcode, channels, activation, seed):
+    kh, kw, sh, sw, _, padding, h, w = geometry
+    x = int8s(np.random.default_rng(seed), (2, h, w, channels))
+    quant = Quantization.of(0.1, -7)
+    check_exact(opcode, [Input(x, quant)], Pool2DOptions(padding, sw, sh, kw, kh, activation), quant)
+
+
+@pytest.mark.parametrize("opcode", ["MAX_POOL_2D", "AVERAGE_POOL_2D"])
+def test_pool_window_larger_than_a_kernel_call(isa, opcode):
+    """81 taps: the kernel runs the window in chunks of 64 (int32 partial results in between)."""
+    x = int8s(np.random.default_rng(3), (1, 10, 11, 21))
+    quant = Quantization.of(0.1, 5)
+    check_exact(opcode, [Input(x, quant)], Pool2DOptions(Padding.SAME, 2, 1, 9, 9, Activation.NONE), quant)
+
+
+@pytest.mark.parametrize("scales", [(0.1, 0.07), (0.5, 0.5)])  # the second: ties (x / 4, 2 x 2 windows)
+@pytest.mark.parametrize("keep_dims", [False, True])
+@pytest.mark.parametrize("channels", [5, 16, 37])
+def test_mean_over_height_width(isa, keep_dims, channels, scales):
+    x = int8s(np.random.default_rng(channels), (2, 2, 2, channels))
+    operands = [Input(x, Quantization.of(scales[0], 12)), const(np.array([1, 2], np.int32))]
+    check_exact("MEAN", operands, ReducerOptions(keep_dims), Quantization.of(scales[1], -3))
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.5])
+@pytest.mark.parametrize("shape", [(1, 10), (3, 7), (2, 2, 33)])
+def test_softmax(isa, beta, shape):
+    x = int8s(np.random.default_rng(len(shape)), shape)
+    out = Quantization.of(1 / 256, -128)
+    check_exact("SOFTMAX", [Input(x, Quantization.of(0.1, 3))], SoftmaxOptions(beta), out)
+
+
+def test_reshape_moves_bytes(isa):
+    x = int8s(np.random.default_rng(0), (2, 3, 4))
+    quant = Quantization.of(0.1, 0)
+    check_exact("RESHAPE", [Input(x, quant), const(np.array([4, 6], np.int32))], None, quant)
+
+
+def test_corrupt_group_header_is_rejected():
+    """The C side recomputes every group header word from the shifts and rejects a mismatch."""
+    q = Quant(0.1, 0.02, 0, 0, False, False, 100.0)
+    operands, out = conv_case(np.random.default_rng(0), q, (1, 2, 2, 3), (4, 1, 1, 3), 0, 3)
+    model = single_op_model("CONV_2D", operands, Conv2DOptions(), output_dtypes=[np.int8], output_quant=[out])
+    _, executor = run(model.to_bytes(), graph_feeds(operands), "native")
+    program = executor.program
+    assert program is not None
+    lowering = native.Lowering(executor)
+    assert lowering.lower(executor.plan.nodes[0])
+    tensors, nodes = lowering.tables()
+    packed = lowering.buffers[tensors[nodes[0][3]][0]]  # the node's input 1: its channel groups
+    packed.reshape(-1).view(np.uint8)[256] ^= 1  # the first rounding constant
+    with pytest.raises(ValueError, match="header word"):
+        native._engine.Program(tensors, nodes, lowering.buffers, lowering.writable)
+
+
+def run_model(model: bytes | str, executor: str):
+    interpreter = Interpreter(model_path=model, experimental_executor=executor) if isinstance(model, str) \
+        else Interpreter(model_content=model, experimental_executor=executor)
+    interpreter.allocate_tensors()
+    rng = np.random.default_rng(0)
+    for detail in interpreter.get_input_details():
+        dtype, shape = detail["dtype"], detail["shape"]
+        floating = np.issubdtype(dtype, np.floating)
+        value = rng.uniform(-1, 1, shape) if floating else rng.integers(-128, 128, shape)
+        interpreter.set_tensor(detail["index"], value.astype(dtype))
+    interpreter.invoke()
+    outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
+    return outputs, interpreter._executor
+
+
+def assert_all_native_and_equal(model: bytes | str) -> None:
+    want, _ = run_model(model, "reference")
+    got, executor = run_model(model, "native")
+    names = [planned.opdef.name for planned in executor.plan.nodes]
+    left = [name for name, is_native in zip(names, executor.native, strict=True) if not is_native]
+    assert not left, f"left on the reference executor: {left}"
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not INT8_MODELS, reason=f"no shared models in {MODELS}")
+@pytest.mark.parametrize("path", [p for p in INT8_MODELS if "dynamic" not in p.stem], ids=lambda p: p.stem)
+def test_shared_int8_models_run_natively_and_exactly(isa, path):
+    assert_all_native_and_equal(str(path))
+
+
+@pytest.mark.skipif(not (MODELS / "digits_cnn_float32.tflite").is_file(), reason="shared model missing")
+def test_model_quantized_by_edgelite_runs_natively_and_exactly():
+    import edgelite
+
+    rng = np.random.default_rng(1)
+    calibration = [[rng.uniform(0, 1, (1, 16, 16, 1)).astype(np.float32)] for _ in range(8)]
+    model = edgelite.quantize(str(MODELS / "digits_cnn_float32.tflite"), "int8", calibration_data=calibration,
+                              progress=False)
+    assert_all_native_and_equal(model.to_bytes())
