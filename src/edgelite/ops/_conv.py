@@ -357,3 +357,29 @@ def check_quantized_bias_type(node: Node, bias_index: int) -> None:
     if declared and bias.type != declared:
         raise ModelError(f"{node.describe()}: the bias is {bias.type.name} but quantized_bias_type "
                          f"says {TensorType(declared).name}")
+
+
+def window_shape(node: Node, out_channels: int) -> tuple[int, int, int, int]:
+    """The NHWC output shape of a conv-like op from its input, filter (H, W at 1:3) and options."""
+    (n, h, w, _), (kh, kw) = node.input_shapes[0], node.input_shapes[1][1:3]
+    o = node.options
+    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (o.stride_h, o.stride_w),
+                                    (o.dilation_h_factor, o.dilation_w_factor), o.padding)
+    return (n, out_h, out_w, out_channels)
+
+
+def check_window(node: Node) -> None:
+    """Rank-4 input and filter; strides and dilations of at least 1."""
+    check_rank(node, 0, 4, "input")
+    check_rank(node, 1, 4, "filter")
+    o = node.options
+    check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
+                   dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
+
+
+def geometry(node: Node) -> tuple:
+    """(strides, dilations, output H/W, padding): the window arguments of the conv kernels."""
+    o = node.options
+    return ((o.stride_h, o.stride_w), (o.dilation_h_factor, o.dilation_w_factor),
+            node.outputs[0].shape[1:3], o.padding)
+

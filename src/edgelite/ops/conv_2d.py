@@ -25,9 +25,8 @@ from edgelite.ops._conv import (
     accumulator,
     centered,
     check_bias,
-    check_positive,
     check_quantized_bias_type,
-    check_rank,
+    check_window,
     conv2d,
     conv_kind,
     hybrid_input,
@@ -37,7 +36,10 @@ from edgelite.ops._conv import (
     output_stage,
     quantized_bias,
     weight_scales,
-    window_output_hw,
+    window_shape,
+)
+from edgelite.ops._conv import (
+    geometry as window_geometry,
 )
 from edgelite.ops.base import Node, OpDef
 
@@ -55,19 +57,11 @@ class Conv2DOptions:
 
 
 def shape(node: Node) -> list:
-    (n, h, w, _), (out_c, kh, kw, _) = node.input_shapes[0], node.input_shapes[1]
-    o = node.options
-    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (o.stride_h, o.stride_w),
-                                    (o.dilation_h_factor, o.dilation_w_factor), o.padding)
-    return [(n, out_h, out_w, out_c)]
+    return [window_shape(node, node.input_shapes[1][0])]
 
 
 def check(node: Node) -> None:
-    check_rank(node, 0, 4, "input")
-    check_rank(node, 1, 4, "filter")
-    o = node.options
-    check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
-                   dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
+    check_window(node)
     in_c, (out_c, *_, filter_c) = node.input_shapes[0][3], node.input_shapes[1]
     if filter_c == 0 or in_c % filter_c:
         raise ModelError(f"{node.describe()}: input depth {in_c} is not a multiple of "
@@ -84,8 +78,7 @@ def run(node: Node) -> None:
     x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
     o, out = node.options, node.outputs[0]
     out_c = out.shape[3]
-    geometry = ((o.stride_h, o.stride_w), (o.dilation_h_factor, o.dilation_w_factor), out.shape[1:3],
-                o.padding)
+    geometry = window_geometry(node)
     kind = kind_of(x, weights)
     if kind == FLOAT:
         result = conv2d(x, weights, *geometry)

@@ -27,8 +27,7 @@ from edgelite.ops._conv import (
     accumulator,
     centered,
     check_bias,
-    check_positive,
-    check_rank,
+    check_window,
     conv_kind,
     depthwise,
     hybrid_input,
@@ -37,7 +36,10 @@ from edgelite.ops._conv import (
     output_stage,
     quantized_bias,
     weight_scales,
-    window_output_hw,
+    window_shape,
+)
+from edgelite.ops._conv import (
+    geometry as window_geometry,
 )
 from edgelite.ops.base import Node, OpDef
 
@@ -55,19 +57,12 @@ class DepthwiseConv2DOptions:
 
 
 def shape(node: Node) -> list:
-    (n, h, w, _), (_, kh, kw, out_c) = node.input_shapes[0], node.input_shapes[1]
-    o = node.options
-    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (o.stride_h, o.stride_w),
-                                    (o.dilation_h_factor, o.dilation_w_factor), o.padding)
-    return [(n, out_h, out_w, out_c)]
+    return [window_shape(node, node.input_shapes[1][3])]
 
 
 def check(node: Node) -> None:
-    check_rank(node, 0, 4, "input")
-    check_rank(node, 1, 4, "filter")
+    check_window(node)
     o = node.options
-    check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
-                   dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
     in_c, filter_shape = node.input_shapes[0][3], node.input_shapes[1]
     if filter_shape[0] != 1:
         raise ModelError(f"{node.describe()}: filter shape {tuple(filter_shape)} must be "
@@ -86,8 +81,7 @@ def check(node: Node) -> None:
 def run(node: Node) -> None:
     x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
     o, out = node.options, node.outputs[0]
-    geometry = ((o.stride_h, o.stride_w), (o.dilation_h_factor, o.dilation_w_factor), out.shape[1:3],
-                o.padding)
+    geometry = window_geometry(node)
     kind = kind_of(x, weights)
     if kind == FLOAT:
         result = depthwise(x, weights, *geometry)
