@@ -88,9 +88,10 @@ static inline void el_parallel(const el_program *p, el_task_fn *fn, const void *
   el_pool_run(p->pool, fn, ctx, tiles);
 }
 
-/* Multiply-adds below which an op runs on the calling thread: waking the pool and moving the data
- * between cores costs more than the work (a few microseconds). */
-#define EL_PARALLEL_MIN_WORK 200000.0
+/* Multiply-adds below which an op runs on the calling thread: handing it to the pool and moving
+ * its data between cores costs more than the work (under a microsecond; tuned on face_landmark and
+ * MobileNetV2-0.35, where 25K beat 0, 50K, 100K and 200K at 2 threads). */
+#define EL_PARALLEL_MIN_WORK 25000.0
 
 /* Threads for an op of `work` multiply-adds (or elements). */
 static inline size_t el_threads_for(const el_program *p, double work) {
