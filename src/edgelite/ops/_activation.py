@@ -233,3 +233,23 @@ def lut_quantized(transform_of: Callable[[Node], _lut.Transform], types: frozens
 
     return Quantized(types, run, check_all)
 
+
+def sigmoid_like(table: Quantized, is_tanh: bool) -> tuple[Callable[[Node], None], Callable[[Node], None]]:
+    """(check, run) of LOGISTIC/TANH's quantized kernels: int16 fixed point, else the 8-bit table."""
+    int16_kernel = tanh_int16 if is_tanh else logistic_int16
+
+    def check(node: Node) -> None:
+        if node.input_type(0) == INT16:
+            check_sigmoid_int16(node, exact_output=not is_tanh)
+        else:
+            table.check(node)
+
+    def run(node: Node) -> None:
+        if node.input_type(0) != INT16:
+            table.run(node)
+            return
+        multiplier, left_shift = sigmoid_int16_params(scale_and_zero_point(node)[0], is_tanh=is_tanh)
+        node.outputs[0][...] = int16_kernel(node.inputs[0], multiplier, left_shift)
+
+    return check, run
+

@@ -14,15 +14,11 @@ from edgelite.ops._activation import (
     INT16,
     Quantized,
     activation_op,
-    check_sigmoid_int16,
-    logistic_int16,
     lut_quantized,
     require_output,
-    scale_and_zero_point,
-    sigmoid_int16_params,
+    sigmoid_like,
 )
 from edgelite.ops._unary import FLOAT_HALF
-from edgelite.ops.base import Node
 
 
 def logistic(x: np.ndarray) -> np.ndarray:
@@ -37,19 +33,7 @@ _table = lut_quantized(lambda node: _lut.logistic, EIGHT_BIT,
                        check=lambda node: require_output(node, 1 / 256, None, label="1/256"))
 
 
-def check(node: Node) -> None:
-    if node.input_type(0) == INT16:
-        check_sigmoid_int16(node, exact_output=True)
-    else:
-        _table.check(node)
-
-
-def run(node: Node) -> None:
-    if node.input_type(0) != INT16:
-        _table.run(node)
-        return
-    multiplier, left_shift = sigmoid_int16_params(scale_and_zero_point(node)[0], is_tanh=False)
-    node.outputs[0][...] = logistic_int16(node.inputs[0], multiplier, left_shift)
+check, run = sigmoid_like(_table, is_tanh=False)
 
 
 OP = activation_op("LOGISTIC", logistic, Quantized(EIGHT_BIT | {INT16}, run, check),

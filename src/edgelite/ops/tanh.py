@@ -14,31 +14,15 @@ from edgelite.ops._activation import (
     INT16,
     Quantized,
     activation_op,
-    check_sigmoid_int16,
     lut_quantized,
-    scale_and_zero_point,
-    sigmoid_int16_params,
-    tanh_int16,
+    sigmoid_like,
 )
 from edgelite.ops._unary import FLOAT_HALF
-from edgelite.ops.base import Node
 
 _table = lut_quantized(lambda node: _lut.tanh, EIGHT_BIT)
 
 
-def check(node: Node) -> None:
-    if node.input_type(0) == INT16:
-        check_sigmoid_int16(node, exact_output=False)
-    else:
-        _table.check(node)
-
-
-def run(node: Node) -> None:
-    if node.input_type(0) != INT16:
-        _table.run(node)
-        return
-    multiplier, left_shift = sigmoid_int16_params(scale_and_zero_point(node)[0], is_tanh=True)
-    node.outputs[0][...] = tanh_int16(node.inputs[0], multiplier, left_shift)
+check, run = sigmoid_like(_table, is_tanh=True)
 
 
 OP = activation_op("TANH", np.tanh, Quantized(EIGHT_BIT | {INT16}, run, check),
