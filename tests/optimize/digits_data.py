@@ -11,7 +11,10 @@ import pytest
 from edgelite.model.ir import Model
 from edgelite.optimize import _layers
 
-MODELS = Path(__file__).parents[2].parent / "shared" / "models"
+ROOT = Path(__file__).parents[2]
+# shared/ beside the checkout, or inside it (a worktree may link it there)
+MODELS = next((p for p in (ROOT.parent / "shared" / "models", ROOT / "shared" / "models") if p.is_dir()),
+              ROOT.parent / "shared" / "models")
 DIGITS = MODELS / "digits_cnn_float32.tflite"
 TRAINING = 1400  # the first 1400 images trained the model: calibration data; the rest: test data
 needs_models = pytest.mark.skipif(not DIGITS.is_file(), reason=f"shared test models not found in {MODELS}")

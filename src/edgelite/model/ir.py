@@ -128,6 +128,7 @@ class Tensor:
     shape_signature: tuple[int, ...] | None = None
     is_variable: bool = False
     has_rank: bool = True
+    lut: bool = False  # written in TFLM's LUT-compressed form (model/_lut.py); the data here stays dense
 
     @property
     def dtype(self) -> np.dtype:

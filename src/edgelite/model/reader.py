@@ -21,6 +21,7 @@ import numpy as np
 import tflite
 
 from edgelite.errors import ModelError
+from edgelite.model import _lut
 from edgelite.model import _validate as check
 from edgelite.model._flatbuffer import CheckedTable, CorruptError, checked
 from edgelite.model.ir import (
@@ -97,6 +98,7 @@ class _Reader:
         # alias one huge vector again and again must not make loading quadratic.
         self.budget = 4 * self.size + 2**20
         self.buffer_count = 0
+        self.lut_tensors: set[tuple[int, int]] = set()
 
     def spend(self, count: int) -> None:
         self.budget -= count
@@ -146,18 +148,34 @@ class _Reader:
                              f"up to {SCHEMA_VERSION}")
         buffers = self.buffers(root)
         codes = self.operator_codes(root)
+        metadata = self.metadata(root)
         self.where = "the model table"
         count = self.length(root, "Subgraphs", 4)
         if count == 0:
             raise ModelError("the model has no subgraphs")
+        lut_entries = self.compressed(root, count, buffers, metadata)
+        self.lut_tensors = set(lut_entries)
         subgraphs = [self.subgraph(root, index, buffers, codes) for index in range(count)]
         self.where = "the model table"
         signatures = [self.signature(root, index, subgraphs)
                       for index in range(self.length(root, "SignatureDefs", 4))]
-        metadata = self.metadata(root)
         self.where = "the model description"
         description = self.string(root, "Description") or ""
-        return Model(subgraphs, buffers, signatures, metadata, description, version)
+        model = Model(subgraphs, buffers, signatures, metadata, description, version)
+        if lut_entries:
+            self.where = f"the {_lut.METADATA_NAME} metadata"
+            _lut.expand(model, lut_entries)
+        return model
+
+    def compressed(self, root: Any, count: int, buffers: list, metadata: dict[str, int]) -> dict:
+        """(subgraph, tensor) -> LutEntry of TFLM's LUT compression metadata, if any: those
+        tensors' buffers hold packed indices, checked and expanded once the subgraphs are read."""
+        if _lut.METADATA_NAME not in metadata:
+            return {}
+        self.where = f"the {_lut.METADATA_NAME} metadata"
+        data = buffers[metadata[_lut.METADATA_NAME]]
+        tensor_counts = [self.length(checked(root.Subgraphs(s)), "Tensors", 4) for s in range(count)]
+        return _lut.entries_of(b"" if data is None else data.tobytes(), tensor_counts, self.buffer_count)
 
     def buffers(self, root: Any) -> list[np.ndarray | None]:
         self.buffer_count = self.length(root, "Buffers", 4)
@@ -249,7 +267,7 @@ class _Reader:
         tensor = Tensor(name, shape, tensor_type, buffer, self.quantization(table, label, shape),
                         self.sparsity(table, label), signature, bool(table.IsVariable()),
                         bool(table.HasRank()) or bool(shape))
-        if buffers[buffer] is not None:
+        if buffers[buffer] is not None and (s, i) not in self.lut_tensors:
             check.check_constant(label, tensor, buffers[buffer], count)
         return tensor
 

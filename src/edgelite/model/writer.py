@@ -9,6 +9,7 @@ import numpy as np
 import tflite
 
 from edgelite.errors import ModelError
+from edgelite.model import _lut
 from edgelite.model import options as options_codec
 from edgelite.model.ir import (
     UNKNOWN_BUILTIN_PREFIX,
@@ -43,7 +44,9 @@ def _union_types() -> dict[str, tuple[str, int]]:
 
 
 def write_model(model: Model) -> bytes:
-    """The .tflite bytes of a Model (file identifier TFL3, schema version 3)."""
+    """The .tflite bytes of a Model (file identifier TFL3, schema version 3); tensors marked `lut`
+    are written in TFLM's LUT-compressed form."""
+    model = _lut.for_writing(model)
     builder = flatbuffers.Builder(1024)
     opcodes: dict[tuple[str, str | None, int], int] = {}
     subgraphs = [_subgraph(builder, sg, opcodes) for sg in model.subgraphs]

@@ -1,8 +1,9 @@
 """`edgelite.cluster`: post-training weight clustering (weight sharing), as TFMOT's clustering
 API does at training time: k-means over each weight tensor (or each output channel), every weight
 replaced by its centroid. Zeros are kept out of the clustering, so a pruned model stays exactly as
-sparse (zero is then an extra value beside the `clusters` centroids). Storage stays dense: the
-gain shows after standard compression (gzip), as TFMOT reports it."""
+sparse: zero is then one of the `clusters` values (as in TFMOT's sparsity-preserving clustering),
+so that k clusters fit log2(k)-bit indices. Storage stays dense: the gain shows after standard
+compression (gzip), as TFMOT reports it, or with TFLM's LUT compression (optimize/lut.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ INITS = ("kmeans++", "linear")
 PER = ("tensor", "channel")
 ITERATIONS = 50
 INIT_SAMPLE = 4096  # values k-means++ seeds from (deterministically chosen)
+FIT_SAMPLE = 65536  # values the centroids are fitted on (all values are then assigned)
 
 
 @dataclass
@@ -48,7 +50,8 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
     """Cluster the float weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D ops; the input
     model is not modified. Sparse-stored weights come back dense (their zeros stay zeros).
 
-    clusters: centroids per tensor (per="tensor") or per output channel (per="channel").
+    clusters: distinct values per tensor (per="tensor") or per output channel (per="channel"),
+      zero included where the weights hold zeros (pruned weights stay zero).
     init: "kmeans++" (seeded with `seed`, deterministic) or "linear" (evenly over [min, max]).
     skip: op names, tensor names or op indices left as they are.
     """
@@ -80,16 +83,20 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
 
 
 def cluster_values(values: np.ndarray, clusters: int, init: str, rng: np.random.Generator) -> np.ndarray:
-    """`values` with each non-zero replaced by the nearest of `clusters` k-means centroids."""
+    """`values` with each non-zero replaced by the nearest of the k-means centroids: `clusters`
+    of them, or `clusters` - 1 beside zero when `values` hold zeros (at least one)."""
     out = np.array(values, dtype=np.float32)
     nonzero = out != 0
     points = out[nonzero].astype(np.float64)
+    if points.size < out.size:
+        clusters = max(1, clusters - 1)
     if np.unique(points).size <= clusters:
         return out
-    centroids = _initial(points, clusters, init, rng)
+    sample = points if points.size <= FIT_SAMPLE else rng.choice(points, FIT_SAMPLE, replace=False)
+    centroids = _initial(sample, clusters, init, rng)
     for _ in range(ITERATIONS):
-        labels = _assign(points, centroids)
-        sums = np.bincount(labels, weights=points, minlength=clusters)
+        labels = _assign(sample, centroids)
+        sums = np.bincount(labels, weights=sample, minlength=clusters)
         counts = np.bincount(labels, minlength=clusters)
         updated = np.where(counts > 0, sums / np.maximum(counts, 1), centroids)
         if np.array_equal(updated, centroids):

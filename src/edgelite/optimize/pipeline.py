@@ -18,11 +18,13 @@ from edgelite.optimize import _layers
 from edgelite.optimize._layers import OptimizationError
 from edgelite.optimize.cluster import cluster as cluster_model
 from edgelite.optimize.cluster import gzip_size, unique_values
+from edgelite.optimize.lut import compress_lut
 from edgelite.optimize.prune import prune as prune_model
 from edgelite.optimize.prune import sparsity_of
 from edgelite.optimize.sparse_storage import store_sparse
 from edgelite.tools._metrics import sqnr_db
 
+STORAGES = ("sparse", "dense", "lut")
 EVAL_LIMIT = 1024  # samples the report evaluates every step on
 QUANTIZE_LIMIT = 512  # calibration samples given to the quantizer (activation ranges settle early)
 
@@ -32,6 +34,7 @@ class StepReport:
     step: str
     size: int  # bytes of the .tflite file this step would write
     gzip_size: int
+    lut_size: int  # bytes with weights in TFLM's LUT compression where they fit (<= 128 values)
     sparsity: float  # zeros over the FULLY_CONNECTED / CONV weights
     unique_per_tensor: int  # most distinct non-zero weight values in one tensor
     unique_per_channel: int  # ... in one output channel
@@ -50,19 +53,24 @@ class OptimizationReport:
 
     def table(self) -> str:
         """Plain-text table, one row per step."""
-        head = f"{'step':<10}{'size':>10}{'gzip':>10}{'sparsity':>10}{'uniq/t':>8}{'uniq/ch':>8}" \
-               f"{'SQNR dB':>9}{'acc %':>8}"
+        head = f"{'step':<10}{'size B':>11}{'gzip B':>11}{'LUT B':>11}{'sparsity':>9}{'uniq/t':>7}" \
+               f"{'uniq/ch':>8}{'SQNR dB':>9}{'acc %':>8}"
         lines = [head]
         for s in self.steps:
             accuracy = "-" if s.accuracy is None else f"{s.accuracy:.2f}"
-            lines.append(f"{s.step:<10}{s.size:>10}{s.gzip_size:>10}{s.sparsity:>10.3f}"
-                         f"{s.unique_per_tensor:>8}{s.unique_per_channel:>8}{s.sqnr_db:>9.1f}{accuracy:>8}")
+            lines.append(f"{s.step:<10}{s.size:>11,}{s.gzip_size:>11,}{s.lut_size:>11,}{s.sparsity:>9.3f}"
+                         f"{s.unique_per_tensor:>7}{s.unique_per_channel:>8}{s.sqnr_db:>9.1f}{accuracy:>8}")
+        if self.steps:
+            base = self.steps[0]
+            last = self.steps[-1]
+            lines.append(f"{'vs float':<10}{last.size / base.size:>11.1%}{last.gzip_size / base.size:>11.1%}"
+                         f"{last.lut_size / base.size:>11.1%}")
         return "\n".join(lines)
 
 
 def optimize(model: Model | str | os.PathLike | bytes, prune: Any = None, cluster: Any = None,
              quantize: Any = None, calibration_data: Any = None, eval_data: Any = None,
-             labels: Any = None) -> tuple[Model, OptimizationReport]:
+             labels: Any = None, storage: str = "sparse") -> tuple[Model, OptimizationReport]:
     """Prune, then cluster, then quantize a float model; returns (model, report).
 
     prune: a sparsity (0.5) or keyword arguments of `edgelite.prune` ({"sparsity": 0.5,
@@ -71,10 +79,15 @@ def optimize(model: Model | str | os.PathLike | bytes, prune: Any = None, cluste
     calibration_data: representative inputs (needed by method="reconstruct" and int8 / int16x8).
     eval_data / labels: inputs the report measures each step on (default: calibration_data) and
       their class labels (for top-1 accuracy).
-    Pruned weights are written in TFLite's sparse format (DENSIFY) wherever that is smaller.
+    storage: how the result stores its weights: "sparse" (pruned weights in TFLite's sparse
+      format behind DENSIFY wherever that is smaller; runs everywhere), "dense", or "lut"
+      (TensorFlow Lite Micro's LUT compression of clustered weights; TFLM only, LiteRT refuses it).
+    The report gives every step's size as written (sparse where smaller), gzip-compressed and LUT.
     """
     from edgelite.optimize.quantize.api import quantize as quantize_model
 
+    if storage not in STORAGES:
+        raise OptimizationError(f"unknown storage={storage!r}; choose one of {', '.join(STORAGES)}")
     source = _layers.load(model)
     evaluation = eval_data if eval_data is not None else calibration_data
     batches = None if evaluation is None else _layers.batches(source, evaluation, EVAL_LIMIT)
@@ -96,9 +109,10 @@ def optimize(model: Model | str | os.PathLike | bytes, prune: Any = None, cluste
         content = written.to_bytes()
         counts = unique_values(current, nonzero=True)
         channel = unique_values(current, nonzero=True, per_channel=True)
-        report.steps.append(StepReport(step, len(content), gzip_size(content), sparsity_of(current),
-                                       max(counts.values(), default=0), max(channel.values(), default=0),
-                                       sqnr, accuracy, storage))
+        lut_content = compress_lut(current).to_bytes()
+        report.steps.append(StepReport(step, len(content), gzip_size(content), len(lut_content),
+                                       sparsity_of(current), max(counts.values(), default=0),
+                                       max(channel.values(), default=0), sqnr, accuracy, storage))
 
     record("float", source, False)
     if prune is not None:
@@ -113,7 +127,12 @@ def optimize(model: Model | str | os.PathLike | bytes, prune: Any = None, cluste
         samples = None if calibration_data is None else _samples(work, calibration_data, QUANTIZE_LIMIT)
         work = quantize_model(work, calibration_data=samples, **options)
         record("quantize", work, prune is not None)
-    final, _ = _written(work, prune is not None)
+    if storage == "lut":
+        final, tensors = compress_lut(work, return_report=True)
+        report.notes.append(f"{len(tensors)} weight tensors LUT-compressed (TFLM's COMPRESSION_METADATA, "
+                            f"{'/'.join(sorted({str(t.index_bits) for t in tensors})) or '-'}-bit indices)")
+    else:
+        final, _ = _written(work, prune is not None and storage == "sparse")
     return final, report
 
 

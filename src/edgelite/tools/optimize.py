@@ -18,12 +18,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "optimize", help="prune, cluster and quantize a float model in one pass",
         description="Post-training pruning (sparse weights in TFLite's format, behind DENSIFY),\n"
                     "weight clustering (k-means, zeros kept) and quantization, each step keeping\n"
-                    "what the earlier ones gave; prints size, sparsity, distinct values, SQNR.",
+                    "what the earlier ones gave; prints per step the size (raw, gzip -9, TFLM LUT),\n"
+                    "sparsity, distinct weight values, SQNR vs float and accuracy (with --labels).",
         epilog="examples:\n"
                "  edgelite optimize m.tflite -o m_opt.tflite --prune 0.75 --cluster 16 --quantize int8 "
                "--calibration d.npz\n"
                "  edgelite optimize m.tflite -o m_24.tflite --prune 0.5 --pattern 2:4 --method reconstruct "
-               "--calibration d.npz",
+               "--calibration d.npz\n"
+               "  edgelite optimize m.tflite -o m_mcu.tflite --prune 0.5 --cluster 16 --quantize int8 "
+               "--quantize-per tensor --storage lut --calibration d.npz",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", metavar="IN.tflite", help="the float model")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.tflite",
@@ -38,6 +41,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="cluster each tensor or each output channel (default: tensor)")
     parser.add_argument("--quantize", choices=("int8", "int16x8", "dynamic", "float16"),
                         help="quantization mode")
+    parser.add_argument("--quantize-per", choices=("channel", "tensor"), default="channel",
+                        help="int8 weight scales per output channel (default) or per tensor (smallest "
+                             "files: one set of values per tensor)")
+    parser.add_argument("--storage", choices=("sparse", "dense", "lut"), default="sparse",
+                        help="sparse: pruned weights in TFLite's sparse format where smaller (default); "
+                             "dense; lut: TensorFlow Lite Micro's LUT compression (TFLM only)")
     parser.add_argument("--calibration", metavar="DATA.npz",
                         help="representative inputs (one array per input)")
     parser.add_argument("--labels", metavar="LABELS.npy", help="class labels of the calibration samples "
@@ -69,10 +78,11 @@ def main(args: argparse.Namespace) -> int:
                                             "method": args.method, "scope": args.scope, "skip": skip}
     cluster = None if args.cluster is None else {"clusters": args.cluster, "per": args.cluster_per,
                                                  "skip": skip}
-    quantize = None if args.quantize is None else {"mode": args.quantize, "skip": skip}
+    quantize = None if args.quantize is None else {"mode": args.quantize, "skip": skip,
+                                                   "per_channel": args.quantize_per == "channel"}
     labels = None if args.labels is None else np.load(args.labels, allow_pickle=False)
     result, report = optimize(model, prune, cluster, quantize, calibration_data=args.calibration,
-                              labels=labels)
+                              labels=labels, storage=args.storage)
     try:
         result.save(args.output)
     except OSError as error:
