@@ -11,6 +11,7 @@ import pytest
 
 import edgelite
 from edgelite.cli import main
+from edgelite.model import _lut
 from edgelite.model.ir import TensorType
 from edgelite.optimize import _layers
 from edgelite.optimize.cluster import unique_values
@@ -87,3 +88,32 @@ def test_cli(tmp_path, capsys) -> None:
     assert "quantize" in capsys.readouterr().out
     assert len(edgelite.load(out).subgraphs[0].operators) >= 11
     assert main(["optimize", str(DIGITS), "-o", str(out)]) == 2
+
+
+def test_lut_storage_reports_its_size_and_runs_as_reported() -> None:
+    images, labels = digits()
+    model, report = edgelite.optimize(DIGITS, prune={"sparsity": 0.5, "method": "reconstruct"},
+                                      cluster={"clusters": 16, "per": "channel"}, quantize="int8",
+                                      calibration_data=calibration(), eval_data={"x": images[TRAINING:]},
+                                      labels=labels[TRAINING:], storage="lut")
+    content = model.to_bytes()
+    assert report.steps[-1].lut_size == len(content) < report.steps[-1].size
+    assert _lut.METADATA_NAME.encode() in content
+    loaded = edgelite.load(content)
+    assert any(t.lut for t in loaded.subgraphs[0].tensors)
+    assert accuracy(loaded) == pytest.approx(report.steps[-1].accuracy)
+    assert "LUT B" in report.table() and "vs float" in report.table()
+
+
+def test_cli_lut_storage(tmp_path, capsys) -> None:
+    data = tmp_path / "d.npz"
+    np.savez(data, x=digits()[0][:200])
+    out = tmp_path / "o.tflite"
+    assert main([str(v) for v in ("optimize", DIGITS, "-o", out, "--prune", "0.5", "--cluster", "16",
+                                  "--quantize", "int8", "--quantize-per", "tensor", "--storage", "lut",
+                                  "--calibration", data)]) == 0
+    printed = capsys.readouterr().out
+    assert "LUT B" in printed and "4-bit" in printed
+    loaded = edgelite.load(out)
+    assert sum(t.lut for t in loaded.subgraphs[0].tensors) == 6
+    assert out.stat().st_size < 0.3 * DIGITS.stat().st_size

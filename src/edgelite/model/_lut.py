@@ -158,6 +158,8 @@ def encode(values: np.ndarray, tensor: Tensor) -> tuple[np.ndarray, np.ndarray, 
         return None
     channels, alternate = layout
     rows = _channel_major(np.asarray(values), channels, alternate)
+    if any(np.unique(row[:4 * MAX_STRIDE]).size > MAX_STRIDE for row in rows):
+        return None  # a quick look at the first values of each table is often enough to tell
     found = [np.unique(row, return_inverse=True) for row in rows]
     stride = max(table.size for table, _ in found)
     if stride > MAX_STRIDE:

@@ -117,7 +117,8 @@ def batches(model: Model, data: Any, limit: int | None = None) -> list[list[np.n
 
 def run(model: Model, data: list[list[np.ndarray]], tensors: Iterable[int] = ()) -> dict[int, np.ndarray]:
     """Run `model` on batched `data`; the graph outputs (keys = output tensor indices) and the
-    requested intermediate tensors, concatenated over all batches."""
+    requested intermediate tensors, concatenated over all batches. A model whose shapes are
+    fixed to batch 1 (a RESHAPE to [1, n]) runs one sample at a time."""
     from edgelite.runtime.interpreter import Interpreter
 
     graph = model.subgraphs[0]
@@ -126,15 +127,30 @@ def run(model: Model, data: list[list[np.ndarray]], tensors: Iterable[int] = ())
     details = interpreter.get_input_details()
     found: dict[int, list[np.ndarray]] = {i: [] for i in wanted}
     for batch in data:
-        for detail, value in zip(details, batch, strict=True):
-            interpreter.resize_tensor_input(detail["index"], value.shape)
-        interpreter.allocate_tensors()
-        for detail, value in zip(details, batch, strict=True):
-            interpreter.set_tensor(detail["index"], value.astype(detail["dtype"], copy=False))
-        interpreter.invoke()
-        for i in wanted:
-            found[i].append(interpreter.get_tensor(i))
+        parts = [batch] if _allocate(interpreter, details, batch) else \
+            [[column[k:k + 1] for column in batch] for k in range(len(batch[0]))]
+        for part in parts:
+            if part is not batch:
+                _allocate(interpreter, details, part, retry=False)
+            for detail, value in zip(details, part, strict=True):
+                interpreter.set_tensor(detail["index"], value.astype(detail["dtype"], copy=False))
+            interpreter.invoke()
+            for i in wanted:
+                found[i].append(interpreter.get_tensor(i))
     return {i: np.concatenate(values) for i, values in found.items()}
+
+
+def _allocate(interpreter: Any, details: list[dict], batch: list[np.ndarray], retry: bool = True) -> bool:
+    """Size the inputs for `batch`; False when the model cannot take it but could take one sample."""
+    for detail, value in zip(details, batch, strict=True):
+        interpreter.resize_tensor_input(detail["index"], value.shape)
+    try:
+        interpreter.allocate_tensors()
+    except EdgeliteError:
+        if not retry or len(batch[0]) == 1:
+            raise
+        return False
+    return True
 
 
 def layer_columns(layer: Layer, x: np.ndarray, kernel: tuple[int, int]) -> np.ndarray:

@@ -53,13 +53,13 @@ class OptimizationReport:
 
     def table(self) -> str:
         """Plain-text table, one row per step."""
-        head = f"{'step':<10}{'size B':>11}{'gzip B':>11}{'LUT B':>11}{'sparsity':>9}{'uniq/t':>7}" \
+        head = f"{'step':<10}{'size B':>11}{'gzip B':>11}{'LUT B':>11}{'sparsity':>9}{'uniq/t':>9}" \
                f"{'uniq/ch':>8}{'SQNR dB':>9}{'acc %':>8}"
         lines = [head]
         for s in self.steps:
             accuracy = "-" if s.accuracy is None else f"{s.accuracy:.2f}"
             lines.append(f"{s.step:<10}{s.size:>11,}{s.gzip_size:>11,}{s.lut_size:>11,}{s.sparsity:>9.3f}"
-                         f"{s.unique_per_tensor:>7}{s.unique_per_channel:>8}{s.sqnr_db:>9.1f}{accuracy:>8}")
+                         f"{s.unique_per_tensor:>9}{s.unique_per_channel:>8}{s.sqnr_db:>9.1f}{accuracy:>8}")
         if self.steps:
             base = self.steps[0]
             last = self.steps[-1]
