@@ -12,6 +12,7 @@ import gzip
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,7 @@ PER = ("tensor", "channel")
 ITERATIONS = 50
 INIT_SAMPLE = 4096  # values k-means++ seeds from (deterministically chosen)
 FIT_SAMPLE = 65536  # values the centroids are fitted on (all values are then assigned)
+CALIBRATION_SAMPLES = 256  # calibration samples the mean inputs (bias correction) are measured on
 
 
 @dataclass
@@ -46,7 +48,8 @@ class ClusterReport:
 
 def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: str = "tensor",
             init: str = "kmeans++", skip: Iterable[str | int] = (), ops: Iterable[str] = _layers.WEIGHT_OPS,
-            seed: int = 0, return_report: bool = False) -> Model | tuple[Model, ClusterReport]:
+            seed: int = 0, calibration_data: Any = None,
+            return_report: bool = False) -> Model | tuple[Model, ClusterReport]:
     """Cluster the float weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D ops; the input
     model is not modified. Sparse-stored weights come back dense (their zeros stay zeros).
 
@@ -54,6 +57,9 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
       zero included where the weights hold zeros (pruned weights stay zero).
     init: "kmeans++" (seeded with `seed`, deterministic) or "linear" (evenly over [min, max]).
     skip: op names, tensor names or op indices left as they are.
+    calibration_data: representative inputs (any form `edgelite.quantize` accepts); when given,
+      each layer's bias takes back what clustering moved its outputs by on average (bias
+      correction: the weight change times the mean input it multiplies).
     """
     if int(clusters) < 1:
         raise OptimizationError(f"clusters must be at least 1, got {clusters}")
@@ -64,7 +70,9 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
     result = copy.deepcopy(_layers.load(model))
     densify_constants(result)
     report = ClusterReport(int(clusters), per)
-    for layer in _layers.layers(result, ops, skip):
+    chosen = _layers.layers(result, ops, skip)
+    input_means = _input_means(result, chosen, calibration_data)
+    for layer in chosen:
         weights = _layers.weights_of(result, layer)
         axis = _layers.rows_axis(layer.opcode)
         rng = np.random.default_rng(seed)
@@ -75,11 +83,45 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
             clustered = np.moveaxis(np.stack([cluster_values(c, int(clusters), init, rng) for c in moved]),
                                     0, axis)
         _layers.set_weights(result, layer, clustered)
+        if layer.op_index in input_means:
+            _correct_bias(result, layer, weights - clustered, input_means[layer.op_index])
         tensor = result.subgraphs[0].tensors[layer.weight]
         report.tensors.append(ClusteredTensor(layer.op_index, tensor.name, tuple(tensor.shape),
                                               int(np.unique(weights).size), int(np.unique(clustered).size)))
     drop_unused(result)
     return (result, report) if return_report else result
+
+
+def _correct_bias(model: Model, layer: _layers.Layer, removed: np.ndarray, input_mean: np.ndarray) -> None:
+    """Add to the bias what the weight change takes from each output on average (bias correction)."""
+    bias_index = layer.op.inputs[2] if len(layer.op.inputs) > 2 else -1
+    bias = None if bias_index < 0 else model.constant(model.subgraphs[0].tensors[bias_index])
+    if bias is None:
+        return
+    shift = np.sum(removed * input_mean, axis=tuple(a for a in range(removed.ndim)
+                                                    if a != _layers.rows_axis(layer.opcode)))
+    _layers.set_weights(model, bias_index, bias + shift.reshape(bias.shape).astype(bias.dtype))
+
+
+def _input_means(model: Model, layers: list[_layers.Layer], data: Any) -> dict[int, np.ndarray]:
+    """op index -> mean of the input each weight multiplies (over the calibration data and every
+    position), broadcastable to the weights; empty without data."""
+    if data is None or not layers:
+        return {}
+    graph = model.subgraphs[0]
+    inputs = _layers.run(model, _layers.batches(model, data, CALIBRATION_SAMPLES),
+                         [layer.op.inputs[0] for layer in layers])
+    means = {}
+    for layer in layers:
+        x = inputs[layer.op.inputs[0]].astype(np.float64)
+        mean = np.mean(x.reshape(-1, x.shape[-1]), axis=0)
+        shape = graph.tensors[layer.weight].shape
+        if layer.opcode == "DEPTHWISE_CONV_2D":  # output channel c reads input channel c // multiplier
+            mean = np.repeat(mean, shape[3] // mean.size).reshape(1, 1, 1, -1)
+        elif layer.opcode == "CONV_2D":
+            mean = mean.reshape(1, 1, 1, -1)
+        means[layer.op_index] = mean
+    return means
 
 
 def cluster_values(values: np.ndarray, clusters: int, init: str, rng: np.random.Generator) -> np.ndarray:

@@ -76,7 +76,8 @@ def optimize(model: Model | str | os.PathLike | bytes, prune: Any = None, cluste
     prune: a sparsity (0.5) or keyword arguments of `edgelite.prune` ({"sparsity": 0.5,
       "pattern": "2:4", "method": "reconstruct"}); cluster: a count (16) or keyword arguments of
       `edgelite.cluster`; quantize: a mode ("int8") or keyword arguments of `edgelite.quantize`.
-    calibration_data: representative inputs (needed by method="reconstruct" and int8 / int16x8).
+    calibration_data: representative inputs (needed by method="reconstruct" and int8 / int16x8;
+      clustering uses them for bias correction).
     eval_data / labels: inputs the report measures each step on (default: calibration_data) and
       their class labels (for top-1 accuracy).
     storage: how the result stores its weights: "sparse" (pruned weights in TFLite's sparse
@@ -120,7 +121,7 @@ def optimize(model: Model | str | os.PathLike | bytes, prune: Any = None, cluste
         work = prune_model(work, calibration_data=calibration_data, sparse_storage=False, **options)
         record("prune", work, True)
     if cluster is not None:
-        work = cluster_model(work, **_options(cluster, "clusters"))
+        work = cluster_model(work, **{"calibration_data": calibration_data, **_options(cluster, "clusters")})
         record("cluster", work, prune is not None)
     if quantize is not None:
         options = {"progress": False, **_options(quantize, "mode")}
