@@ -209,3 +209,34 @@ def test_marked_tensor_that_does_not_fit_a_table_is_refused_at_write() -> None:
     with pytest.raises(ModelError, match="compress_lut"):
         model.to_bytes()
     assert not any(t.lut for t in compress_lut(DIGITS).subgraphs[0].tensors)  # compress_lut skips them
+
+
+def tflm_outputs(content: bytes, images: np.ndarray) -> np.ndarray:
+    """TensorFlow Lite Micro's outputs (the `tflite-micro` wheel's interpreter), one image at a time."""
+    runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime",
+                                  reason="TFLM's interpreter (pip install tflite-micro) is not installed")
+    interpreter = runtime.Interpreter.from_bytes(content)
+    found = []
+    for image in images:
+        interpreter.set_input(image[None], 0)
+        interpreter.invoke()
+        found.append(interpreter.get_output(0)[0])
+    return np.array(found)
+
+
+@needs_models
+@pytest.mark.parametrize("which", ["float", "int8"])
+def test_tflm_runs_the_lut_file_like_edgelite(which: str) -> None:
+    """The oracle of the format: TFLM decompresses edgelite's LUT tensors (float: one table; int8:
+    every weight, with per-channel tables on axis 0 and on the depthwise filters' last axis)."""
+    dense = clustered_float() if which == "float" else clustered_int8()
+    compressed = compress_lut(dense)
+    for tensor in compressed.subgraphs[0].tensors:
+        is_weight = tensor.type == TensorType.INT8 and compressed.constant(tensor) is not None
+        tensor.lut = tensor.lut or is_weight
+    images = digits()[0][TRAINING:TRAINING + 16]
+    theirs = tflm_outputs(compressed.to_bytes(), images)
+    if which == "int8":
+        np.testing.assert_array_equal(theirs, outputs(dense, images))
+    else:
+        np.testing.assert_allclose(theirs, outputs(dense, images), atol=1e-5)

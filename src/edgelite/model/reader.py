@@ -5,7 +5,9 @@ Nothing in the file is trusted: vectors are bounds-checked before they are itera
 index is checked against what it indexes, and any malformed input raises ModelError.
 Not kept (the IR has no place for them): the deprecated metadata_buffer list (its indices are
 still checked), custom quantization details, variant_tensors, mutating_variable_inputs and
-debug_metadata_index; absent and empty optional vectors read alike.
+debug_metadata_index; absent and empty optional vectors read alike. Tensors compressed with
+TensorFlow Lite Micro's LUT scheme (the COMPRESSION_METADATA entry) are checked and expanded to
+dense data at load, marked `Tensor.lut` so that the writer compresses them again (model/_lut.py).
 """
 
 from __future__ import annotations
