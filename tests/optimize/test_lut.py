@@ -240,3 +240,18 @@ def test_tflm_runs_the_lut_file_like_edgelite(which: str) -> None:
         np.testing.assert_array_equal(theirs, outputs(dense, images))
     else:
         np.testing.assert_allclose(theirs, outputs(dense, images), atol=1e-5)
+
+
+@needs_models
+def test_passes_that_rewrite_weights_of_a_lut_file_write_them_dense() -> None:
+    """Reconstruct-pruning a LUT file updates the kept weights (many new values): those are
+    written dense (or sparse where smaller), never as a LUT that cannot hold them."""
+    content = compress_lut(clustered_float()).to_bytes()
+    before = edgelite.load(content)
+    pruned = edgelite.prune(content, 0.5, method="reconstruct", calibration_data=calibration())
+    marked = {t.name for t in before.subgraphs[0].tensors if t.lut}
+    still = {t.name for t in pruned.subgraphs[0].tensors if t.lut}
+    assert still < marked  # the rewritten ones lost the mark
+    images = digits()[0][TRAINING:TRAINING + 8]
+    np.testing.assert_allclose(outputs(edgelite.load(pruned.to_bytes()), images), outputs(pruned, images),
+                               atol=1e-6)

@@ -94,6 +94,7 @@ def set_weights(model: Model, layer_or_tensor: Layer | int, values: np.ndarray) 
     index = layer_or_tensor.weight if isinstance(layer_or_tensor, Layer) else layer_or_tensor
     tensor = model.subgraphs[0].tensors[index]
     tensor.buffer = model.add_buffer(np.ascontiguousarray(values, dtype=tensor.dtype))
+    tensor.lut = False  # new values may not fit a LUT: compress_lut decides again
 
 
 def batches(model: Model, data: Any, limit: int | None = None) -> list[list[np.ndarray]]:

@@ -78,7 +78,7 @@ def store_sparse(model: Model, tensors: Iterable[int], layouts: Iterable[str] | 
         graph.tensors.append(Tensor(tensor.name + "_sparse", tensor.shape, tensor.type,
                                     model.add_buffer(values), tensor.quantization, sparsity,
                                     shape_signature=tensor.shape_signature))
-        tensor.buffer = 0  # now DENSIFY's output; its consumers keep reading it
+        tensor.buffer, tensor.lut = 0, False  # now DENSIFY's output; its consumers keep reading it
         densify_ops.append(Operator("DENSIFY", (len(graph.tensors) - 1,), (index,), DensifyOptions()))
     graph.operators[:0] = densify_ops
     drop_unused(model)
