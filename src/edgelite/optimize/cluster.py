@@ -58,8 +58,9 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
     init: "kmeans++" (seeded with `seed`, deterministic) or "linear" (evenly over [min, max]).
     skip: op names, tensor names or op indices left as they are.
     calibration_data: representative inputs (any form `edgelite.quantize` accepts); when given,
-      each layer's bias takes back what clustering moved its outputs by on average (bias
-      correction: the weight change times the mean input it multiplies).
+      layer after layer, each bias takes back what clustering (of this layer and the ones before)
+      moved its outputs by on average: W E[x] - W' E[x'], x the input in the given model, x' with
+      the earlier layers clustered (bias correction; one model run per layer).
     """
     if int(clusters) < 1:
         raise OptimizationError(f"clusters must be at least 1, got {clusters}")
@@ -71,8 +72,10 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
     densify_constants(result)
     report = ClusterReport(int(clusters), per)
     chosen = _layers.layers(result, ops, skip)
-    input_means = _input_means(result, chosen, calibration_data)
-    for layer in chosen:
+    batches = None if calibration_data is None else _layers.batches(result, calibration_data,
+                                                                     CALIBRATION_SAMPLES)
+    reference = _input_means(result, chosen, batches)
+    for position, layer in enumerate(chosen):
         weights = _layers.weights_of(result, layer)
         axis = _layers.rows_axis(layer.opcode)
         rng = np.random.default_rng(seed)
@@ -82,9 +85,11 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
             moved = np.moveaxis(weights, axis, 0)
             clustered = np.moveaxis(np.stack([cluster_values(c, int(clusters), init, rng) for c in moved]),
                                     0, axis)
+        if batches is not None:
+            current = reference if position == 0 else _input_means(result, [layer], batches)
+            _correct_bias(result, layer, weights, clustered, reference[layer.op_index],
+                          current[layer.op_index])
         _layers.set_weights(result, layer, clustered)
-        if layer.op_index in input_means:
-            _correct_bias(result, layer, weights - clustered, input_means[layer.op_index])
         tensor = result.subgraphs[0].tensors[layer.weight]
         report.tensors.append(ClusteredTensor(layer.op_index, tensor.name, tuple(tensor.shape),
                                               int(np.unique(weights).size), int(np.unique(clustered).size)))
@@ -92,25 +97,25 @@ def cluster(model: Model | str | os.PathLike | bytes, clusters: int = 16, per: s
     return (result, report) if return_report else result
 
 
-def _correct_bias(model: Model, layer: _layers.Layer, removed: np.ndarray, input_mean: np.ndarray) -> None:
-    """Add to the bias what the weight change takes from each output on average (bias correction)."""
+def _correct_bias(model: Model, layer: _layers.Layer, weights: np.ndarray, clustered: np.ndarray,
+                  mean_before: np.ndarray, mean_now: np.ndarray) -> None:
+    """Add to the bias the mean output the layer lost: weights . E[x] - clustered . E[x']."""
     bias_index = layer.op.inputs[2] if len(layer.op.inputs) > 2 else -1
     bias = None if bias_index < 0 else model.constant(model.subgraphs[0].tensors[bias_index])
     if bias is None:
         return
-    shift = np.sum(removed * input_mean, axis=tuple(a for a in range(removed.ndim)
-                                                    if a != _layers.rows_axis(layer.opcode)))
+    axes = tuple(a for a in range(weights.ndim) if a != _layers.rows_axis(layer.opcode))
+    shift = np.sum(weights * mean_before, axis=axes) - np.sum(clustered * mean_now, axis=axes)
     _layers.set_weights(model, bias_index, bias + shift.reshape(bias.shape).astype(bias.dtype))
 
 
-def _input_means(model: Model, layers: list[_layers.Layer], data: Any) -> dict[int, np.ndarray]:
+def _input_means(model: Model, layers: list[_layers.Layer], batches: list | None) -> dict[int, np.ndarray]:
     """op index -> mean of the input each weight multiplies (over the calibration data and every
     position), broadcastable to the weights; empty without data."""
-    if data is None or not layers:
+    if batches is None or not layers:
         return {}
     graph = model.subgraphs[0]
-    inputs = _layers.run(model, _layers.batches(model, data, CALIBRATION_SAMPLES),
-                         [layer.op.inputs[0] for layer in layers])
+    inputs = _layers.run(model, batches, [layer.op.inputs[0] for layer in layers])
     means = {}
     for layer in layers:
         x = inputs[layer.op.inputs[0]].astype(np.float64)
