@@ -132,6 +132,13 @@ def optimize(model: Model | str | os.PathLike | bytes, prune: Any = None, cluste
         final, tensors = compress_lut(work, return_report=True)
         report.notes.append(f"{len(tensors)} weight tensors LUT-compressed (TFLM's COMPRESSION_METADATA, "
                             f"{'/'.join(sorted({str(t.index_bits) for t in tensors})) or '-'}-bit indices)")
+        weights = {final.subgraphs[0].tensors[layer.weight].name
+                   for layer in _layers.layers(final, _layers.WEIGHT_OPS, types=_layers.ALL_TYPES)}
+        dense = len(weights - {t.name for t in tensors})
+        if dense:
+            report.notes.append(f"{dense} weight tensors stay dense: a LUT would not be smaller, or one "
+                                "table would need more than 128 values (float weights clustered per channel "
+                                "share one table: quantize them per channel or cluster per tensor)")
     else:
         final, _ = _written(work, prune is not None and storage == "sparse")
     return final, report
