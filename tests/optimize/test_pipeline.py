@@ -117,3 +117,10 @@ def test_cli_lut_storage(tmp_path, capsys) -> None:
     loaded = edgelite.load(out)
     assert sum(t.lut for t in loaded.subgraphs[0].tensors) == 6
     assert out.stat().st_size < 0.3 * DIGITS.stat().st_size
+
+
+def test_pruned_clustered_float_file_stored_sparse_runs_in_litert() -> None:
+    model, report = edgelite.optimize(DIGITS, prune=0.75, cluster=8, calibration_data=calibration())
+    assert set(report.steps[-1].storage.values()) - {"dense"}  # some weights stored sparse
+    images = digits()[0][TRAINING:TRAINING + 8]
+    np.testing.assert_allclose(litert_outputs(model.to_bytes(), images), outputs(model, images), atol=1e-5)
