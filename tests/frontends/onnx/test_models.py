@@ -16,7 +16,6 @@ from tests.frontends.onnx.common import check_onnx, make_model, opcodes, rng_inp
 
 F = TensorProto.FLOAT
 RNG = np.random.default_rng(2)
-LIGHT = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light")
 
 
 def require(*op_types: str) -> None:
