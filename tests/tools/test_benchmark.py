@@ -18,7 +18,7 @@ import pytest
 import edgelite
 from edgelite.runtime import native as native_engine
 from edgelite.tools._bench_system import EnergyCounter
-from tests.tools.test_cli import assert_one_line_error, cli
+from tests.tools.cli_runner import assert_one_line_error, cli
 
 MODEL = str(resources.files("edgelite") / "data" / "digits_mlp.tflite")
 LATENCY_KEYS = {"count", "mean_ms", "std_ms", "min_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms",
@@ -235,3 +235,11 @@ def test_compare_onnxruntime(tmp_path: Path) -> None:
     result = edgelite.benchmark(MODEL, runs=2, warmup=0, compare="none", onnx=onnx_path)
     ort = result.runtime("onnxruntime")
     assert ort.error is None and ort.agreement.agree, ort.agreement
+
+
+@pytest.mark.parametrize("delegate", ["native", "reference"])
+def test_delegate_picks_the_executor_that_runs(delegate: str) -> None:
+    if delegate == "native" and not native_engine.available():
+        pytest.skip("the native engine is not built here")
+    result = edgelite.benchmark(MODEL, runs=2, warmup=0, delegate=delegate, compare=())
+    assert result.delegate == delegate
