@@ -243,3 +243,14 @@ def test_delegate_picks_the_executor_that_runs(delegate: str) -> None:
         pytest.skip("the native engine is not built here")
     result = edgelite.benchmark(MODEL, runs=2, warmup=0, delegate=delegate, compare=())
     assert result.delegate == delegate
+
+
+def test_a_dequantized_output_may_differ_by_one_step_only() -> None:
+    from edgelite.tools._bench_result import agreement
+
+    scale = 0.02
+    reference = [np.array([1.0, 2.0], np.float32)]
+    one_step = [reference[0] + np.float32(scale)]
+    assert agreement(reference, one_step, [scale]).agree
+    assert not agreement(reference, one_step, [0.0]).agree
+    assert not agreement(reference, [reference[0] + np.float32(2 * scale)], [scale]).agree

@@ -61,13 +61,26 @@ def benchmark(model_path: str | os.PathLike, threads: int = 1, runs: int | None 
     ours = raws[0].finish.get("outputs")
     for raw, result in zip(raws[1:], results[1:], strict=True):
         if ours is not None and raw.error is None:
-            result.agreement = agreement(ours, raw.finish["outputs"])
+            result.agreement = agreement(ours, raw.finish["outputs"], dequantized_from(model))
     failed = [r for r in results if r.error is not None]
     if strict and failed:
         raise CliError(f"{failed[0].name} cannot run '{path}': {failed[0].error}")
     executor = raws[0].start.get("executor") or delegate or "native"
     return BenchmarkResult(path, os.path.getsize(path), threads, runs, duration, warmup, executor, described,
                            machine(), results)
+
+
+def dequantized_from(model: Any) -> list[float]:
+    """Per output of the main subgraph: the scale of the integer tensor a DEQUANTIZE made it from, or 0."""
+    subgraph = model.subgraphs[0]
+    producers = {out: op for op in subgraph.operators for out in op.outputs}
+    quanta = []
+    for index in subgraph.outputs:
+        op = producers.get(index)
+        source = subgraph.tensors[op.inputs[0]] if op is not None and op.name == "DEQUANTIZE" else None
+        quantization = None if source is None or source.dtype.kind not in "iu" else source.quantization
+        quanta.append(float(np.max(quantization.scale)) if quantization is not None else 0.0)
+    return quanta
 
 
 def _compare_list(compare: Iterable[str] | str | None, onnx: Any) -> list[str]:

@@ -3,8 +3,6 @@ the light models of the onnx wheel convert and match onnxruntime, torch modules 
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import onnx
 import pytest
