@@ -1,0 +1,106 @@
+"""The Arm (AArch64) kernels: cross-compiled with Debian's aarch64-linux-gnu-gcc and run under qemu-aarch64.
+
+tests/native/arm/test_neon_kernels.c runs every NEON kernel of the manifests against the scalar
+kernel of its slot (int8 bit-exact, float32 within 1e-5 relative) and checks that dispatch picks
+the best kernel allowed by the cap. Here it is built statically with the whole engine (every .c
+but the CPython binding) at -O2 -Werror and run once per level cap, and once on a CPU model
+without the dot product. Needs: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NATIVE = ROOT / "src" / "edgelite" / "native"
+DRIVER = ROOT / "tests" / "native" / "arm" / "test_neon_kernels.c"
+CC, QEMU = "aarch64-linux-gnu-gcc", "qemu-aarch64"
+LEVELS = ["scalar", "neon", "neondot"]  # the Arm dispatch levels, lowest first
+# setup.py's flags, plus -Werror
+FLAGS = ["-std=c11", "-O2", "-fno-math-errno", "-Wall", "-Wextra", "-Werror", "-pthread"]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(CC) is None or shutil.which(QEMU) is None,
+    reason=f"needs the aarch64 cross compiler ({CC}) and qemu-user ({QEMU}): apt-get install "
+    "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user (.ci/run does it when it can)",
+)
+
+
+def engine_sources() -> list[Path]:
+    """Every C file of the engine except the CPython binding."""
+    return sorted(p for p in NATIVE.rglob("*.c") if p.name != "_engine.c")
+
+
+def arm_manifest() -> list[tuple[str, str]]:
+    """(file stem, level) of every manifest line compiled for AArch64 (inside `#if EL_ARCH_ARM64`)."""
+    lines = []
+    for inc in sorted((NATIVE / "kernels").glob("*/*.inc")):
+        arch = None
+        for line in inc.read_text().splitlines():
+            if line.startswith("#if"):
+                arch = "arm" if "EL_ARCH_ARM64" in line else "other"
+            elif line.startswith("#endif"):
+                arch = None
+            match = re.match(r"EL_UKERNEL\((\w+), (\w+), (\w+), (\w+), (\d+)\)", line)
+            if match and arch in (None, "arm"):
+                _, dtype, kernel, isa, _ = match.groups()
+                lines.append((f"{dtype}-{kernel}-{isa}", isa))
+    return lines
+
+
+@pytest.fixture(scope="module")
+def objects(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The engine compiled for AArch64 with warnings as errors (one object per source)."""
+    out = tmp_path_factory.mktemp("arm_objects")
+    result = subprocess.run([CC, *FLAGS, "-c", *map(str, engine_sources())], cwd=out,
+                            capture_output=True, text=True, timeout=300)
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def driver(objects) -> Path:
+    out, compiled = objects
+    if compiled.returncode != 0:
+        pytest.fail(f"the AArch64 build of the engine failed:\n{compiled.stderr}")
+    exe = out / "test_neon_kernels"
+    objs = [str(p) for p in sorted(out.glob("*.o"))]
+    linked = subprocess.run([CC, *FLAGS, "-static", str(DRIVER), *objs, "-lm", "-o", str(exe)],
+                            capture_output=True, text=True, timeout=300)
+    assert linked.returncode == 0, linked.stderr
+    return exe
+
+
+def test_engine_cross_builds_without_warnings(objects):
+    out, compiled = objects
+    assert compiled.returncode == 0 and compiled.stderr == "", compiled.stderr
+    assert len(list(out.glob("*.o"))) == len(engine_sources())
+
+
+def test_every_arm_kernel_file_is_listed():
+    listed = {stem for stem, _ in arm_manifest()}
+    on_disk = {p.stem for p in (NATIVE / "kernels").glob("*/*-neon*.c")}
+    assert on_disk <= listed, f"Arm kernel files missing from the manifests: {sorted(on_disk - listed)}"
+
+
+@pytest.mark.parametrize(("cpu", "cap"), [("max", "scalar"), ("max", "neon"), ("max", "neondot"),
+                                          ("cortex-a53", "neondot")])
+def test_arm_kernels_match_scalar(driver, cpu, cap):
+    """qemu's `max` CPU has the dot product; the Cortex-A53 has plain NEON only (dispatch falls back)."""
+    has = LEVELS[: LEVELS.index(cap) + 1]
+    if cpu == "cortex-a53":
+        has = [level for level in has if level != "neondot"]
+    run = subprocess.run([QEMU, "-cpu", cpu, str(driver), cap], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    manifest = [(stem, isa) for stem, isa in arm_manifest() if isa != "scalar"]
+    expected_active = max((LEVELS.index(isa) for _, isa in manifest if isa in has), default=0)
+    assert lines[0] == f"active {LEVELS[expected_active]}"
+    tested = {line.split()[1] for line in lines if line.startswith("ok ")}
+    assert tested == {stem for stem, isa in manifest if isa in has}, run.stdout
+    summary = lines[-1]
+    assert re.fullmatch(r"summary: \d+ kernels, \d+ cases, 0 untested, 0 failures", summary), run.stdout
