@@ -252,6 +252,23 @@ static void test_pool(const entry *e, const entry *ref) {
         }
 }
 
+static void test_ibilinear(const entry *e, const entry *ref) {
+  el_ibilinear_fn *fn = (el_ibilinear_fn *)e->fn, *rf = (el_ibilinear_fn *)ref->fn;
+  float rows[4][100], y[104], want[100];
+  for (size_t li = 0; li < N_LENGTHS; li++)
+    for (int rep = 0; rep < 4; rep++) {
+      const size_t n = lengths[li];
+      for (int r = 0; r < 4; r++)
+        for (size_t i = 0; i < 100; i++) rows[r][i] = special_float();
+      const float dy = (float)(rnd() % 1001) / 1000.0f, dx = (float)(rnd() % 1001) / 1000.0f;
+      memset(y, CANARY, sizeof(y));
+      fn(n, rows[0], rows[1], rows[2], rows[3], dy, dx, y);
+      rf(n, rows[0], rows[1], rows[2], rows[3], dy, dx, want);
+      compare_floats(y, want, n, 4);
+      cases++;
+    }
+}
+
 /* ---- int8 families ---- */
 
 /* A channel group header with random requantization (extremes included) and the vector fields.
@@ -421,6 +438,29 @@ static void test_qpool(const entry *e, const entry *ref) {
         }
 }
 
+static void test_qvcvt(const entry *e, const entry *ref) {
+  el_qvcvt_fn *fn = (el_qvcvt_fn *)e->fn, *rf = (el_qvcvt_fn *)ref->fn;
+  static const float specials[] = {0.5f, -0.5f, 1.5f, -2.5f, 127.5f, -128.5f, 3e9f, -3e9f, 2147483520.0f,
+                                   -2147483648.0f, 2147483648.0f, INFINITY, -INFINITY, NAN, -0.0f};
+  float x[100];
+  int8_t y[116], want[100];
+  for (int vector = 0; vector < 2; vector++)
+    for (size_t li = 0; li < N_LENGTHS; li++)
+      for (int rep = 0; rep < 4; rep++) {
+        const size_t n = lengths[li];
+        const float scale = rep == 0 ? 1.0f : rep == 1 ? 0.5f : (float)(rnd() % 1000 + 1) / 997.0f;
+        const int32_t zp = rnd_extreme(-128, 127);
+        for (size_t i = 0; i < 100; i++)
+          x[i] = rnd() % 4 == 0 ? specials[rnd() % 15] * (rep < 2 ? 1.0f : scale) : rnd_float() * 100;
+        memset(y, CANARY, sizeof(y));
+        fn(n, x, y, 1.0f / scale, scale, zp, vector);
+        rf(n, x, want, 1.0f / scale, scale, zp, vector);
+        compare_bytes(y, want, n);
+        check_canary(y + n, 16);
+        cases++;
+      }
+}
+
 /* ---- driver ---- */
 
 typedef void tester(const entry *e, const entry *ref);
@@ -432,6 +472,7 @@ static const struct {
     {"gemm", test_gemm, 0},       {"dwconv", test_dwconv, 1}, {"vbinary", test_vbinary, 0},
     {"vunary", test_vunary, 0},   {"pool", test_pool, 0},     {"qgemm", test_qgemm, 0},
     {"qdwconv", test_qdwconv, 1}, {"qpack", test_qpack, 0},   {"qpool", test_qpool, 0},
+    {"ibilinear", test_ibilinear, 0}, {"qvcvt", test_qvcvt, 0},
 };
 
 /* The slot a manifest line fills: family plus, for the tap-specialised families, the taps. */
