@@ -461,6 +461,36 @@ static void test_qvcvt(const entry *e, const entry *ref) {
       }
 }
 
+/* QBINARY params within what el_validate_qbinary accepts: [op, lanes, zp a, zp b, output zp, lo,
+ * hi, m a, shift a, m b, shift b, m out, shift out, left shift]. */
+static void test_qvbinary(const entry *e, const entry *ref) {
+  el_qvbinary_fn *fn = (el_qvbinary_fn *)e->fn, *rf = (el_qvbinary_fn *)ref->fn;
+  int8_t a[100], b[100], y[116], want[100];
+  for (int op = 0; op < 2; op++)
+    for (int vector = 0; vector < 2; vector++)
+      for (size_t li = 0; li < N_LENGTHS; li++)
+        for (int rep = 0; rep < 6; rep++) {
+          const size_t n = lengths[li];
+          int64_t p[14] = {op, 16, rnd_extreme(-128, 127), rnd_extreme(-128, 127)};
+          p[4] = rep == 0 ? rnd_extreme(INT16_MIN, INT16_MAX) : rnd_range(-128, 127);
+          p[5] = rnd() % 2 ? -128 : rnd_range(-128, 0);
+          p[6] = rnd() % 2 ? 127 : rnd_range((int32_t)p[5], 127);
+          for (int i = 7; i < 13; i += 2) {
+            p[i] = rnd() % 5 == 0 ? rnd_extreme(0, INT32_MAX) : rnd_range(1 << 30, INT32_MAX);
+            p[i + 1] = op == 0 ? (rnd() % 4 == 0 ? rnd_extreme(-31, 0) : rnd_range(-8, 0))
+                               : (rnd() % 4 == 0 ? rnd_extreme(-31, 31) : rnd_range(-10, 1));
+          }
+          p[13] = op == 0 ? (rnd() % 4 == 0 ? rnd_extreme(0, 31) : 20) : 0;
+          for (size_t i = 0; i < 100; i++) a[i] = (int8_t)rnd_extreme(-128, 127), b[i] = (int8_t)rnd_extreme(-128, 127);
+          memset(y, CANARY, sizeof(y));
+          fn(n, a, b, y, p, vector);
+          rf(n, a, b, want, p, vector);
+          compare_bytes(y, want, n);
+          check_canary(y + n, 16);
+          cases++;
+        }
+}
+
 /* ---- driver ---- */
 
 typedef void tester(const entry *e, const entry *ref);
@@ -472,7 +502,7 @@ static const struct {
     {"gemm", test_gemm, 0},       {"dwconv", test_dwconv, 1}, {"vbinary", test_vbinary, 0},
     {"vunary", test_vunary, 0},   {"pool", test_pool, 0},     {"qgemm", test_qgemm, 0},
     {"qdwconv", test_qdwconv, 1}, {"qpack", test_qpack, 0},   {"qpool", test_qpool, 0},
-    {"ibilinear", test_ibilinear, 0}, {"qvcvt", test_qvcvt, 0},
+    {"ibilinear", test_ibilinear, 0}, {"qvcvt", test_qvcvt, 0}, {"qvbinary", test_qvbinary, 0},
 };
 
 /* The slot a manifest line fills: family plus, for the tap-specialised families, the taps. */
