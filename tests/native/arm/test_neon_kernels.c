@@ -269,6 +269,27 @@ static void test_ibilinear(const entry *e, const entry *ref) {
     }
 }
 
+static void test_raddstoreexp(const entry *e, const entry *ref) {
+  el_raddstoreexp_fn *fn = (el_raddstoreexp_fn *)e->fn, *rf = (el_raddstoreexp_fn *)ref->fn;
+  float x[100], y[104], want[100];
+  for (size_t li = 0; li < N_LENGTHS; li++)
+    for (int rep = 0; rep < 6; rep++) {
+      const size_t n = lengths[li];
+      const float beta = rep == 0 ? 1.0f : rep == 1 ? -0.5f : (float)(rnd() % 400) / 100.0f;
+      float max = -INFINITY;
+      for (size_t i = 0; i < 100; i++) {
+        x[i] = rnd_float() * (rep == 2 ? 60.0f : 8.0f);
+        max = i < n && x[i] > max ? x[i] : max;
+      }
+      if (n == 0) max = 0.0f;
+      memset(y, CANARY, sizeof(y));
+      const float sum = fn(n, x, max, beta, y), sum_want = rf(n, x, max, beta, want);
+      compare_floats(y, want, n, 4);
+      if (!close_enough(sum, sum_want, 0)) fail("sum", n, sum, sum_want);
+      cases++;
+    }
+}
+
 /* ---- int8 families ---- */
 
 /* A channel group header with random requantization (extremes included) and the vector fields.
@@ -503,6 +524,7 @@ static const struct {
     {"vunary", test_vunary, 0},   {"pool", test_pool, 0},     {"qgemm", test_qgemm, 0},
     {"qdwconv", test_qdwconv, 1}, {"qpack", test_qpack, 0},   {"qpool", test_qpool, 0},
     {"ibilinear", test_ibilinear, 0}, {"qvcvt", test_qvcvt, 0}, {"qvbinary", test_qvbinary, 0},
+    {"raddstoreexp", test_raddstoreexp, 0},
 };
 
 /* The slot a manifest line fills: family plus, for the tap-specialised families, the taps. */

@@ -28,6 +28,33 @@ static inline float32x4_t el_nclamp4(float32x4_t x, float32x4_t lo, float32x4_t 
 /* v > acc ? v : acc (a NaN tap never wins, as the scalar pool). */
 static inline float32x4_t el_nmax4(float32x4_t acc, float32x4_t v) { return vbslq_f32(vcgtq_f32(v, acc), v, acc); }
 
+/* exp(x) within ~1 ulp for -87 <= x <= 88 (where the result is a normal float): Cephes' expf as
+ * el_avx2.h's el_exp8 (x = n ln2 + r, degree-6 polynomial, times 2^n); NaN stays NaN. Callers
+ * send lanes outside that range to libm's expf. */
+#define EL_NEXP_MIN -87.0f
+#define EL_NEXP_MAX 88.0f
+
+static inline float32x4_t el_nexp4(float32x4_t x) {
+  const float32x4_t n = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
+  float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
+  r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
+  float32x4_t p = vdupq_n_f32(1.9875691500e-4f);
+  p = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), p, r);
+  p = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), p, r);
+  p = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), p, r);
+  p = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), p, r);
+  p = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), p, r);
+  p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
+  const int32x4_t scale = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+  return vmulq_f32(p, vreinterpretq_f32_s32(scale));
+}
+
+/* All 4 lanes within [EL_NEXP_MIN, EL_NEXP_MAX] or NaN (el_nexp4 covers them). */
+static inline int el_nexp4_covers(float32x4_t x) {
+  const uint32x4_t out = vorrq_u32(vcltq_f32(x, vdupq_n_f32(EL_NEXP_MIN)), vcgtq_f32(x, vdupq_n_f32(EL_NEXP_MAX)));
+  return vmaxvq_u32(out) == 0;
+}
+
 /* The requantization constants of channels [4 q, 4 q + 4) of a group. */
 typedef struct {
   int32x4_t m, left, neg_right, min_fix; /* min_fix: lanes where m = INT32_MIN and right = 0 */

@@ -1,5 +1,6 @@
-/* f32-vunary-neon: CLAMP and HARD_SWISH 4 lanes per step (HARD_SWISH in LiteRT's two roundings,
- * el_hswish); SIGMOID one value at a time with libm's expf, as the scalar kernel. */
+/* f32-vunary-neon: CLAMP, HARD_SWISH (in LiteRT's two roundings, el_hswish) and SIGMOID 4 lanes per
+ * step. SIGMOID is the reference's formula (e = exp(-|x|); x >= 0 ? 1 / (1 + e) : e / (1 + e))
+ * with el_nexp4; a step with some |x| > 87 (subnormal e) takes the scalar el_sigmoid. */
 #include "../../include/el_kernels.h"
 
 #if EL_ARCH_ARM64
@@ -27,6 +28,16 @@ void el_f32_vunary_neon(int op, size_t n, const float *x, float *y, float lo, fl
     }
     for (; i < n; i++) y[i] = el_hswish(x[i], 1);
   } else {
+    const float32x4_t one = vdupq_n_f32(1.0f);
+    for (; i + 4 <= n; i += 4) {
+      const float32x4_t v = vld1q_f32(x + i), t = vnegq_f32(vabsq_f32(v));
+      if (!el_nexp4_covers(t)) {
+        for (size_t j = i; j < i + 4; j++) y[j] = el_sigmoid(x[j]);
+        continue;
+      }
+      const float32x4_t e = el_nexp4(t);
+      vst1q_f32(y + i, vdivq_f32(vbslq_f32(vcgeq_f32(v, vdupq_n_f32(0.0f)), one, e), vaddq_f32(one, e)));
+    }
     for (; i < n; i++) y[i] = el_sigmoid(x[i]);
   }
 }
