@@ -2,7 +2,8 @@
 
 tests/native/arm/test_neon_kernels.c runs every NEON kernel of the manifests against the scalar
 kernel of its slot (int8 bit-exact, float32 within 1e-5 relative) and checks that dispatch picks
-the best kernel allowed by the cap. Here it is built statically with the whole engine (every .c
+the best kernel allowed by the cap, and runs a small int8 program through the engine (threads
+included) at the cap against the scalar level. Here it is built statically with the whole engine (every .c
 but the CPython binding) at -O2 -Werror and run once per level cap, and once on a CPU model
 without the dot product. Needs: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 """
@@ -100,7 +101,8 @@ def test_arm_kernels_match_scalar(driver, cpu, cap):
     manifest = [(stem, isa) for stem, isa in arm_manifest() if isa != "scalar"]
     expected_active = max((LEVELS.index(isa) for _, isa in manifest if isa in has), default=0)
     assert lines[0] == f"active {LEVELS[expected_active]}"
-    tested = {line.split()[1] for line in lines if line.startswith("ok ")}
+    assert "ok engine (QGEMM + QDWCONV program, 1 and 3 threads) vs scalar: 2 cases" in lines, run.stdout
+    tested = {line.split()[1] for line in lines if line.startswith("ok ")} - {"engine"}
     assert tested == {stem for stem, isa in manifest if isa in has}, run.stdout
     summary = lines[-1]
     assert re.fullmatch(r"summary: \d+ kernels, \d+ cases, 0 untested, 0 failures", summary), run.stdout

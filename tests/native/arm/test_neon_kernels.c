@@ -7,7 +7,10 @@
  *    its slot on pseudo-random inputs over many shapes (tails, extremes): int8 results must be
  *    equal, float32 ones within 1e-5 relative plus the rounding a different summation order or
  *    FMA may add (4 eps x taps x the sum of the magnitudes of the terms). Nothing past an output
- *    may be written. Prints one "ok" line per kernel and a summary; exits 1 on any failure. */
+ *    may be written. Prints one "ok" line per kernel and a summary; exits 1 on any failure.
+ * 3. The engine: a program of an int8 conv (QGEMM, im2col) and a depthwise conv (QDWCONV), built
+ *    and validated by el_program_create, gives the same bytes at the cap with 1 and 3 threads as
+ *    at the scalar level. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -512,6 +515,109 @@ static void test_qvbinary(const entry *e, const entry *ref) {
         }
 }
 
+/* ---- the engine: an int8 conv (QGEMM, im2col) and depthwise conv (QDWCONV) program ---- */
+
+enum { H = 9, W = 11, C = 20, N = 40, KP = 9 * C }; /* 3x3 windows, stride 1, padding 1 */
+#define SLICE ((48 * KP * 3 + 32 + 31) / 32 * 32) /* ops_qconv.c's slice_bytes */
+#define QGEMM_GROUP (EL_QGROUP_HEADER + KP * 32)
+#define QDW_GROUP (EL_QGROUP_HEADER + 5 * 64)
+
+static void tensor_words(int64_t *w, int64_t buffer, int64_t offset, int64_t nbytes, int64_t dtype, int64_t rank,
+                         const int64_t *dims) {
+  memset(w, 0, EL_TENSOR_WORDS * sizeof(int64_t));
+  w[0] = buffer, w[1] = offset, w[2] = nbytes, w[3] = dtype, w[4] = rank;
+  for (int64_t i = 0; i < rank; i++) w[5 + i] = dims[i];
+}
+
+/* TFLite-like requantization: multipliers in [2^30, 2^31), shifts in [-10, 0]. */
+static void typical_header(char *group) {
+  fill_header(group, 0);
+  for (size_t c = 0; c < EL_QGROUP; c++) {
+    const int32_t m = rnd_range(1 << 30, INT32_MAX), shift = rnd_range(-10, 0), left = 0;
+    const int32_t bias = rnd_range(-5000, 5000);
+    memcpy(group + EL_QHDR_BIAS + 4 * c, &bias, 4);
+    memcpy(group + EL_QHDR_MULT + 4 * c, &m, 4);
+    memcpy(group + EL_QHDR_SHIFT + 4 * c, &shift, 4);
+    memcpy(group + EL_QHDR_LEFT + 4 * c, &left, 4);
+    const uint64_t right = (uint64_t)-shift;
+    const uint64_t want[3] = {((uint64_t)1 << 30) + (right ? (uint64_t)1 << (30 + right) : 0) + ((uint64_t)1 << 63),
+                              31 + right, (uint64_t)1 << (32 - right)};
+    const size_t lane = (c % 8) / 2 + (c % 2) * 4, half = c / 8;
+    for (int k = 0; k < 3; k++) memcpy(group + EL_QHDR_ROUND + 128 * k + 64 * half + 8 * lane, &want[k], 8);
+  }
+}
+
+static _Alignas(64) int8_t arena[H * W * C + 2 * H * W * N + 64];
+static _Alignas(64) char weights[3 * QGEMM_GROUP + 2 * QDW_GROUP];
+static _Alignas(64) int8_t scratch[3 * SLICE], pad_row[64];
+
+/* Runs the program with n_threads; out: the two outputs. Returns 0 when it could not be built. */
+static int run_program(size_t n_threads, int8_t *out) {
+  const int64_t x_dims[4] = {1, H, W, C}, y_dims[4] = {1, H, W, N}, d_dims[4] = {1, H, W, C};
+  const int64_t w_dims[1] = {3 * QGEMM_GROUP}, dw_dims[1] = {2 * QDW_GROUP}, s_dims[1] = {3 * SLICE};
+  const int64_t z_dims[1] = {64};
+  int64_t t[7 * EL_TENSOR_WORDS];
+  tensor_words(t, 0, 0, H * W * C, EL_I8, 4, x_dims);
+  tensor_words(t + EL_TENSOR_WORDS, 0, H * W * C, H * W * N, EL_I8, 4, y_dims);
+  tensor_words(t + 2 * EL_TENSOR_WORDS, 1, 0, 3 * QGEMM_GROUP, EL_I8, 1, w_dims);
+  tensor_words(t + 3 * EL_TENSOR_WORDS, 2, 0, 3 * SLICE, EL_I8, 1, s_dims);
+  tensor_words(t + 4 * EL_TENSOR_WORDS, 1, 3 * QGEMM_GROUP, 2 * QDW_GROUP, EL_I8, 1, dw_dims);
+  tensor_words(t + 5 * EL_TENSOR_WORDS, 3, 0, 64, EL_I8, 1, z_dims);
+  tensor_words(t + 6 * EL_TENSOR_WORDS, 0, H * W * (C + N), H * W * C, EL_I8, 4, d_dims);
+  int64_t nodes[2 * EL_NODE_WORDS] = {0};
+  int64_t *q = nodes, *d = nodes + EL_NODE_WORDS;
+  q[0] = EL_OP_QGEMM, q[1] = 3, q[2] = 0, q[3] = 2, q[4] = 3, q[2 + EL_MAX_INPUTS] = 1;
+  const int64_t qp[15] = {1, 3, 3, 1, 1, 1, 1, 1, 1, KP, N, -7, 5, -128, 127};
+  memcpy(q + 3 + EL_MAX_INPUTS, qp, sizeof(qp));
+  d[0] = EL_OP_QDWCONV, d[1] = 3, d[2] = 0, d[3] = 4, d[4] = 5, d[2 + EL_MAX_INPUTS] = 6;
+  const int64_t dp[12] = {3, 3, 1, 1, 1, 1, 1, 1, -3, -100, 120, C - C % 8};
+  memcpy(d + 3 + EL_MAX_INPUTS, dp, sizeof(dp));
+  const el_buffer buffers[4] = {{(char *)arena, sizeof(arena), 1}, {weights, sizeof(weights), 0},
+                                {(char *)scratch, sizeof(scratch), 1}, {(char *)pad_row, sizeof(pad_row), 0}};
+  char err[256] = "";
+  el_program *program = el_program_create(t, 7, nodes, 2, buffers, 4, n_threads, err, sizeof(err));
+  if (program == NULL) {
+    fail(err, 0, 0, 0);
+    return 0;
+  }
+  memset(arena + H * W * C, 0, 2 * H * W * N);
+  el_program_run(program, 0, 2);
+  memcpy(out, arena + H * W * C, H * W * (N + C));
+  el_program_destroy(program);
+  return 1;
+}
+
+/* The program's outputs at the cap and with 1 or 3 threads equal the scalar level's (1 thread). */
+static void test_engine(int cap) {
+  current = "engine";
+  const long before = failures;
+  for (size_t i = 0; i < H * W * C; i++) arena[i] = (int8_t)rnd_extreme(-128, 127);
+  memset(pad_row, -7, sizeof(pad_row));
+  for (int g = 0; g < 3; g++) {
+    typical_header(weights + g * QGEMM_GROUP);
+    int16_t *body = (int16_t *)(void *)(weights + g * QGEMM_GROUP + EL_QGROUP_HEADER);
+    for (size_t i = 0; i < KP * 16; i++) body[i] = g * 16 + (int)(i % 16) < N ? (int16_t)rnd_extreme(-127, 127) : 0;
+  }
+  for (int g = 0; g < 2; g++) {
+    typical_header(weights + 3 * QGEMM_GROUP + g * QDW_GROUP);
+    int16_t *body = (int16_t *)(void *)(weights + 3 * QGEMM_GROUP + g * QDW_GROUP + EL_QGROUP_HEADER);
+    for (size_t i = 0; i < 5 * 32; i++) body[i] = i >= 4 * 32 && (i & 1) ? 0 : (int16_t)rnd_extreme(-127, 127);
+  }
+  static int8_t want[H * W * (N + C)], got[H * W * (N + C)];
+  el_set_isa_cap(EL_ISA_scalar);
+  if (!run_program(1, want)) return;
+  el_set_isa_cap(cap);
+  for (size_t threads = 1; threads <= 3; threads += 2) {
+    if (!run_program(threads, got)) return;
+    compare_bytes(got, want, sizeof(want));
+    cases++;
+  }
+  long distinct = 0;
+  for (size_t i = 1; i < sizeof(want); i++) distinct += want[i] != want[i - 1];
+  if (distinct < (long)sizeof(want) / 4) fail("outputs too uniform to test anything", 0, (double)distinct, 0);
+  printf("%s engine (QGEMM + QDWCONV program, 1 and 3 threads) vs scalar: 2 cases\n", failures == before ? "ok" : "FAILED");
+}
+
 /* ---- driver ---- */
 
 typedef void tester(const entry *e, const entry *ref);
@@ -602,6 +708,7 @@ int main(int argc, char **argv) {
            cases - before_cases);
     kernels++;
   }
+  test_engine(cap);
   printf("summary: %ld kernels, %ld cases, %ld untested, %ld failures\n", kernels, cases, untested, failures);
   return failures ? 1 : 0;
 }
