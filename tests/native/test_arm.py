@@ -10,6 +10,10 @@ without the dot product. Needs: apt-get install gcc-aarch64-linux-gnu libc6-dev-
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -54,31 +58,52 @@ def arm_manifest() -> list[tuple[str, str]]:
     return lines
 
 
+def shared_build_dir(tmp_path_factory) -> Path:
+    """A build folder all xdist workers of this session share (each source set builds once)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    digest = hashlib.sha256()
+    for path in [*sorted(NATIVE.rglob("*.[ch]")), *sorted(NATIVE.rglob("*.inc")), DRIVER]:
+        digest.update(path.read_bytes())
+    return root / f"arm_build_{digest.hexdigest()[:16]}"
+
+
 @pytest.fixture(scope="module")
-def objects(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """The engine compiled for AArch64 with warnings as errors (one object per source)."""
-    out = tmp_path_factory.mktemp("arm_objects")
-    result = subprocess.run([CC, *FLAGS, "-c", *map(str, engine_sources())], cwd=out,
-                            capture_output=True, text=True, timeout=300)
-    return out, result
+def objects(tmp_path_factory) -> tuple[Path, dict]:
+    """The engine compiled for AArch64 with warnings as errors (one object per source), and the
+    test driver linked statically with it; built under a lock by the first worker."""
+    out = shared_build_dir(tmp_path_factory)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / "arm_build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = out / "build.json"
+        if not record.exists():
+            compiled = subprocess.run([CC, *FLAGS, "-c", *map(str, engine_sources())], cwd=out,
+                                      capture_output=True, text=True, timeout=300)
+            result = {"returncode": compiled.returncode, "stderr": compiled.stderr, "link": ""}
+            if compiled.returncode == 0:
+                objs = [str(p) for p in sorted(out.glob("*.o"))]
+                exe = str(out / "test_neon_kernels")
+                linked = subprocess.run([CC, *FLAGS, "-static", str(DRIVER), *objs, "-lm", "-o", exe],
+                                        capture_output=True, text=True, timeout=300)
+                result["link"] = "" if linked.returncode == 0 else linked.stderr or "link failed"
+            record.write_text(json.dumps(result))
+    return out, json.loads(record.read_text())
 
 
 @pytest.fixture(scope="module")
 def driver(objects) -> Path:
-    out, compiled = objects
-    if compiled.returncode != 0:
-        pytest.fail(f"the AArch64 build of the engine failed:\n{compiled.stderr}")
-    exe = out / "test_neon_kernels"
-    objs = [str(p) for p in sorted(out.glob("*.o"))]
-    linked = subprocess.run([CC, *FLAGS, "-static", str(DRIVER), *objs, "-lm", "-o", str(exe)],
-                            capture_output=True, text=True, timeout=300)
-    assert linked.returncode == 0, linked.stderr
-    return exe
+    out, result = objects
+    if result["returncode"] != 0:
+        pytest.fail(f"the AArch64 build of the engine failed:\n{result['stderr']}")
+    assert result["link"] == "", result["link"]
+    return out / "test_neon_kernels"
 
 
 def test_engine_cross_builds_without_warnings(objects):
-    out, compiled = objects
-    assert compiled.returncode == 0 and compiled.stderr == "", compiled.stderr
+    out, result = objects
+    assert result["returncode"] == 0 and result["stderr"] == "", result["stderr"]
     assert len(list(out.glob("*.o"))) == len(engine_sources())
 
 
