@@ -59,72 +59,96 @@ static void convert_rows(size_t mr, size_t kp, size_t k0, size_t padded, const i
   }
 }
 
+static inline uint16x8_t spread8(int16x8_t a, int16x8_t b) { /* (a + 128) | (b + 128) as uint16 */
+  const int16x8_t bias = vdupq_n_s16(128);
+  return vorrq_u16(vreinterpretq_u16_s16(vaddq_s16(a, bias)), vreinterpretq_u16_s16(vaddq_s16(b, bias)));
+}
+
+/* The low bytes of two int16 vectors, in order. */
+static inline int8x16_t low_bytes(int16x8_t a, int16x8_t b) {
+  return vuzp1q_s8(vreinterpretq_s8_s16(a), vreinterpretq_s8_s16(b));
+}
+
+static inline int8x16_t zip_pairs(int8x16_t a, int8x16_t b, int high) {
+  const int16x8_t x = vreinterpretq_s16_s8(a), y = vreinterpretq_s16_s8(b);
+  return vreinterpretq_s8_s16(high ? vzip2q_s16(x, y) : vzip1q_s16(x, y));
+}
+
 /* Pairs [p0, p0 + pairs) of a group body as sdot quads (16 channels x 4 k, 64 bytes each), zero
- * past the body up to `padded` k; returns 0 if some weight does not fit int8. */
+ * past the body up to `padded` k, their column sums added to colsum; returns 0 if some weight
+ * does not fit int8 (w + 128 outside [0, 255]). */
 EL_DOTPROD static int convert_weights(const int16_t *body, size_t p0, size_t pairs, size_t padded, int8_t *out,
                                       int32x4_t colsum[4]) {
-  const int16x8_t bias = vdupq_n_s16(128);
   const int8x16_t ones = vdupq_n_s8(1);
+  int32x4_t s0 = colsum[0], s1 = colsum[1], s2 = colsum[2], s3 = colsum[3];
   uint16x8_t spread = vdupq_n_u16(0);
   const int16_t *w = body + p0 * 2 * EL_QGROUP;
   size_t q = 0;
   for (; 2 * q < pairs; q++, w += 4 * EL_QGROUP, out += 64) {
-    int16x8_t p[8];
-    for (int i = 0; i < 4; i++) p[i] = vld1q_s16(w + 8 * i);
-    for (int i = 4; i < 8; i++) p[i] = 2 * q + 1 < pairs ? vld1q_s16(w + 8 * i) : vdupq_n_s16(0);
-    for (int i = 0; i < 8; i++) spread = vorrq_u16(spread, vreinterpretq_u16_s16(vaddq_s16(p[i], bias)));
-    /* low bytes: [channel, k pair] of channels 0-7 and 8-15, for pairs 2q and 2q + 1 */
-    const int8x16_t n0 = vuzp1q_s8(vreinterpretq_s8_s16(p[0]), vreinterpretq_s8_s16(p[1]));
-    const int8x16_t n1 = vuzp1q_s8(vreinterpretq_s8_s16(p[2]), vreinterpretq_s8_s16(p[3]));
-    const int8x16_t m0 = vuzp1q_s8(vreinterpretq_s8_s16(p[4]), vreinterpretq_s8_s16(p[5]));
-    const int8x16_t m1 = vuzp1q_s8(vreinterpretq_s8_s16(p[6]), vreinterpretq_s8_s16(p[7]));
-    const int8x16_t quad[4] = {
-        vreinterpretq_s8_s16(vzip1q_s16(vreinterpretq_s16_s8(n0), vreinterpretq_s16_s8(m0))),
-        vreinterpretq_s8_s16(vzip2q_s16(vreinterpretq_s16_s8(n0), vreinterpretq_s16_s8(m0))),
-        vreinterpretq_s8_s16(vzip1q_s16(vreinterpretq_s16_s8(n1), vreinterpretq_s16_s8(m1))),
-        vreinterpretq_s8_s16(vzip2q_s16(vreinterpretq_s16_s8(n1), vreinterpretq_s16_s8(m1)))};
-    for (int i = 0; i < 4; i++) {
-      vst1q_s8(out + 16 * i, quad[i]);
-      colsum[i] = vdotq_s32(colsum[i], quad[i], ones);
+    /* pair 2q: channels 0-3, 4-7, 8-11, 12-15 x (k, k + 1); pair 2q + 1 the same for k + 2, k + 3 */
+    const int16x8_t a0 = vld1q_s16(w), a1 = vld1q_s16(w + 8), a2 = vld1q_s16(w + 16), a3 = vld1q_s16(w + 24);
+    int16x8_t b0 = vdupq_n_s16(0), b1 = b0, b2 = b0, b3 = b0;
+    if (2 * q + 1 < pairs) {
+      b0 = vld1q_s16(w + 32), b1 = vld1q_s16(w + 40), b2 = vld1q_s16(w + 48), b3 = vld1q_s16(w + 56);
     }
+    spread = vorrq_u16(spread, vorrq_u16(vorrq_u16(spread8(a0, a1), spread8(a2, a3)),
+                                         vorrq_u16(spread8(b0, b1), spread8(b2, b3))));
+    const int8x16_t n0 = low_bytes(a0, a1), n1 = low_bytes(a2, a3), m0 = low_bytes(b0, b1), m1 = low_bytes(b2, b3);
+    const int8x16_t q0 = zip_pairs(n0, m0, 0), q1 = zip_pairs(n0, m0, 1);
+    const int8x16_t q2 = zip_pairs(n1, m1, 0), q3 = zip_pairs(n1, m1, 1);
+    vst1q_s8(out, q0), vst1q_s8(out + 16, q1), vst1q_s8(out + 32, q2), vst1q_s8(out + 48, q3);
+    s0 = vdotq_s32(s0, q0, ones), s1 = vdotq_s32(s1, q1, ones);
+    s2 = vdotq_s32(s2, q2, ones), s3 = vdotq_s32(s3, q3, ones);
   }
   memset(out, 0, (padded / 4 - q) * 64);
+  colsum[0] = s0, colsum[1] = s1, colsum[2] = s2, colsum[3] = s3;
   return vmaxvq_u16(spread) < 256;
 }
 
-/* acc[rows x 16] += a8 rows (padded k each) x the weight quads, 4 rows at a time. */
+#define EL_DOT_ROW(r, L)                           \
+  do {                                             \
+    c##r##0 = vdotq_laneq_s32(c##r##0, b0, x##r, L); \
+    c##r##1 = vdotq_laneq_s32(c##r##1, b1, x##r, L); \
+    c##r##2 = vdotq_laneq_s32(c##r##2, b2, x##r, L); \
+    c##r##3 = vdotq_laneq_s32(c##r##3, b3, x##r, L); \
+  } while (0)
+
+#define EL_QUAD(L)                                                                           \
+  do {                                                                                       \
+    const int8x16_t b0 = vld1q_s8(w), b1 = vld1q_s8(w + 16), b2 = vld1q_s8(w + 32), b3 = vld1q_s8(w + 48); \
+    w += 64;                                                                                 \
+    EL_DOT_ROW(0, L);                                                                        \
+    EL_DOT_ROW(1, L);                                                                        \
+    EL_DOT_ROW(2, L);                                                                        \
+    EL_DOT_ROW(3, L);                                                                        \
+  } while (0)
+
+/* acc[rows x 16] += a8 rows (padded k each) x the weight quads, 4 rows at a time in 16 named
+ * accumulators (rows past mr repeat the last one and are not stored). */
 EL_DOTPROD static void dot_rows(size_t mr, size_t padded, const int8_t *a8, const int8_t *w8, int32_t *acc) {
   for (size_t r0 = 0; r0 < mr; r0 += 4) {
     const size_t n = mr - r0 < 4 ? mr - r0 : 4;
-    const int8_t *rows[4];
-    for (size_t r = 0; r < 4; r++) rows[r] = a8 + (r0 + (r < n ? r : n - 1)) * padded;
-    int32x4_t c[4][4];
-    for (size_t r = 0; r < 4; r++)
-      for (int j = 0; j < 4; j++) c[r][j] = vld1q_s32(acc + (r0 + (r < n ? r : 0)) * EL_QGROUP + 4 * j);
+    const int8_t *p0 = a8 + r0 * padded, *p1 = n > 1 ? p0 + padded : p0, *p2 = n > 2 ? p1 + padded : p1;
+    const int8_t *p3 = n > 3 ? p2 + padded : p2;
+    int32_t *o0 = acc + r0 * EL_QGROUP, *o1 = n > 1 ? o0 + EL_QGROUP : o0, *o2 = n > 2 ? o1 + EL_QGROUP : o1;
+    int32_t *o3 = n > 3 ? o2 + EL_QGROUP : o2;
+    int32x4_t c00 = vld1q_s32(o0), c01 = vld1q_s32(o0 + 4), c02 = vld1q_s32(o0 + 8), c03 = vld1q_s32(o0 + 12);
+    int32x4_t c10 = vld1q_s32(o1), c11 = vld1q_s32(o1 + 4), c12 = vld1q_s32(o1 + 8), c13 = vld1q_s32(o1 + 12);
+    int32x4_t c20 = vld1q_s32(o2), c21 = vld1q_s32(o2 + 4), c22 = vld1q_s32(o2 + 8), c23 = vld1q_s32(o2 + 12);
+    int32x4_t c30 = vld1q_s32(o3), c31 = vld1q_s32(o3 + 4), c32 = vld1q_s32(o3 + 8), c33 = vld1q_s32(o3 + 12);
     const int8_t *w = w8;
     for (size_t k = 0; k < padded; k += 16) {
-      int8x16_t x[4];
-      for (int r = 0; r < 4; r++) x[r] = vld1q_s8(rows[r] + k);
-#define EL_QUAD(L)                                                             \
-  do {                                                                         \
-    const int8x16_t b0 = vld1q_s8(w), b1 = vld1q_s8(w + 16);                   \
-    const int8x16_t b2 = vld1q_s8(w + 32), b3 = vld1q_s8(w + 48);              \
-    w += 64;                                                                   \
-    for (int r = 0; r < 4; r++) {                                              \
-      c[r][0] = vdotq_laneq_s32(c[r][0], b0, x[r], L);                         \
-      c[r][1] = vdotq_laneq_s32(c[r][1], b1, x[r], L);                         \
-      c[r][2] = vdotq_laneq_s32(c[r][2], b2, x[r], L);                         \
-      c[r][3] = vdotq_laneq_s32(c[r][3], b3, x[r], L);                         \
-    }                                                                          \
-  } while (0)
+      const int8x16_t x0 = vld1q_s8(p0 + k), x1 = vld1q_s8(p1 + k), x2 = vld1q_s8(p2 + k), x3 = vld1q_s8(p3 + k);
       EL_QUAD(0);
       EL_QUAD(1);
       EL_QUAD(2);
       EL_QUAD(3);
-#undef EL_QUAD
     }
-    for (size_t r = 0; r < n; r++)
-      for (int j = 0; j < 4; j++) vst1q_s32(acc + (r0 + r) * EL_QGROUP + 4 * j, c[r][j]);
+    /* highest rows first: aliased rows (n < 4) hold row n - 1's values, stored last */
+    vst1q_s32(o3, c30), vst1q_s32(o3 + 4, c31), vst1q_s32(o3 + 8, c32), vst1q_s32(o3 + 12, c33);
+    vst1q_s32(o2, c20), vst1q_s32(o2 + 4, c21), vst1q_s32(o2 + 8, c22), vst1q_s32(o2 + 12, c23);
+    vst1q_s32(o1, c10), vst1q_s32(o1 + 4, c11), vst1q_s32(o1 + 8, c12), vst1q_s32(o1 + 12, c13);
+    vst1q_s32(o0, c00), vst1q_s32(o0 + 4, c01), vst1q_s32(o0 + 8, c02), vst1q_s32(o0 + 12, c03);
   }
 }
 
