@@ -47,16 +47,21 @@ void el_qs8_dwconv_neon(size_t taps, size_t channels, size_t pixels, const int8_
       }
       int32x4_t acc0 = bias[0], acc1 = bias[1], acc2 = bias[2], acc3 = bias[3];
       const int16_t *wk = body;
-      for (size_t t = 0; t < taps; t++) {
-        const int8x16_t x = vld1q_s8(rows[t] + offset);
-        const int16x8_t xl = vmovl_s8(vget_low_s8(x)), xh = vmovl_s8(vget_high_s8(x));
+      for (size_t t = 0; t < taps; t += 2, wk += 2 * EL_QGROUP) {
         const int16x8x2_t wa = vld2q_s16(wk), wb = vld2q_s16(wk + 16); /* {0-3, 8-11}, {4-7, 12-15} */
-        const int i = (int)(t & 1);
-        acc0 = vmlal_s16(acc0, vget_low_s16(xl), vget_low_s16(wa.val[i]));
-        acc1 = vmlal_s16(acc1, vget_high_s16(xl), vget_low_s16(wb.val[i]));
-        acc2 = vmlal_s16(acc2, vget_low_s16(xh), vget_high_s16(wa.val[i]));
-        acc3 = vmlal_s16(acc3, vget_high_s16(xh), vget_high_s16(wb.val[i]));
-        if (i) wk += 2 * EL_QGROUP;
+        const int8x16_t x = vld1q_s8(rows[t] + offset);
+        int16x8_t xl = vmovl_s8(vget_low_s8(x)), xh = vmovl_s8(vget_high_s8(x));
+        acc0 = vmlal_s16(acc0, vget_low_s16(xl), vget_low_s16(wa.val[0]));
+        acc1 = vmlal_s16(acc1, vget_high_s16(xl), vget_low_s16(wb.val[0]));
+        acc2 = vmlal_s16(acc2, vget_low_s16(xh), vget_high_s16(wa.val[0]));
+        acc3 = vmlal_s16(acc3, vget_high_s16(xh), vget_high_s16(wb.val[0]));
+        if (t + 1 == taps) break; /* an odd last tap: its pair's second weights are zero */
+        const int8x16_t y = vld1q_s8(rows[t + 1] + offset);
+        xl = vmovl_s8(vget_low_s8(y)), xh = vmovl_s8(vget_high_s8(y));
+        acc0 = vmlal_s16(acc0, vget_low_s16(xl), vget_low_s16(wa.val[1]));
+        acc1 = vmlal_s16(acc1, vget_high_s16(xl), vget_low_s16(wb.val[1]));
+        acc2 = vmlal_s16(acc2, vget_low_s16(xh), vget_high_s16(wa.val[1]));
+        acc3 = vmlal_s16(acc3, vget_high_s16(xh), vget_high_s16(wb.val[1]));
       }
       const int8x16_t bytes = el_nq_pack16(requantize(acc0, &rq[0], c0, ruy_channels),
                                            requantize(acc1, &rq[1], c0 + 4, ruy_channels),
