@@ -113,14 +113,18 @@ def test_every_arm_kernel_file_is_listed():
     assert on_disk <= listed, f"Arm kernel files missing from the manifests: {sorted(on_disk - listed)}"
 
 
-@pytest.mark.parametrize(("cpu", "cap"), [("max", "scalar"), ("max", "neon"), ("max", "neondot"),
-                                          ("cortex-a53", "neondot")])
-def test_arm_kernels_match_scalar(driver, cpu, cap):
-    """qemu's `max` CPU has the dot product; the Cortex-A53 has plain NEON only (dispatch falls back)."""
+@pytest.mark.parametrize(("cpu", "cap", "how"), [("max", "scalar", "arg"), ("max", "neon", "arg"),
+                                                 ("max", "neondot", "arg"), ("cortex-a53", "neondot", "arg"),
+                                                 ("max", "neon", "env")])
+def test_arm_kernels_match_scalar(driver, cpu, cap, how):
+    """qemu's `max` CPU has the dot product; the Cortex-A53 has plain NEON only (dispatch falls back).
+    `how`: the cap as the driver's argument (el_set_isa_cap) or as EDGELITE_ISA (el_dispatch_init)."""
     has = LEVELS[: LEVELS.index(cap) + 1]
     if cpu == "cortex-a53":
         has = [level for level in has if level != "neondot"]
-    run = subprocess.run([QEMU, "-cpu", cpu, str(driver), cap], capture_output=True, text=True, timeout=300)
+    args, env = ([cap], None) if how == "arg" else ([], {**os.environ, "EDGELITE_ISA": cap})
+    run = subprocess.run([QEMU, "-cpu", cpu, str(driver), *args], capture_output=True, text=True, timeout=300,
+                         env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     manifest = [(stem, isa) for stem, isa in arm_manifest() if isa != "scalar"]

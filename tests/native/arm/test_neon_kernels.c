@@ -1,5 +1,6 @@
 /* Arm kernel tests, run under qemu-aarch64 by tests/native/test_arm.py (also builds on x86, where
- * it checks the x86 levels the same way). Usage: test_neon_kernels [cap level name].
+ * it checks the x86 levels the same way). Usage: test_neon_kernels [cap level name]; without one
+ * the cap comes from EDGELITE_ISA (el_dispatch_init, as at module import).
  *
  * 1. Dispatch: after el_set_isa_cap(cap) every slot holds the highest manifest kernel whose level
  *    is at most the cap and supported by the CPU (prints "active <level>").
@@ -661,7 +662,10 @@ static any_fn dispatched(const entry *e) {
 static int allowed(int isa, int cap) { return isa <= cap && el_isa_supported(isa); }
 
 int main(int argc, char **argv) {
-  int cap = EL_ISA_COUNT - 1;
+  int cap = EL_ISA_COUNT - 1; /* without an argument: EDGELITE_ISA's cap, as the module reads it */
+  const char *env = getenv("EDGELITE_ISA");
+  for (int i = 0; argc == 1 && env != NULL && i < EL_ISA_COUNT; i++)
+    if (strcmp(env, el_isa_name(i)) == 0) cap = i;
   if (argc > 1) {
     cap = -1;
     for (int i = 0; i < EL_ISA_COUNT; i++)
@@ -672,7 +676,8 @@ int main(int argc, char **argv) {
     }
   }
   setvbuf(stdout, NULL, _IONBF, 0);
-  el_set_isa_cap(cap);
+  if (argc > 1) el_set_isa_cap(cap);
+  else el_dispatch_init();
   printf("active %s\n", el_isa_name(el_isa_active()));
   current = "dispatch";
   for (size_t i = 0; i < N_ENTRIES; i++) { /* the last allowed line of a slot is the one in use */
