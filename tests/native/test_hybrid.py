@@ -1,0 +1,132 @@
+"""The native engine's hybrid (dynamic-range) kernels against edgelite's numpy reference at every
+dispatch level this CPU has: float32 input quantized at run time, int8 weights, float32 output.
+
+The reference computes the int32 accumulators exactly and scales them with the same float32
+operations in the same order, so the results must be EQUAL (not merely close). Hypothesis draws
+shapes, windows, per-tensor or per-channel scales, biases, activations and input ranges
+(including all-zero and one-signed inputs, which take the quantizers' special cases).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.ops.harness import Input, const, graph_feeds, single_op_model
+
+from edgelite.model.ir import Quantization
+from edgelite.ops._common import Activation, Padding
+from edgelite.ops.conv_2d import Conv2DOptions
+from edgelite.ops.fully_connected import FullyConnectedOptions
+from edgelite.runtime import native
+from edgelite.runtime.interpreter import Interpreter
+
+pytestmark = pytest.mark.skipif(native._engine is None, reason="the native extension is not built "
+                                "(no C compiler at install time); the reference executor runs instead")
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+ACTIVATIONS = st.sampled_from([Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1])
+RANGES = st.sampled_from(["mixed", "positive", "negative", "zero", "wide"])
+seeds = st.integers(0, 2**32 - 1)
+
+
+@pytest.fixture(params=native.supported_isas())
+def isa(request):
+    """Run the test with the dispatch level capped at each level the CPU supports."""
+    previous = native.isa()
+    assert native.set_isa(request.param) == request.param
+    yield request.param
+    native.set_isa(previous)
+
+
+def floats(rng: np.random.Generator, shape, kind: str) -> np.ndarray:
+    """A float32 input whose range exercises the input quantizers' cases."""
+    x = rng.normal(0, 1, shape).astype(np.float32)
+    if kind == "positive":
+        x = np.abs(x)
+    elif kind == "negative":
+        x = -np.abs(x)
+    elif kind == "zero":
+        x[...] = 0
+    elif kind == "wide":
+        x = (x * rng.uniform(1e-3, 1e3)).astype(np.float32)
+    return x
+
+
+def weights(rng: np.random.Generator, shape, axis: int, per_channel: bool) -> tuple[np.ndarray, Quantization]:
+    values = rng.integers(-127, 128, size=shape).astype(np.int8)
+    if per_channel:
+        scales = rng.uniform(1e-3, 0.05, shape[axis]).astype(np.float32)
+        return values, Quantization.of(scales, 0, axis)
+    return values, Quantization.of(float(rng.uniform(1e-3, 0.05)), 0)
+
+
+def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str, threads: int | None = None):
+    interpreter = Interpreter(model_content=model_bytes, experimental_executor=executor, num_threads=threads)
+    interpreter.allocate_tensors()
+    for detail, value in zip(interpreter.get_input_details(), feeds, strict=True):
+        interpreter.set_tensor(detail["index"], value)
+    interpreter.invoke()
+    outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
+    return outputs, interpreter._executor
+
+
+def check_equal(opcode: str, operands: list, options, threads: int | None = None) -> None:
+    model = single_op_model(opcode, operands, options, output_dtypes=[np.float32]).to_bytes()
+    feeds = graph_feeds(operands)
+    want, _ = run(model, feeds, "reference")
+    got, executor = run(model, feeds, "native", threads)
+    assert all(executor.native), f"hybrid {opcode} was not lowered to the native engine"
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+
+
+@SETTINGS
+@given(st.integers(1, 5), st.integers(1, 70), st.integers(1, 40), st.booleans(), st.booleans(), st.booleans(),
+       ACTIVATIONS, RANGES, seeds, st.sampled_from([None, 2, 3]))
+def test_fully_connected(isa, rows, depth, units, per_channel, asymmetric, with_bias, activation, kind, seed,
+                         threads):
+    rng = np.random.default_rng(seed)
+    w, w_quant = weights(rng, (units, depth), 0, per_channel)
+    bias = const(rng.normal(0, 1, units).astype(np.float32)) if with_bias else None
+    operands = [Input(floats(rng, (rows, depth), kind)), const(w, w_quant), bias]
+    options = FullyConnectedOptions(activation, asymmetric_quantize_inputs=asymmetric)
+    check_equal("FULLY_CONNECTED", operands, options, threads)
+
+
+@st.composite
+def window(draw, max_kernel: int = 3):
+    kh, kw = draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel))
+    sh, sw, dilation = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    padding = draw(st.sampled_from([Padding.SAME, Padding.VALID]))
+    h, w = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    if padding == Padding.VALID:
+        h, w = h + (kh - 1) * dilation, w + (kw - 1) * dilation
+    return kh, kw, sh, sw, dilation, padding, h, w
+
+
+@SETTINGS
+@given(window(), st.integers(1, 3), st.integers(1, 20), st.integers(1, 40), st.booleans(), st.booleans(),
+       ACTIVATIONS, RANGES, seeds, st.sampled_from([None, 2]))
+def test_conv_2d(isa, geometry, batch, in_c, out_c, per_channel, with_bias, activation, kind, seed, threads):
+    kh, kw, sh, sw, dilation, padding, h, w = geometry
+    rng = np.random.default_rng(seed)
+    values, w_quant = weights(rng, (out_c, kh, kw, in_c), 0, per_channel)
+    bias = const(rng.normal(0, 1, out_c).astype(np.float32)) if with_bias else None
+    operands = [Input(floats(rng, (batch, h, w, in_c), kind)), const(values, w_quant), bias]
+    options = Conv2DOptions(padding, sw, sh, activation, dilation, dilation)
+    check_equal("CONV_2D", operands, options, threads)
+
+
+def test_hybrid_nodes_of_the_digits_model_run_natively():
+    """The shared dynamic-range model runs wholly natively and agrees with the reference."""
+    from pathlib import Path
+
+    path = Path(__file__).parents[2].parent / "shared" / "models" / "digits_cnn_dynamic_int8.tflite"
+    if not path.is_file():
+        pytest.skip(f"shared model missing: {path}")
+    interpreter = Interpreter(model_path=str(path), experimental_executor="native")
+    interpreter.allocate_tensors()
+    assert all(interpreter._executor.native)
