@@ -11,15 +11,11 @@
  *   mode 0 rows x Kp, mode 1 the whole input), region scales (float32, writable), and in mode 1
  *   the scratch (n_threads slices of an EL_IM2COL_ROWS x Kp int16 tile). The quantized input is
  *   stored minus its zero point, so padding and the odd K's last column are 0. */
-#include <math.h>
-
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
 #include "include/el_ops_common.h"
 
 el_hukernels el_hkernels;
-
-enum { QUANT_SYMMETRIC = 0, QUANT_ASYM_DOUBLE = 1, QUANT_ASYM_FLOAT = 2 };
 
 static size_t tile_bytes(size_t kp) { return (EL_IM2COL_ROWS * kp * 2 + 63) / 64 * 64; }
 
@@ -54,50 +50,6 @@ int el_validate_hgemm(const el_program *p, const el_node *n, char *err, size_t l
   return 0;
 }
 
-/* C's round() of a float to an integer (ties away from zero), exact, clamped to +-2^20. */
-static inline int32_t round_away(float v) {
-  if (!(v > -1048576.0f)) return v != v ? 0 : -1048576;
-  if (v > 1048576.0f) return 1048576;
-  const int32_t i = (int32_t)v;
-  const float frac = v - (float)i;
-  return i + (frac >= 0.5f) - (frac <= -0.5f);
-}
-
-static inline int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* One region of count floats quantized as _quant.quantize_input_rows (mode 0, 1) or
- * _conv.hybrid_input (mode 2) compute it; writes q - zero point and returns the scale. */
-static float quantize_region(const float *x, size_t count, int mode, int16_t *out) {
-  float lo = x[0], hi = x[0];
-  for (size_t i = 1; i < count; i++) {
-    lo = x[i] < lo ? x[i] : lo;
-    hi = x[i] > hi ? x[i] : hi;
-  }
-  if (mode == QUANT_SYMMETRIC) {
-    const float range = fabsf(lo) > fabsf(hi) ? fabsf(lo) : fabsf(hi);
-    if (range == 0.0f) {
-      memset(out, 0, count * sizeof(*out));
-      return 1.0f;
-    }
-    const float inv = 127.0f / range;
-    for (size_t i = 0; i < count; i++) out[i] = (int16_t)clamp_i32(round_away(x[i] * inv), -127, 127);
-    return range / 127.0f;
-  }
-  lo = lo < 0.0f ? lo : 0.0f;
-  hi = hi > 0.0f ? hi : 0.0f;
-  if (lo == hi) {
-    memset(out, 0, count * sizeof(*out));
-    return 1.0f;
-  }
-  const double scale64 = (double)(hi - lo) / 255.0, low = (double)lo / scale64, high = (double)hi / scale64;
-  const double zero = 128.0 + fabs(low) < 127.0 + fabs(high) ? -128.0 - low : 127.0 - high;
-  const int32_t zp = clamp_i32((int32_t)round(zero), -128, 127);
-  const float scale = (float)scale64;
-  const float inv = mode == QUANT_ASYM_DOUBLE ? (float)(1.0 / (double)scale) : 1.0f / scale;
-  for (size_t i = 0; i < count; i++) out[i] = (int16_t)(clamp_i32(round_away(x[i] * inv) + zp, -128, 127) - zp);
-  return scale;
-}
-
 typedef struct {
   const el_tensor *x, *y;
   const char *w;
@@ -116,13 +68,13 @@ static void quantize_tile(const void *ctx, size_t tile, size_t thread) {
   const hgemm_task *t = ctx;
   if (t->mode == 1) {
     const size_t count = (size_t)(t->x->count / t->x->dims[0]);
-    t->scales[tile] = quantize_region(t->x->data + tile * count, count, t->quant, t->values + tile * count);
+    t->scales[tile] = el_hkernels.hquant(count, t->x->data + tile * count, t->quant, t->values + tile * count);
     return;
   }
   const size_t r1 = (tile + 1) * EL_IM2COL_ROWS < t->regions ? (tile + 1) * EL_IM2COL_ROWS : t->regions;
   for (size_t r = tile * EL_IM2COL_ROWS; r < r1; r++) {
     int16_t *row = t->values + r * t->kp;
-    t->scales[r] = quantize_region(t->x->data + r * t->K, t->K, t->quant, row);
+    t->scales[r] = el_hkernels.hquant(t->K, t->x->data + r * t->K, t->quant, row);
     if (t->kp > t->K) row[t->K] = 0;
   }
 }
