@@ -29,6 +29,7 @@ from edgelite.ops.depthwise_conv_2d import DepthwiseConv2DOptions
 from edgelite.ops.fully_connected import FullyConnectedOptions
 from edgelite.ops.mul import MulOptions
 from edgelite.ops.softmax import SoftmaxOptions
+from edgelite.ops.sub import SubOptions
 from edgelite.runtime import native
 from edgelite.runtime.interpreter import Interpreter
 
@@ -208,18 +209,48 @@ def test_fully_connected(isa, batch, depth, units, q, w_zero, activation, with_b
     check_exact("FULLY_CONNECTED", operands, FullyConnectedOptions(q.activation(activation)), out)
 
 
+@st.composite
+def broadcast_pair(draw) -> tuple[tuple, tuple]:
+    """Two shapes that broadcast (LiteRT's rules: trailing alignment, 1 stretches), with rows
+    long enough to cross the 8- and 16-lane vector loops."""
+    rank = draw(st.integers(1, 4))
+    out = [draw(st.integers(1, 5)) for _ in range(rank - 1)] + [draw(st.integers(1, 40))]
+    shapes = []
+    for _ in range(2):
+        shape = [d if draw(st.booleans()) else 1 for d in out]
+        shapes.append(tuple(shape[draw(st.integers(0, rank - 1)):]))
+    return shapes[0], shapes[1]
+
+
+BINARY_OPS = st.sampled_from([("ADD", AddOptions), ("SUB", SubOptions), ("MUL", MulOptions)])
+
+
 @SETTINGS
-@given(st.sampled_from([("ADD", AddOptions), ("MUL", MulOptions)]), st.lists(st.integers(1, 7), min_size=1,
-       max_size=4), ACTIVATIONS, scales, scales, scales, zero_points, zero_points, zero_points, seeds)
-def test_add_mul_same_shape(isa, op, shape, activation, a_scale, b_scale, o_scale, a_zero, b_zero, o_zero,
-                            seed):
+@given(BINARY_OPS, broadcast_pair(), ACTIVATIONS, scales, scales, scales, zero_points, zero_points,
+       zero_points, seeds)
+def test_add_sub_mul_broadcast(isa, op, shapes, activation, a_scale, b_scale, o_scale, a_zero, b_zero, o_zero,
+                               seed):
     name, options = op
     rng = np.random.default_rng(seed)
-    if name == "ADD":  # TFLite needs the rescaling multipliers below one
+    if name != "MUL":  # TFLite needs the rescaling multipliers below one
         o_scale = max(o_scale, 2 * max(a_scale, b_scale) / 2**20 * 1.01)
-    operands = [Input(int8s(rng, tuple(shape)), Quantization.of(a_scale, a_zero)),
-                Input(int8s(rng, tuple(shape)), Quantization.of(b_scale, b_zero))]
+    operands = [Input(int8s(rng, shapes[0]), Quantization.of(a_scale, a_zero)),
+                Input(int8s(rng, shapes[1]), Quantization.of(b_scale, b_zero))]
     check_exact(name, operands, options(activation), Quantization.of(o_scale, o_zero))
+
+
+@pytest.mark.parametrize("name", ["ADD", "SUB", "MUL"])
+@pytest.mark.parametrize("shapes", [((2, 3, 33), (2, 3, 33)), ((4, 1, 24), (4, 5, 24)), ((3, 5, 17), (17,)),
+                                    ((2, 19), (2, 1)), ((1, 1), (3, 40)), ((6, 1, 1), (1, 5, 9)),
+                                    ((2, 1, 3, 16), (2, 4, 1, 16))])
+def test_broadcast_patterns(isa, name, shapes):
+    """LiteRT's five-fold patterns: rows of the elementwise loop, scalar-broadcast rows, the rest."""
+    rng = np.random.default_rng(len(shapes[0]) * 100 + shapes[0][-1])
+    options = {"ADD": AddOptions, "SUB": SubOptions, "MUL": MulOptions}[name]
+    operands = [Input(int8s(rng, shapes[0]), Quantization.of(0.05, 3)),
+                Input(int8s(rng, shapes[1]), Quantization.of(0.02, -7))]
+    check_exact(name, operands, options(Activation.NONE), Quantization.of(0.06, -2))
+    check_exact(name, operands[::-1], options(Activation.RELU), Quantization.of(0.06, -2))
 
 
 SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 1e30, -1e30, 127.5, -128.5,

@@ -350,22 +350,54 @@ def _table_node(lw, node, tables: np.ndarray, lanes: int, out_type: TensorType =
     return record(lw, "QLUT", inputs, node.op.outputs[0], [lanes, code], (out_type,))
 
 
+def lane_row(shape_a: tuple, shape_b: tuple, row_lanes: int,
+             scalar_row_lanes: int | None) -> tuple[int, int, int]:
+    """(row, lanes, path) of LiteRT's broadcast loops, as _qneon.lane_paths decides them: output
+    element i takes `path` (1 elementwise rows, 2 scalar-broadcast rows) when i % row is below the
+    row's whole vectors of `lanes`, the scalar loop otherwise (lanes 0: everywhere)."""
+    rank = max(len(shape_a), len(shape_b))
+    a, b = (1,) * (rank - len(shape_a)) + tuple(shape_a), (1,) * (rank - len(shape_b)) + tuple(shape_b)
+    total = int(np.prod(np.broadcast_shapes(a, b), dtype=np.int64))
+    if a == b:
+        return total, row_lanes, 1
+    if scalar_row_lanes is None:
+        return total, 0, 1
+    differing = [i for i in range(rank) if a[i] != b[i]]
+    if a[differing[-1]] != 1:
+        a, b = b, a
+    fold, i = [1] * 5, rank - 1
+    for slot, test in ((4, lambda k: a[k] == b[k]), (3, lambda k: a[k] == 1), (2, lambda k: a[k] == b[k]),
+                       (1, lambda k: b[k] == 1), (0, lambda k: a[k] == b[k])):
+        while i >= 0 and test(i):
+            fold[slot] *= max(a[i], b[i])
+            i -= 1
+    if i >= 0:
+        return total, 0, 1
+    return (fold[4], row_lanes, 1) if fold[4] > 1 else (fold[3], scalar_row_lanes, 2)
+
+
 def lower_binary(lw, node):
+    """int8 ADD / SUB / MUL with broadcasting (QBINARY; ops_qmisc.c)."""
     a_id, b_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
     inputs = [qtensor(lw, a_id), qtensor(lw, b_id)]  # int8 only, before the reference's prepare
     shapes = [tuple(lw.plan.shapes[i]) for i in (a_id, b_id, out_id)]
-    rank = max(len(s) for s in shapes)
-    if len({(1,) * (rank - len(s)) + s for s in shapes}) != 1:
-        raise unsupported("int8 ADD/MUL with broadcasting")
-    if node.op.name == "ADD":
+    collapsed = _native().collapse_broadcast(*shapes[2:], *shapes[:2])
+    if collapsed is None or any(d != 1 for d in collapsed[0][:2]):
+        raise unsupported("int8 broadcast needs more than 4 dims")
+    dims, stride_a, stride_b = (v[2:] for v in collapsed)
+    if node.op.name in ("ADD", "SUB"):
         kind, left, first, second, output, zero, low, high, _ = _qbinary.add_sub(1).prepare(node)
         if kind != "general":
             raise unsupported("int16 power-of-two ADD")
-        params = [0, 16, first[0], second[0], zero, low, high, *first[1:], *second[1:], *output, left]
+        params = [0 if node.op.name == "ADD" else 2, 0, first[0], second[0], zero, low, high, *first[1:],
+                  *second[1:], *output, left]
+        lanes = _qbinary.ADD_LANES[np.int8] if node.op.name == "ADD" else (0, None)
     else:
         kind, (zp1, zp2), (multiplier, shift), zero, low, high, _ = _qbinary._mul_prepare(node)
-        params = [1, 16, zp1, zp2, zero, low, high, multiplier, shift, 0, 0, 0, 0, 0]
-    return record(lw, "QBINARY", inputs, out_id, params)
+        params = [1, 0, zp1, zp2, zero, low, high, multiplier, shift, 0, 0, 0, 0, 0]
+        lanes = _qbinary.MUL_LANES[np.int8]
+    row, params[1], path = lane_row(shapes[0], shapes[1], *lanes)
+    return record(lw, "QBINARY", inputs, out_id, [*params, row, path, *dims, *stride_a, *stride_b])
 
 
 def lower_copy(lw, node):
@@ -377,6 +409,7 @@ INT8_LOWERERS: dict[str, Callable] = {
     "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
     "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean, "SOFTMAX": lower_softmax,
     "QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize, "ADD": lower_binary, "MUL": lower_binary,
+    "SUB": lower_binary,
     "RESHAPE": lower_copy, "SQUEEZE": lower_copy, "EXPAND_DIMS": lower_copy,
     **{name: lower_table for name in TABLE_OPS},
 }
