@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.ops import test_quant_movement as movement
 from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
 from edgelite.model.ir import Quantization
@@ -24,13 +25,14 @@ from edgelite.ops._common import Activation, Padding
 from edgelite.ops._pool import Pool2DOptions
 from edgelite.ops._reduce import ReducerOptions
 from edgelite.ops.add import AddOptions
+from edgelite.ops.concatenation import ConcatenationOptions
 from edgelite.ops.conv_2d import Conv2DOptions
 from edgelite.ops.depthwise_conv_2d import DepthwiseConv2DOptions
 from edgelite.ops.fully_connected import FullyConnectedOptions
 from edgelite.ops.mul import MulOptions
 from edgelite.ops.softmax import SoftmaxOptions
 from edgelite.ops.sub import SubOptions
-from edgelite.runtime import native
+from edgelite.runtime import native, native_int8
 from edgelite.runtime.interpreter import Interpreter
 
 pytestmark = pytest.mark.skipif(native._engine is None, reason="the native extension is not built "
@@ -382,3 +384,52 @@ def test_model_quantized_by_edgelite_runs_natively_and_exactly():
     model = edgelite.quantize(str(MODELS / "digits_cnn_float32.tflite"), "int8", calibration_data=calibration,
                               progress=False)
     assert_all_native_and_equal(model.to_bytes())
+
+
+@SETTINGS
+@given(st.sampled_from(["MAXIMUM", "MINIMUM"]), broadcast_pair(), seeds)
+def test_maximum_minimum_broadcast(isa, name, shapes, seed):
+    """Raw int8 values compared (the reference ignores the scales, as LiteRT)."""
+    rng = np.random.default_rng(seed)
+    quant = Quantization.of(0.05, 3)
+    operands = [Input(int8s(rng, shapes[0]), quant), Input(int8s(rng, shapes[1]), quant)]
+    check_exact(name, operands, None, quant)
+
+
+@SETTINGS
+@given(st.integers(1, 4), st.data(), st.sampled_from([np.int8, np.int16]), seeds)
+def test_concatenation(isa, rank, data, dtype, seed):
+    rng = np.random.default_rng(seed)
+    shape = [data.draw(st.integers(1, 5)) for _ in range(rank)]
+    axis = data.draw(st.integers(-rank, rank - 1))
+    quant = Quantization.of(0.05, -3 if dtype == np.int8 else 0)
+    operands = []
+    for _ in range(data.draw(st.integers(1, 4))):
+        part = list(shape)
+        part[axis] = data.draw(st.integers(1, 4))
+        info = np.iinfo(dtype)
+        operands.append(Input(rng.integers(info.min, info.max, part, endpoint=True).astype(dtype), quant))
+    check_exact("CONCATENATION", operands, ConcatenationOptions(axis), quant, dtype)
+
+
+@pytest.mark.parametrize("op", sorted(native_int8.GATHER_OPS))
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(dtype=st.sampled_from([np.int8, np.int16]), data=st.data(), seed=seeds)
+def test_movement_ops_gather(isa, op, dtype, data, seed):
+    """Movement ops run as a gather through the reference kernel's own index table, drawn as
+    tests/ops/test_quant_movement.py draws them (permutations, slices, paddings, resizes, ...)."""
+    if dtype == np.int16 and op in movement.NO_INT16:
+        return
+    quant = movement.QUANT[dtype]
+    operands, kwargs = movement.build(op, dtype, data.draw, seed, quant, quant)
+    model = single_op_model(op, operands, **kwargs)
+    if any(0 in model.subgraphs[0].tensors[i].shape for i in model.subgraphs[0].outputs):
+        return  # an empty output: nothing to lower
+    feeds = graph_feeds(operands)
+    want, _ = run(model.to_bytes(), feeds, "reference")
+    got, executor = run(model.to_bytes(), feeds, "native")
+    assert all(executor.native), f"{op} was not lowered to the native engine"
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)

@@ -6,7 +6,7 @@
  *   double half away from zero (LiteRT's vector loop and scalar tail).
  * QLUT params: [lanes, output dtype (int8 or float32)]; input 1: tables [2][256] indexed by x + 128,
  *   the first for the first n - n % lanes values (all of them when lanes is 0), the second after.
- * QBINARY params: [op (0 ADD, 1 MUL, 2 SUB), lanes, zp a, zp b, output zp, lo, hi, m a, shift a,
+ * QBINARY params: [op (0 ADD, 1 MUL, 2 SUB, 3 MAXIMUM, 4 MINIMUM: raw compare), lanes, zp a, zp b, output zp, lo, hi, m a, shift a,
  *   m b, shift b, m out, shift out, left shift, row, vector path, dims[4], strides a[4], strides
  *   b[4]] (broadcast dims and element strides, collapsed): output element i takes LiteRT's vector
  *   path (1 elementwise rows, 2 scalar-broadcast rows) when i % row < row - row % lanes, its
@@ -78,13 +78,13 @@ void el_run_qlut(const el_program *p, const el_node *n) {
 
 int el_validate_qbinary(const el_program *p, const el_node *n, char *err, size_t len) {
   const int64_t *q = n->p;
-  if (!EL_RANGE(q[0], 0, 2) || lanes_ok(n, q[1], err, len) || !EL_RANGE(q[2], -128, 127) ||
+  if (!EL_RANGE(q[0], 0, 4) || lanes_ok(n, q[1], err, len) || !EL_RANGE(q[2], -128, 127) ||
       !EL_RANGE(q[3], -128, 127) || !EL_RANGE(q[4], INT16_MIN, INT16_MAX) || !EL_RANGE(q[5], -128, 127) ||
       !EL_RANGE(q[6], q[5], 127) || !EL_RANGE(q[13], 0, 31) || !EL_RANGE(q[15], 1, 2))
     return el_fail(err, len, n, "bad params");
   for (int i = 7; i < 13; i += 2) /* non-negative multipliers: the doubling high multiply never saturates */
     if (!EL_RANGE(q[i], 0, INT32_MAX) || !EL_RANGE(q[i + 1], -31, 31)) return el_fail(err, len, n, "bad multiplier");
-  if (q[0] != 1 && (q[8] > 0 || q[10] > 0 || q[12] > 0)) return el_fail(err, len, n, "ADD multipliers must be below one");
+  if ((q[0] == 0 || q[0] == 2) && (q[8] > 0 || q[10] > 0 || q[12] > 0)) return el_fail(err, len, n, "ADD multipliers must be below one");
   const el_tensor *a = el_in(p, n, 0), *b = el_in(p, n, 1), *y = el_out(p, n);
   if (a->dtype != EL_I8 || b->dtype != EL_I8 || y->dtype != EL_I8) return el_fail(err, len, n, "needs int8 operands");
   int64_t total = 1, reach_a = 0, reach_b = 0;
@@ -107,6 +107,8 @@ int el_validate_qbinary(const el_program *p, const el_node *n, char *err, size_t
 /* One output element on LiteRT's path `path` (0 scalar loop; 1 elementwise vector rows; 2
  * scalar-broadcast vector rows, where int8 ADD rescales each input without combining shifts). */
 static inline int8_t qbinary_element(const int64_t *p, int32_t a, int32_t b, int path) {
+  if (p[0] == 3) return (int8_t)(a > b ? a : b); /* MAXIMUM, MINIMUM: raw values, as the reference */
+  if (p[0] == 4) return (int8_t)(a < b ? a : b);
   if (p[0] == 2 || (p[0] == 0 && path == 2)) {
     const int32_t va = a - (int32_t)p[2], vb = b - (int32_t)p[3], zp = (int32_t)p[4], left = (int32_t)p[13];
     if (p[0] == 2) { /* SUB: TFLite's reference loop */
@@ -130,7 +132,7 @@ void el_run_qbinary(const el_program *p, const el_node *n) {
   const size_t row = (size_t)q[14], lanes = (size_t)q[1], vec = lanes ? row - row % lanes : 0;
   const int path = (int)q[15];
   if (sa[QB_RANK - 1] == 1 && sb[QB_RANK - 1] == 1 && (size_t)dims[QB_RANK - 1] == (size_t)y->count &&
-      row == (size_t)y->count && path == 1 && q[0] != 2) { /* same shapes: the vector kernel, then the scalar tail */
+      row == (size_t)y->count && path == 1 && q[0] <= 1) { /* same shapes: the vector kernel, then the scalar tail */
     el_qkernels.qvbinary(vec, a, b, out, q, 1);
     el_qkernels.qvbinary((size_t)y->count - vec, a + vec, b + vec, out + vec, q, 0);
     return;

@@ -44,7 +44,8 @@ _warned = False
 # Op codes of the node table, in include/ops.inc order (test_engine checks they agree).
 OPS = ("GEMM", "DWCONV", "BINARY", "UNARY", "MAXPOOL", "AVGPOOL", "MEAN_HW", "PAD", "CONCAT", "COPY",
        "SOFTMAX", "QGEMM", "QDWCONV", "QUANTIZE", "QLUT", "QBINARY", "QMAXPOOL", "QAVGPOOL", "QMEAN_HW",
-       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR", "HGEMM")
+       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR", "HGEMM",
+       "QCONCAT", "QGATHER")
 CODE = {name: i for i, name in enumerate(OPS)}
 MAX_INPUTS, NODE_PARAMS, MAX_RANK, MAX_THREADS = 16, 29, 6, 64
 TENSOR_WORDS, NODE_WORDS = 5 + MAX_RANK, 3 + MAX_INPUTS + NODE_PARAMS

@@ -400,6 +400,75 @@ def lower_binary(lw, node):
     return record(lw, "QBINARY", inputs, out_id, [*params, row, path, *dims, *stride_a, *stride_b])
 
 
+def lower_minmax(lw, node):
+    """int8 MAXIMUM / MINIMUM with broadcasting: raw values compared, as the reference (QBINARY)."""
+    a_id, b_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    inputs = [qtensor(lw, a_id), qtensor(lw, b_id)]
+    shapes = [tuple(lw.plan.shapes[i]) for i in (a_id, b_id, out_id)]
+    collapsed = _native().collapse_broadcast(*shapes[2:], *shapes[:2])
+    if collapsed is None or any(d != 1 for d in collapsed[0][:2]):
+        raise unsupported("int8 broadcast needs more than 4 dims")
+    dims, stride_a, stride_b = (v[2:] for v in collapsed)
+    op = 3 if node.op.name == "MAXIMUM" else 4
+    params = [op, 0, 0, 0, 0, -128, 127, *[0] * 7, int(np.prod(shapes[2], dtype=np.int64)), 1]
+    return record(lw, "QBINARY", inputs, out_id, [*params, *dims, *stride_a, *stride_b])
+
+
+_MOVED = (TensorType.INT8, TensorType.INT16)
+
+
+def lower_concat(lw, node):
+    """CONCATENATION of int8 / int16 inputs: raw bytes (the reference requires one quantization)."""
+    out_id = node.op.outputs[0]
+    if len(node.op.inputs) > 16 or node.options.fused_activation_function != Activation.NONE:
+        raise unsupported("too many inputs or a fused activation")
+    rank = len(lw.plan.shapes[out_id])
+    axis = node.options.axis + rank if node.options.axis < 0 else node.options.axis
+    inputs = [qtensor(lw, i, _MOVED) for i in node.op.inputs]
+    return record(lw, "QCONCAT", inputs, out_id, [axis], _MOVED)
+
+
+GATHER_OPS = ("TRANSPOSE", "PAD", "PADV2", "MIRROR_PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE",
+              "SPACE_TO_DEPTH", "STRIDED_SLICE", "SLICE", "TILE", "REVERSE_V2", "GATHER", "BROADCAST_TO")
+_MARK = 1 << 20  # index offset: reference results below it are fill values
+
+
+def gather_table(node, input_shape: tuple, output_shape: tuple) -> tuple[np.ndarray, int]:
+    """The movement op's reference kernel run once on the input's element indices: (int32 table,
+    -1 where it writes a fill value; the fill value)."""
+    from edgelite.ops.registry import lookup
+
+    opdef = lookup(node.op.name)
+    if opdef is None or any(v is None for v, t in zip(node.inputs[1:], node.input_tensors[1:], strict=False)
+                            if t is not None):
+        raise unsupported(f"{node.op.name} needs constant operands besides its input")
+    count = int(np.prod(input_shape, dtype=np.int64))
+    if count >= 1 << 30:
+        raise unsupported("input too large for an index table")
+    marks = (np.arange(count, dtype=np.int64) + _MARK).reshape(input_shape)
+    result = np.empty(output_shape, np.int64)
+    opdef.run(dataclasses.replace(node, inputs=[marks, *node.inputs[1:]], outputs=[result]))
+    result = result.reshape(-1)
+    fills = np.unique(result[result < _MARK])
+    if fills.size > 1 or np.any(result >= _MARK + count):
+        raise unsupported(f"{node.op.name} is not a pure movement here")
+    table = np.where(result >= _MARK, result - _MARK, -1).astype(np.int32)
+    return table, int(fills[0]) if fills.size else 0
+
+
+def lower_gather(lw, node):
+    """A movement op of int8 / int16 tensors as a gather through an index table (QGATHER)."""
+    x_id, out_id = node.op.inputs[0], node.op.outputs[0]
+    if node.input_tensors[0].type != node.output_tensors[0].type:
+        raise unsupported("input and output types differ")
+    x_index = qtensor(lw, x_id, _MOVED)
+    table, fill = gather_table(node, tuple(lw.plan.shapes[x_id]), tuple(lw.plan.shapes[out_id]))
+    low, high = _quant.dtype_range(node.input_tensors[0].dtype)
+    if not low <= fill <= high:
+        raise unsupported("fill value outside the tensor's type")
+    return record(lw, "QGATHER", [x_index, extra(lw, table, I32)], out_id, [fill], _MOVED)
+
+
 def lower_copy(lw, node):
     types = (TensorType.INT8, TensorType.INT16, TensorType.INT32)
     return record(lw, "BYTECOPY", [qtensor(lw, node.op.inputs[0], types)], node.op.outputs[0], [], types)
@@ -409,7 +478,8 @@ INT8_LOWERERS: dict[str, Callable] = {
     "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
     "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean, "SOFTMAX": lower_softmax,
     "QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize, "ADD": lower_binary, "MUL": lower_binary,
-    "SUB": lower_binary,
+    "SUB": lower_binary, "MAXIMUM": lower_minmax, "MINIMUM": lower_minmax, "CONCATENATION": lower_concat,
+    **{name: lower_gather for name in GATHER_OPS},
     "RESHAPE": lower_copy, "SQUEEZE": lower_copy, "EXPAND_DIMS": lower_copy,
     **{name: lower_table for name in TABLE_OPS},
 }
