@@ -17,6 +17,7 @@ from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
 from edgelite.model.ir import Quantization
 from edgelite.ops._common import Activation, Padding
+from edgelite.ops.batch_matmul import BatchMatMulOptions
 from edgelite.ops.conv_2d import Conv2DOptions
 from edgelite.ops.fully_connected import FullyConnectedOptions
 from edgelite.runtime import native
@@ -130,3 +131,15 @@ def test_hybrid_nodes_of_the_digits_model_run_natively():
     interpreter = Interpreter(model_path=str(path), experimental_executor="native")
     interpreter.allocate_tensors()
     assert all(interpreter._executor.native)
+
+
+@SETTINGS
+@given(st.sampled_from([(), (1,), (3,)]), st.integers(1, 6), st.integers(1, 40), st.integers(1, 40),
+       st.booleans(), st.booleans(), st.booleans(), RANGES, seeds)
+def test_batch_matmul_with_constant_rhs(isa, batch, rows, depth, columns, adj_y, per_channel, asymmetric,
+                                        kind, seed):
+    rng = np.random.default_rng(seed)
+    shape = (columns, depth) if adj_y else (depth, columns)
+    rhs, quant = weights(rng, shape, 0 if adj_y else 1, per_channel)
+    operands = [Input(floats(rng, (*batch, rows, depth), kind)), const(rhs, quant)]
+    check_equal("BATCH_MATMUL", operands, BatchMatMulOptions(False, adj_y, asymmetric))

@@ -122,7 +122,30 @@ def lower_conv(lw, node):
     return lw.node("HGEMM", inputs, out_id, params)
 
 
-HYBRID_LOWERERS: dict[str, Callable] = {"CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected}
+def lower_batch_matmul(lw, node):
+    """A hybrid BATCH_MATMUL whose rhs is a constant matrix and whose lhs has at most one batch
+    dimension: rows quantized one by one, as FULLY_CONNECTED's (LiteRT's kernel reads row scales
+    at batch b0 + b1 + b2 with more batch dimensions; those stay on the reference)."""
+    x_id, out_id = node.op.inputs[0], node.op.outputs[0]
+    rhs = lw.plan.constants.get(node.op.inputs[1])
+    lhs_shape, o = lw.plan.shapes[x_id], node.options
+    if rhs is None or rhs.dtype != np.int8 or rhs.ndim != 2 or len(lhs_shape) > 3 or o.adj_x:
+        raise unsupported("hybrid BATCH_MATMUL needs a constant int8 matrix rhs, lhs rank <= 3, no adj_x")
+    weights = rhs if o.adj_y else rhs.T  # [columns, depth]
+    units, k = weights.shape
+    scales = node.input_tensors[1].quantization.scale.astype(np.float32)
+    if scales.size not in (1, units) or lhs_shape[-1] != k:
+        raise unsupported("rhs scales or depth do not fit")
+    rows = int(np.prod(lhs_shape[:-1], dtype=np.int64))
+    quant = ASYMMETRIC_DOUBLE if o.asymmetric_quantize_inputs else SYMMETRIC
+    packed = extra(lw, pack_groups(np.ascontiguousarray(weights), scales, None), I8)
+    inputs = [lw.tensor(x_id), packed, *_buffers(lw, rows * (k + k % 2), rows)]
+    params = [0, *[0] * 8, k, units, quant, *_clamp(Activation.NONE, True)]
+    return lw.node("HGEMM", inputs, out_id, params)
+
+
+HYBRID_LOWERERS: dict[str, Callable] = {"CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected,
+                                        "BATCH_MATMUL": lower_batch_matmul}
 
 
 def install(lowerers: dict[str, Callable]) -> None:
