@@ -19,6 +19,7 @@ from edgelite.model.ir import Quantization
 from edgelite.ops._common import Activation, Padding
 from edgelite.ops.batch_matmul import BatchMatMulOptions
 from edgelite.ops.conv_2d import Conv2DOptions
+from edgelite.ops.depthwise_conv_2d import DepthwiseConv2DOptions
 from edgelite.ops.fully_connected import FullyConnectedOptions
 from edgelite.runtime import native
 from edgelite.runtime.interpreter import Interpreter
@@ -143,3 +144,18 @@ def test_batch_matmul_with_constant_rhs(isa, batch, rows, depth, columns, adj_y,
     rhs, quant = weights(rng, shape, 0 if adj_y else 1, per_channel)
     operands = [Input(floats(rng, (*batch, rows, depth), kind)), const(rhs, quant)]
     check_equal("BATCH_MATMUL", operands, BatchMatMulOptions(False, adj_y, asymmetric))
+
+
+@SETTINGS
+@given(window(max_kernel=4), st.integers(1, 2), st.integers(1, 12), st.sampled_from([1, 2, 3]), st.booleans(),
+       st.booleans(), ACTIVATIONS, RANGES, seeds, st.sampled_from([None, 2]))
+def test_depthwise_conv_2d(isa, geometry, batch, channels, multiplier, per_channel, with_bias, activation,
+                           kind, seed, threads):
+    kh, kw, sh, sw, dilation, padding, h, w = geometry
+    rng = np.random.default_rng(seed)
+    out_c = channels * multiplier
+    values, w_quant = weights(rng, (1, kh, kw, out_c), 3, per_channel)
+    bias = const(rng.normal(0, 1, out_c).astype(np.float32)) if with_bias else None
+    operands = [Input(floats(rng, (batch, h, w, channels), kind)), const(values, w_quant), bias]
+    options = DepthwiseConv2DOptions(padding, sw, sh, multiplier, activation, dilation, dilation)
+    check_equal("DEPTHWISE_CONV_2D", operands, options, threads)

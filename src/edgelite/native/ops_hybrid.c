@@ -168,3 +168,90 @@ void el_run_hgemm(const el_program *p, const el_node *n) {
   el_parallel_work(p, hgemm_tile, &t, batches * t.blocks * t.splits,
                    (double)t.rows * (double)batches * (double)t.K * (double)t.N);
 }
+
+/* HDWCONV: hybrid DEPTHWISE_CONV_2D (ops/depthwise_conv_2d.py _hybrid): each batch image quantized
+ * asymmetrically (1 / scale in float), exact int32 sums over the window, then in float32
+ * (acc * weight scale) * input scale for the channels in whole blocks of 4 and (acc * input
+ * scale) * weight scale for the rest, plus bias, clamp.
+ * Params: [kh, kw, stride h, w, dilation h, w, pad top, pad left, multiplier, lo, hi (f32 bits),
+ *   blocked channels]. Inputs: x (float32), weights (int16 [taps][OC]), scale and bias (float32
+ *   [2][OC]), qvals (int16, writable, the whole input), batch scales (float32, writable). */
+#define HDW_CHANNELS 256 /* output channels accumulated per pass (on the stack) */
+
+int el_validate_hdwconv(const el_program *p, const el_node *n, char *err, size_t len) {
+  const el_tensor *x = el_in(p, n, 0), *w = el_in(p, n, 1), *e = el_in(p, n, 2), *q = el_in(p, n, 3);
+  const el_tensor *s = el_in(p, n, 4), *y = el_out(p, n);
+  if (x->dtype != EL_F32 || y->dtype != EL_F32 || w->dtype != EL_I16 || e->dtype != EL_F32 || q->dtype != EL_I16 ||
+      s->dtype != EL_F32 || !q->writable || !s->writable)
+    return el_fail(err, len, n, "operand types, or read-only values or scales");
+  if (el_check_window(n, n->p, err, len) || el_check_nhwc_pair(n, x, y, err, len)) return -1;
+  const int64_t m = n->p[8], OC = y->dims[3];
+  const float lo = el_param_f32(n->p[9]), hi = el_param_f32(n->p[10]);
+  if (!EL_RANGE(m, 1, 1 << 16) || x->dims[3] * m != OC || !(lo <= hi) || !EL_RANGE(n->p[11], 0, OC))
+    return el_fail(err, len, n, "bad multiplier, clamp or blocked channel count");
+  if (w->count != n->p[0] * n->p[1] * OC || e->count != 2 * OC) return el_fail(err, len, n, "weights do not fit");
+  if (q->count < x->count || s->count < x->dims[0]) return el_fail(err, len, n, "values or scales too small");
+  return 0;
+}
+
+typedef struct {
+  const el_tensor *x, *y;
+  const int64_t *g;
+  const int16_t *w, *values;
+  const float *epilogue, *scales;
+} hdwconv_task;
+
+static void hdw_quantize(const void *ctx, size_t tile, size_t thread) {
+  (void)thread;
+  const hdwconv_task *t = ctx;
+  const size_t count = (size_t)(t->x->count / t->x->dims[0]);
+  ((float *)t->scales)[tile] = el_hkernels.hquant(count, t->x->data + tile * count, EL_HQUANT_ASYM_FLOAT,
+                                                  (int16_t *)t->values + tile * count);
+}
+
+/* One output row (tile = batch * OH + oy). */
+static void hdwconv_row(const void *ctx, size_t tile, size_t thread) {
+  (void)thread;
+  const hdwconv_task *t = ctx;
+  const int64_t *g = t->g, H = t->x->dims[1], W = t->x->dims[2], C = t->x->dims[3], OH = t->y->dims[1];
+  const int64_t OW = t->y->dims[2], OC = t->y->dims[3], m = g[8], b = (int64_t)tile / OH, oy = (int64_t)tile % OH;
+  const int16_t *image = t->values + b * H * W * C;
+  const float in_scale = t->scales[b], lo = el_param_f32(g[9]), hi = el_param_f32(g[10]);
+  float *out = t->y->data + (b * OH + oy) * OW * OC;
+  uint32_t acc[HDW_CHANNELS]; /* unsigned: wraps like the reference's int32 */
+  for (int64_t ox = 0; ox < OW; ox++, out += OC)
+    for (int64_t c0 = 0; c0 < OC; c0 += HDW_CHANNELS) {
+      const int64_t width = OC - c0 < HDW_CHANNELS ? OC - c0 : HDW_CHANNELS;
+      memset(acc, 0, sizeof(acc));
+      for (int64_t ky = 0; ky < g[0]; ky++) {
+        const int64_t iy = oy * g[2] - g[6] + ky * g[4];
+        if (iy < 0 || iy >= H) continue;
+        for (int64_t kx = 0; kx < g[1]; kx++) {
+          const int64_t ix = ox * g[3] - g[7] + kx * g[5];
+          if (ix < 0 || ix >= W) continue;
+          const int16_t *src = image + (iy * W + ix) * C, *w = t->w + (ky * g[1] + kx) * OC + c0;
+          if (m == 1)
+            for (int64_t c = 0; c < width; c++) acc[c] += (uint32_t)((int32_t)src[c0 + c] * w[c]);
+          else
+            for (int64_t c = 0; c < width; c++) acc[c] += (uint32_t)((int32_t)src[(c0 + c) / m] * w[c]);
+        }
+      }
+      for (int64_t c = 0; c < width; c++) {
+        const float a = (float)(int32_t)acc[c], ws = t->epilogue[c0 + c];
+        float v = c0 + c < g[11] ? (a * ws) * in_scale : (a * in_scale) * ws;
+        v = v + t->epilogue[OC + c0 + c];
+        v = v < lo ? lo : v;
+        out[c0 + c] = v > hi ? hi : v;
+      }
+    }
+}
+
+void el_run_hdwconv(const el_program *p, const el_node *n) {
+  const el_tensor *x = el_in(p, n, 0), *y = el_out(p, n);
+  const hdwconv_task t = {.x = x, .y = y, .g = n->p, .w = (const int16_t *)(const void *)el_in(p, n, 1)->data,
+                          .epilogue = el_in(p, n, 2)->data, .values = (const int16_t *)(const void *)el_in(p, n, 3)->data,
+                          .scales = el_in(p, n, 4)->data};
+  el_parallel_work(p, hdw_quantize, &t, (size_t)x->dims[0], (double)x->count);
+  el_parallel_work(p, hdwconv_row, &t, (size_t)(y->dims[0] * y->dims[1]),
+                   (double)y->count * (double)(n->p[0] * n->p[1]));
+}

@@ -144,8 +144,29 @@ def lower_batch_matmul(lw, node):
     return lw.node("HGEMM", inputs, out_id, params)
 
 
-HYBRID_LOWERERS: dict[str, Callable] = {"CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected,
-                                        "BATCH_MATMUL": lower_batch_matmul}
+def lower_depthwise(lw, node):
+    """Hybrid DEPTHWISE_CONV_2D (HDWCONV): per-batch asymmetric input, the reference's float order."""
+    x_id, out_id = node.op.inputs[0], node.op.outputs[0]
+    weights, scales, bias = _operands(lw, node)
+    (n, h, w, c), (_, kh, kw, oc) = lw.plan.shapes[x_id], weights.shape
+    if oc % c:
+        raise unsupported("output channels not a multiple of the input's")
+    stride, dilation, pads = native_int8._window(lw, node, x_id, out_id, (kh, kw))
+    epilogue = np.zeros((2, oc), np.float32)
+    epilogue[0] = np.broadcast_to(scales, (oc,))
+    if bias is not None:
+        epilogue[1] = bias
+    clamp = _clamp(node.options.fused_activation_function, False)
+    inputs = [lw.tensor(x_id), extra(lw, weights.reshape(kh * kw, oc).astype(np.int16), I16),
+              extra(lw, epilogue, F32), *_buffers(lw, n * h * w * c, n)]
+    params = [kh, kw, *stride, *dilation, *pads, oc // c, *clamp, oc - oc % 4]
+    return lw.node("HDWCONV", inputs, out_id, params)
+
+
+HYBRID_LOWERERS: dict[str, Callable] = {
+    "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "BATCH_MATMUL": lower_batch_matmul,
+    "DEPTHWISE_CONV_2D": lower_depthwise,
+}
 
 
 def install(lowerers: dict[str, Callable]) -> None:
