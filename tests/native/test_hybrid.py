@@ -9,13 +9,15 @@ shapes, windows, per-tensor or per-channel scales, biases, activations and input
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
-from edgelite.model.ir import Quantization
+from edgelite.model.ir import Quantization, TensorType
 from edgelite.ops._common import Activation, Padding
 from edgelite.ops.batch_matmul import BatchMatMulOptions
 from edgelite.ops.conv_2d import Conv2DOptions
@@ -122,16 +124,40 @@ def test_conv_2d(isa, geometry, batch, in_c, out_c, per_channel, with_bias, acti
     check_equal("CONV_2D", operands, options, threads)
 
 
-def test_hybrid_nodes_of_the_digits_model_run_natively():
-    """The shared dynamic-range model runs wholly natively and agrees with the reference."""
-    from pathlib import Path
+MODELS = Path(__file__).parents[2].parent / "shared" / "models"
+MODEL_FILES = sorted(MODELS.glob("*.tflite")) if MODELS.is_dir() else []
+_QUANTIZED = {TensorType.INT8, TensorType.INT16}
 
-    path = Path(__file__).parents[2].parent / "shared" / "models" / "digits_cnn_dynamic_int8.tflite"
-    if not path.is_file():
-        pytest.skip(f"shared model missing: {path}")
+
+def _quantized(node) -> bool:
+    """A node with an int8 / int16 operand (int8 and int16x8 kernels, hybrid weights)."""
+    return any(t is not None and t.type in _QUANTIZED for t in (*node.input_tensors, *node.output_tensors))
+
+
+@pytest.mark.skipif(not MODEL_FILES, reason=f"no shared models in {MODELS}")
+@pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: p.stem)
+def test_no_quantized_node_of_a_shared_model_falls_back(path):
     interpreter = Interpreter(model_path=str(path), experimental_executor="native")
     interpreter.allocate_tensors()
-    assert all(interpreter._executor.native)
+    executor = interpreter._executor
+    nodes = zip(executor.plan.nodes, executor.native, strict=True)
+    left = [planned.opdef.name for planned, is_native in nodes if not is_native and _quantized(planned.node)]
+    assert not left, f"quantized nodes left on the reference executor: {left}"
+
+
+@pytest.mark.skipif(not (MODELS / "digits_cnn_dynamic_int8.tflite").is_file(), reason="shared model missing")
+def test_dynamic_range_model_runs_natively_and_matches_the_reference():
+    """Every node native; outputs within float tolerance (the float layers around the hybrid ones
+    accumulate in another order than numpy), over several random inputs."""
+    model = str(MODELS / "digits_cnn_dynamic_int8.tflite")
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        x = rng.uniform(0, 1, (1, 16, 16, 1)).astype(np.float32)
+        want, _ = run(Path(model).read_bytes(), [x], "reference")
+        got, executor = run(Path(model).read_bytes(), [x], "native")
+        assert all(executor.native)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * float(np.max(np.abs(b))))
 
 
 @SETTINGS
