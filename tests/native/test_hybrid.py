@@ -19,6 +19,7 @@ from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
 from edgelite.model.ir import Quantization, TensorType
 from edgelite.ops._common import Activation, Padding
+from edgelite.ops.add import AddOptions
 from edgelite.ops.batch_matmul import BatchMatMulOptions
 from edgelite.ops.conv_2d import Conv2DOptions
 from edgelite.ops.depthwise_conv_2d import DepthwiseConv2DOptions
@@ -185,3 +186,80 @@ def test_depthwise_conv_2d(isa, geometry, batch, channels, multiplier, per_chann
     operands = [Input(floats(rng, (batch, h, w, channels), kind)), const(values, w_quant), bias]
     options = DepthwiseConv2DOptions(padding, sw, sh, multiplier, activation, dilation, dilation)
     check_equal("DEPTHWISE_CONV_2D", operands, options, threads)
+
+
+# -- the C side validates what the lowering wrote -------------------------------------------------
+P = 3 + native.MAX_INPUTS  # first param word of a node row
+
+
+def lowered(model_bytes: bytes):
+    interpreter = Interpreter(model_content=model_bytes, experimental_executor="reference")
+    interpreter.allocate_tensors()
+    lowering = native.Lowering(interpreter._executor)
+    assert all(lowering.lower(planned) for planned in interpreter.plan.nodes)
+    tensors, nodes = lowering.tables()
+    return tensors, nodes, lowering
+
+
+def hybrid_conv_model() -> bytes:
+    rng = np.random.default_rng(0)
+    values, quant = weights(rng, (5, 3, 3, 4), 0, True)
+    operands = [Input(floats(rng, (1, 6, 6, 4), "mixed")), const(values, quant)]
+    return single_op_model("CONV_2D", operands, Conv2DOptions(Padding.SAME, 1, 1),
+                           output_dtypes=[np.float32]).to_bytes()
+
+
+def hybrid_depthwise_model() -> bytes:
+    rng = np.random.default_rng(0)
+    values, quant = weights(rng, (1, 3, 3, 8), 3, True)
+    operands = [Input(floats(rng, (1, 5, 5, 4), "mixed")), const(values, quant)]
+    options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 2)
+    return single_op_model("DEPTHWISE_CONV_2D", operands, options, output_dtypes=[np.float32]).to_bytes()
+
+
+def int8_transpose_model() -> bytes:
+    x = Input(np.arange(24, dtype=np.int8).reshape(2, 3, 4), Quantization.of(0.1, 2))
+    operands = [x, const(np.array([2, 0, 1], np.int32))]
+    return single_op_model("TRANSPOSE", operands, None, output_dtypes=[np.int8],
+                           output_quant=[Quantization.of(0.1, 2)]).to_bytes()
+
+
+def int8_add_model() -> bytes:
+    operands = [Input(np.zeros((3, 1, 5), np.int8), Quantization.of(0.1, 2)),
+                Input(np.zeros((4, 5), np.int8), Quantization.of(0.2, -1))]
+    return single_op_model("ADD", operands, AddOptions(), output_dtypes=[np.int8],
+                           output_quant=[Quantization.of(0.3, 0)]).to_bytes()
+
+
+def gather_entry(tensors, nodes, lw):
+    lw.buffers[tensors[nodes[0, 3], 0]][5] = 24
+
+
+def read_only_values(tensors, nodes, lw):
+    lw.writable[tensors[nodes[0, 4], 0]] = False
+
+
+CORRUPTIONS = {
+    "hgemm K": (hybrid_conv_model, lambda t, n, lw: n.__setitem__((0, P + 9), 35)),
+    "hgemm N": (hybrid_conv_model, lambda t, n, lw: n.__setitem__((0, P + 10), 17)),
+    "hgemm quantization mode": (hybrid_conv_model, lambda t, n, lw: n.__setitem__((0, P + 11), 3)),
+    "hgemm stride": (hybrid_conv_model, lambda t, n, lw: n.__setitem__((0, P + 3), 0)),
+    "hgemm read-only values": (hybrid_conv_model, read_only_values),
+    "hgemm clamp": (hybrid_conv_model, lambda t, n, lw: n.__setitem__((0, P + 12), native.f32_bits(np.nan))),
+    "hdwconv multiplier": (hybrid_depthwise_model, lambda t, n, lw: n.__setitem__((0, P + 8), 3)),
+    "hdwconv blocked channels": (hybrid_depthwise_model, lambda t, n, lw: n.__setitem__((0, P + 11), 9)),
+    "qgather table entry": (int8_transpose_model, gather_entry),
+    "qgather fill": (int8_transpose_model, lambda t, n, lw: n.__setitem__((0, P), 128)),
+    "qbinary stride reach": (int8_add_model, lambda t, n, lw: n.__setitem__((0, P + 16 + 4 + 2), 2)),
+    "qbinary row": (int8_add_model, lambda t, n, lw: n.__setitem__((0, P + 14), 7)),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_validator_rejects_corrupted_tables(corruption):
+    make, corrupt = CORRUPTIONS[corruption]
+    tensors, nodes, lowering = lowered(make())
+    native._engine.Program(tensors, nodes, lowering.buffers, lowering.writable)  # the intact tables pass
+    corrupt(tensors, nodes, lowering)
+    with pytest.raises(ValueError, match="native"):
+        native._engine.Program(tensors, nodes, lowering.buffers, lowering.writable)
