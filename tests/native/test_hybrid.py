@@ -174,7 +174,7 @@ def test_batch_matmul_with_constant_rhs(isa, batch, rows, depth, columns, adj_y,
 
 
 @SETTINGS
-@given(window(max_kernel=4), st.integers(1, 2), st.integers(1, 12), st.sampled_from([1, 2, 3]), st.booleans(),
+@given(window(max_kernel=4), st.integers(1, 2), st.integers(1, 20), st.sampled_from([1, 2, 3]), st.booleans(),
        st.booleans(), ACTIVATIONS, RANGES, seeds, st.sampled_from([None, 2]))
 def test_depthwise_conv_2d(isa, geometry, batch, channels, multiplier, per_channel, with_bias, activation,
                            kind, seed, threads):

@@ -209,7 +209,8 @@ static void hdw_quantize(const void *ctx, size_t tile, size_t thread) {
                                                   (int16_t *)t->values + tile * count);
 }
 
-/* One output row (tile = batch * OH + oy). */
+/* One output row (tile = batch * OH + oy): with multiplier 1 the hdwconv kernel per pixel (tap
+ * pointers, NULL outside the image); otherwise channel blocks of HDW_CHANNELS in C. */
 static void hdwconv_row(const void *ctx, size_t tile, size_t thread) {
   (void)thread;
   const hdwconv_task *t = ctx;
@@ -218,6 +219,22 @@ static void hdwconv_row(const void *ctx, size_t tile, size_t thread) {
   const int16_t *image = t->values + b * H * W * C;
   const float in_scale = t->scales[b], lo = el_param_f32(g[9]), hi = el_param_f32(g[10]);
   float *out = t->y->data + (b * OH + oy) * OW * OC;
+  if (m == 1 && g[0] * g[1] <= EL_DW_MAX_TAPS) {
+    const int16_t *taps[EL_DW_MAX_TAPS];
+    for (int64_t ox = 0; ox < OW; ox++, out += OC) {
+      size_t k = 0;
+      for (int64_t ky = 0; ky < g[0]; ky++) {
+        const int64_t iy = oy * g[2] - g[6] + ky * g[4];
+        for (int64_t kx = 0; kx < g[1]; kx++, k++) {
+          const int64_t ix = ox * g[3] - g[7] + kx * g[5];
+          taps[k] = iy >= 0 && iy < H && ix >= 0 && ix < W ? image + (iy * W + ix) * C : NULL;
+        }
+      }
+      el_hkernels.hdwconv(k, (size_t)OC, taps, t->w, (size_t)OC, t->epilogue, t->epilogue + OC, in_scale,
+                          (size_t)g[11], out, lo, hi);
+    }
+    return;
+  }
   uint32_t acc[HDW_CHANNELS]; /* unsigned: wraps like the reference's int32 */
   for (int64_t ox = 0; ox < OW; ox++, out += OC)
     for (int64_t c0 = 0; c0 < OC; c0 += HDW_CHANNELS) {
@@ -230,19 +247,12 @@ static void hdwconv_row(const void *ctx, size_t tile, size_t thread) {
           const int64_t ix = ox * g[3] - g[7] + kx * g[5];
           if (ix < 0 || ix >= W) continue;
           const int16_t *src = image + (iy * W + ix) * C, *w = t->w + (ky * g[1] + kx) * OC + c0;
-          if (m == 1)
-            for (int64_t c = 0; c < width; c++) acc[c] += (uint32_t)((int32_t)src[c0 + c] * w[c]);
-          else
-            for (int64_t c = 0; c < width; c++) acc[c] += (uint32_t)((int32_t)src[(c0 + c) / m] * w[c]);
+          for (int64_t c = 0; c < width; c++) acc[c] += (uint32_t)((int32_t)src[(c0 + c) / m] * w[c]);
         }
       }
-      for (int64_t c = 0; c < width; c++) {
-        const float a = (float)(int32_t)acc[c], ws = t->epilogue[c0 + c];
-        float v = c0 + c < g[11] ? (a * ws) * in_scale : (a * in_scale) * ws;
-        v = v + t->epilogue[OC + c0 + c];
-        v = v < lo ? lo : v;
-        out[c0 + c] = v > hi ? hi : v;
-      }
+      for (int64_t c = 0; c < width; c++)
+        out[c0 + c] = el_hdw_out((int32_t)acc[c], t->epilogue[c0 + c], t->epilogue[OC + c0 + c], in_scale,
+                                 c0 + c < g[11], lo, hi);
     }
 }
 

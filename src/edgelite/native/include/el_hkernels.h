@@ -65,15 +65,34 @@ static inline float el_hquant_params(float lo, float hi, int mode, float *inv, i
  * minus the zero point as int16; returns the region's scale. */
 typedef float el_hquant_fn(size_t n, const float *x, int mode, int16_t *out);
 
+/* hdwconv: one output pixel of a hybrid depthwise conv (multiplier 1) over `channels` channels:
+ * acc[c] = sum over taps t of input[t][c] * w[t * w_stride + c] (exact, int32; a NULL input[t]
+ * is padding and adds nothing), then out[c] = clamp(c < blocked ? (acc * scale[c]) * in_scale
+ * : (acc * in_scale) * scale[c], + bias[c]) in float32 (the reference's order per channel). */
+typedef void el_hdwconv_fn(size_t taps, size_t channels, const int16_t **input, const int16_t *w, size_t w_stride,
+                           const float *scale, const float *bias, float in_scale, size_t blocked, float *out,
+                           float lo, float hi);
+
+/* hdwconv's epilogue for one channel (the kernels' scalar tails). */
+static inline float el_hdw_out(int32_t acc, float scale, float bias, float in_scale, int blocked, float lo, float hi) {
+  const float a = (float)acc;
+  float v = blocked ? (a * scale) * in_scale : (a * in_scale) * scale;
+  v = v + bias;
+  v = v < lo ? lo : v;
+  return v > hi ? hi : v;
+}
+
 typedef struct {
   el_hgemm_fn *hgemm;
   size_t hgemm_mr;
   el_hquant_fn *hquant;
+  el_hdwconv_fn *hdwconv;
 } el_hukernels;
 
 extern el_hukernels el_hkernels;
 
 static inline void set_hgemm(el_hgemm_fn *fn, size_t mr) { el_hkernels.hgemm = fn; el_hkernels.hgemm_mr = mr; }
+static inline void set_hdwconv(el_hdwconv_fn *fn, size_t arg) { (void)arg; el_hkernels.hdwconv = fn; }
 static inline void set_hquant(el_hquant_fn *fn, size_t arg) { (void)arg; el_hkernels.hquant = fn; }
 
 #endif
