@@ -433,3 +433,21 @@ def test_movement_ops_gather(isa, op, dtype, data, seed):
     for a, b in zip(got, want, strict=True):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+def test_movement_op_with_a_runtime_operand_stays_on_the_reference(isa):
+    """A gather table needs constant index operands: a STRIDED_SLICE whose begin is a graph input
+    (offset=True: the output shape is static) runs on the reference kernels, with its result."""
+    from edgelite.ops.strided_slice import StridedSliceOptions
+
+    quant = Quantization.of(0.05, -7)
+    x = Input(int8s(np.random.default_rng(0), (4, 6)), quant)
+    begin = Input(np.array([1, 2], np.int32))
+    operands = [x, begin, const(np.array([2, 3], np.int32)), const(np.array([1, 1], np.int32))]
+    model = single_op_model("STRIDED_SLICE", operands, StridedSliceOptions(offset=True),
+                            output_dtypes=[np.int8], output_quant=[quant]).to_bytes()
+    feeds = graph_feeds(operands)
+    want, _ = run(model, feeds, "reference")
+    got, executor = run(model, feeds, "native")
+    assert not any(executor.native)
+    np.testing.assert_array_equal(got[0], want[0])

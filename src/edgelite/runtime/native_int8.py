@@ -433,21 +433,21 @@ GATHER_OPS = ("TRANSPOSE", "PAD", "PADV2", "MIRROR_PAD", "RESIZE_NEAREST_NEIGHBO
 _MARK = 1 << 20  # index offset: reference results below it are fill values
 
 
-def gather_table(node, input_shape: tuple, output_shape: tuple) -> tuple[np.ndarray, int]:
+def gather_table(lw, node, input_shape: tuple, output_shape: tuple) -> tuple[np.ndarray, int]:
     """The movement op's reference kernel run once on the input's element indices: (int32 table,
     -1 where it writes a fill value; the fill value)."""
     from edgelite.ops.registry import lookup
 
     opdef = lookup(node.op.name)
-    if opdef is None or any(v is None for v, t in zip(node.inputs[1:], node.input_tensors[1:], strict=False)
-                            if t is not None):
+    operands = [None if i < 0 else lw.plan.constants.get(i) for i in node.op.inputs[1:]]
+    if opdef is None or any(v is None for v, i in zip(operands, node.op.inputs[1:], strict=True) if i >= 0):
         raise unsupported(f"{node.op.name} needs constant operands besides its input")
     count = int(np.prod(input_shape, dtype=np.int64))
     if count >= 1 << 30:
         raise unsupported("input too large for an index table")
     marks = (np.arange(count, dtype=np.int64) + _MARK).reshape(input_shape)
     result = np.empty(output_shape, np.int64)
-    opdef.run(dataclasses.replace(node, inputs=[marks, *node.inputs[1:]], outputs=[result]))
+    opdef.run(dataclasses.replace(node, inputs=[marks, *operands], outputs=[result]))
     result = result.reshape(-1)
     fills = np.unique(result[result < _MARK])
     if fills.size > 1 or np.any(result >= _MARK + count):
@@ -462,7 +462,7 @@ def lower_gather(lw, node):
     if node.input_tensors[0].type != node.output_tensors[0].type:
         raise unsupported("input and output types differ")
     x_index = qtensor(lw, x_id, _MOVED)
-    table, fill = gather_table(node, tuple(lw.plan.shapes[x_id]), tuple(lw.plan.shapes[out_id]))
+    table, fill = gather_table(lw, node, tuple(lw.plan.shapes[x_id]), tuple(lw.plan.shapes[out_id]))
     low, high = _quant.dtype_range(node.input_tensors[0].dtype)
     if not low <= fill <= high:
         raise unsupported("fill value outside the tensor's type")
