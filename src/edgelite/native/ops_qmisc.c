@@ -137,11 +137,19 @@ void el_run_qbinary(const el_program *p, const el_node *n) {
     el_qkernels.qvbinary((size_t)y->count - vec, a + vec, b + vec, out + vec, q, 0);
     return;
   }
+  const int whole_rows = sa[QB_RANK - 1] == 1 && sb[QB_RANK - 1] == 1 && (size_t)dims[QB_RANK - 1] == row &&
+                         path == 1 && q[0] <= 1;
   size_t i = 0;
   for (int64_t i0 = 0; i0 < dims[0]; i0++)
     for (int64_t i1 = 0; i1 < dims[1]; i1++)
       for (int64_t i2 = 0; i2 < dims[2]; i2++) {
         const int8_t *ra = a + i0 * sa[0] + i1 * sa[1] + i2 * sa[2], *rb = b + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+        if (whole_rows) { /* a contiguous run that is one of LiteRT's rows: the vector kernel */
+          el_qkernels.qvbinary(vec, ra, rb, out + i, q, 1);
+          el_qkernels.qvbinary(row - vec, ra + vec, rb + vec, out + i + vec, q, 0);
+          i += row;
+          continue;
+        }
         for (int64_t i3 = 0; i3 < dims[3]; i3++, i++)
           out[i] = qbinary_element(q, ra[i3 * sa[3]], rb[i3 * sb[3]], i % row < vec ? path : 0);
       }
