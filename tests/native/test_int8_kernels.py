@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.ops import test_quant_movement as movement
 from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
 from edgelite.model.ir import Quantization
@@ -24,12 +25,14 @@ from edgelite.ops._common import Activation, Padding
 from edgelite.ops._pool import Pool2DOptions
 from edgelite.ops._reduce import ReducerOptions
 from edgelite.ops.add import AddOptions
+from edgelite.ops.concatenation import ConcatenationOptions
 from edgelite.ops.conv_2d import Conv2DOptions
 from edgelite.ops.depthwise_conv_2d import DepthwiseConv2DOptions
 from edgelite.ops.fully_connected import FullyConnectedOptions
 from edgelite.ops.mul import MulOptions
 from edgelite.ops.softmax import SoftmaxOptions
-from edgelite.runtime import native
+from edgelite.ops.sub import SubOptions
+from edgelite.runtime import native, native_int8
 from edgelite.runtime.interpreter import Interpreter
 
 pytestmark = pytest.mark.skipif(native._engine is None, reason="the native extension is not built "
@@ -208,18 +211,48 @@ def test_fully_connected(isa, batch, depth, units, q, w_zero, activation, with_b
     check_exact("FULLY_CONNECTED", operands, FullyConnectedOptions(q.activation(activation)), out)
 
 
+@st.composite
+def broadcast_pair(draw) -> tuple[tuple, tuple]:
+    """Two shapes that broadcast (LiteRT's rules: trailing alignment, 1 stretches), with rows
+    long enough to cross the 8- and 16-lane vector loops."""
+    rank = draw(st.integers(1, 4))
+    out = [draw(st.integers(1, 5)) for _ in range(rank - 1)] + [draw(st.integers(1, 40))]
+    shapes = []
+    for _ in range(2):
+        shape = [d if draw(st.booleans()) else 1 for d in out]
+        shapes.append(tuple(shape[draw(st.integers(0, rank - 1)):]))
+    return shapes[0], shapes[1]
+
+
+BINARY_OPS = st.sampled_from([("ADD", AddOptions), ("SUB", SubOptions), ("MUL", MulOptions)])
+
+
 @SETTINGS
-@given(st.sampled_from([("ADD", AddOptions), ("MUL", MulOptions)]), st.lists(st.integers(1, 7), min_size=1,
-       max_size=4), ACTIVATIONS, scales, scales, scales, zero_points, zero_points, zero_points, seeds)
-def test_add_mul_same_shape(isa, op, shape, activation, a_scale, b_scale, o_scale, a_zero, b_zero, o_zero,
-                            seed):
+@given(BINARY_OPS, broadcast_pair(), ACTIVATIONS, scales, scales, scales, zero_points, zero_points,
+       zero_points, seeds)
+def test_add_sub_mul_broadcast(isa, op, shapes, activation, a_scale, b_scale, o_scale, a_zero, b_zero, o_zero,
+                               seed):
     name, options = op
     rng = np.random.default_rng(seed)
-    if name == "ADD":  # TFLite needs the rescaling multipliers below one
+    if name != "MUL":  # TFLite needs the rescaling multipliers below one
         o_scale = max(o_scale, 2 * max(a_scale, b_scale) / 2**20 * 1.01)
-    operands = [Input(int8s(rng, tuple(shape)), Quantization.of(a_scale, a_zero)),
-                Input(int8s(rng, tuple(shape)), Quantization.of(b_scale, b_zero))]
+    operands = [Input(int8s(rng, shapes[0]), Quantization.of(a_scale, a_zero)),
+                Input(int8s(rng, shapes[1]), Quantization.of(b_scale, b_zero))]
     check_exact(name, operands, options(activation), Quantization.of(o_scale, o_zero))
+
+
+@pytest.mark.parametrize("name", ["ADD", "SUB", "MUL"])
+@pytest.mark.parametrize("shapes", [((2, 3, 33), (2, 3, 33)), ((4, 1, 24), (4, 5, 24)), ((3, 5, 17), (17,)),
+                                    ((2, 19), (2, 1)), ((1, 1), (3, 40)), ((6, 1, 1), (1, 5, 9)),
+                                    ((2, 1, 3, 16), (2, 4, 1, 16))])
+def test_broadcast_patterns(isa, name, shapes):
+    """LiteRT's five-fold patterns: rows of the elementwise loop, scalar-broadcast rows, the rest."""
+    rng = np.random.default_rng(len(shapes[0]) * 100 + shapes[0][-1])
+    options = {"ADD": AddOptions, "SUB": SubOptions, "MUL": MulOptions}[name]
+    operands = [Input(int8s(rng, shapes[0]), Quantization.of(0.05, 3)),
+                Input(int8s(rng, shapes[1]), Quantization.of(0.02, -7))]
+    check_exact(name, operands, options(Activation.NONE), Quantization.of(0.06, -2))
+    check_exact(name, operands[::-1], options(Activation.RELU), Quantization.of(0.06, -2))
 
 
 SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 1e30, -1e30, 127.5, -128.5,
@@ -351,3 +384,70 @@ def test_model_quantized_by_edgelite_runs_natively_and_exactly():
     model = edgelite.quantize(str(MODELS / "digits_cnn_float32.tflite"), "int8", calibration_data=calibration,
                               progress=False)
     assert_all_native_and_equal(model.to_bytes())
+
+
+@SETTINGS
+@given(st.sampled_from(["MAXIMUM", "MINIMUM"]), broadcast_pair(), seeds)
+def test_maximum_minimum_broadcast(isa, name, shapes, seed):
+    """Raw int8 values compared (the reference ignores the scales, as LiteRT)."""
+    rng = np.random.default_rng(seed)
+    quant = Quantization.of(0.05, 3)
+    operands = [Input(int8s(rng, shapes[0]), quant), Input(int8s(rng, shapes[1]), quant)]
+    check_exact(name, operands, None, quant)
+
+
+@SETTINGS
+@given(st.integers(1, 4), st.data(), st.sampled_from([np.int8, np.int16]), seeds)
+def test_concatenation(isa, rank, data, dtype, seed):
+    rng = np.random.default_rng(seed)
+    shape = [data.draw(st.integers(1, 5)) for _ in range(rank)]
+    axis = data.draw(st.integers(-rank, rank - 1))
+    quant = Quantization.of(0.05, -3 if dtype == np.int8 else 0)
+    operands = []
+    for _ in range(data.draw(st.integers(1, 4))):
+        part = list(shape)
+        part[axis] = data.draw(st.integers(1, 4))
+        info = np.iinfo(dtype)
+        operands.append(Input(rng.integers(info.min, info.max, part, endpoint=True).astype(dtype), quant))
+    check_exact("CONCATENATION", operands, ConcatenationOptions(axis), quant, dtype)
+
+
+@pytest.mark.parametrize("op", sorted(native_int8.GATHER_OPS))
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(dtype=st.sampled_from([np.int8, np.int16]), data=st.data(), seed=seeds)
+def test_movement_ops_gather(isa, op, dtype, data, seed):
+    """Movement ops run as a gather through the reference kernel's own index table, drawn as
+    tests/ops/test_quant_movement.py draws them (permutations, slices, paddings, resizes, ...)."""
+    if dtype == np.int16 and op in movement.NO_INT16:
+        return
+    quant = movement.QUANT[dtype]
+    operands, kwargs = movement.build(op, dtype, data.draw, seed, quant, quant)
+    model = single_op_model(op, operands, **kwargs)
+    if any(0 in model.subgraphs[0].tensors[i].shape for i in model.subgraphs[0].outputs):
+        return  # an empty output: nothing to lower
+    feeds = graph_feeds(operands)
+    want, _ = run(model.to_bytes(), feeds, "reference")
+    got, executor = run(model.to_bytes(), feeds, "native")
+    assert all(executor.native), f"{op} was not lowered to the native engine"
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+def test_movement_op_with_a_runtime_operand_stays_on_the_reference(isa):
+    """A gather table needs constant index operands: a STRIDED_SLICE whose begin is a graph input
+    (offset=True: the output shape is static) runs on the reference kernels, with its result."""
+    from edgelite.ops.strided_slice import StridedSliceOptions
+
+    quant = Quantization.of(0.05, -7)
+    x = Input(int8s(np.random.default_rng(0), (4, 6)), quant)
+    begin = Input(np.array([1, 2], np.int32))
+    operands = [x, begin, const(np.array([2, 3], np.int32)), const(np.array([1, 1], np.int32))]
+    model = single_op_model("STRIDED_SLICE", operands, StridedSliceOptions(offset=True),
+                            output_dtypes=[np.int8], output_quant=[quant]).to_bytes()
+    feeds = graph_feeds(operands)
+    want, _ = run(model, feeds, "reference")
+    got, executor = run(model, feeds, "native")
+    assert not any(executor.native)
+    np.testing.assert_array_equal(got[0], want[0])

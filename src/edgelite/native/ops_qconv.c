@@ -20,6 +20,7 @@ int el_op_mixed_dtypes(int64_t op) {
   switch (op) {
     case EL_OP_QGEMM: case EL_OP_QDWCONV: case EL_OP_QUANTIZE: case EL_OP_QLUT: case EL_OP_QBINARY:
     case EL_OP_QMAXPOOL: case EL_OP_QAVGPOOL: case EL_OP_QMEAN_HW: case EL_OP_QSOFTMAX: case EL_OP_BYTECOPY:
+    case EL_OP_HGEMM: case EL_OP_QCONCAT: case EL_OP_QGATHER: case EL_OP_HDWCONV: /* ops_hybrid.c, ops_qmove.c */
       return 1;
     default:
       return 0;

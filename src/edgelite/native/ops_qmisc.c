@@ -6,8 +6,11 @@
  *   double half away from zero (LiteRT's vector loop and scalar tail).
  * QLUT params: [lanes, output dtype (int8 or float32)]; input 1: tables [2][256] indexed by x + 128,
  *   the first for the first n - n % lanes values (all of them when lanes is 0), the second after.
- * QBINARY params: [op (0 ADD, 1 MUL), lanes, zp a, zp b, output zp, lo, hi, m a, shift a, m b,
- *   shift b, m out, shift out, left shift]; same-shape inputs, vector loop then scalar tail.
+ * QBINARY params: [op (0 ADD, 1 MUL, 2 SUB, 3 MAXIMUM, 4 MINIMUM: raw compare), lanes, zp a, zp b, output zp, lo, hi, m a, shift a,
+ *   m b, shift b, m out, shift out, left shift, row, vector path, dims[4], strides a[4], strides
+ *   b[4]] (broadcast dims and element strides, collapsed): output element i takes LiteRT's vector
+ *   path (1 elementwise rows, 2 scalar-broadcast rows) when i % row < row - row % lanes, its
+ *   scalar loop otherwise (lanes 0: always), as the reference's _qneon.lane_paths.
  * QMAXPOOL/QAVGPOOL params: [kh, kw, stride h, w, pad top, pad left, lo, hi].
  * QMEAN_HW params: [variant (0: height-width kernel, 1: requantizing), multiplier, shift, bias or
  *   output zp, input zp x count, ruy channels]. QSOFTMAX params: [output scale (f32 bits), output
@@ -28,6 +31,9 @@ static int same_count(const el_node *n, const el_tensor *x, const el_tensor *y, 
 static int lanes_ok(const el_node *n, int64_t lanes, char *err, size_t len) {
   return EL_RANGE(lanes, 0, 64) ? 0 : el_fail(err, len, n, "bad lane count");
 }
+
+#define QB_RANK 4
+#define QB_DIMS 16
 
 static size_t vector_end(int64_t count, int64_t lanes) { return (size_t)(lanes ? count - count % lanes : count); }
 
@@ -72,24 +78,81 @@ void el_run_qlut(const el_program *p, const el_node *n) {
 
 int el_validate_qbinary(const el_program *p, const el_node *n, char *err, size_t len) {
   const int64_t *q = n->p;
-  if (!EL_RANGE(q[0], 0, 1) || lanes_ok(n, q[1], err, len) || !EL_RANGE(q[2], -128, 127) ||
+  if (!EL_RANGE(q[0], 0, 4) || lanes_ok(n, q[1], err, len) || !EL_RANGE(q[2], -128, 127) ||
       !EL_RANGE(q[3], -128, 127) || !EL_RANGE(q[4], INT16_MIN, INT16_MAX) || !EL_RANGE(q[5], -128, 127) ||
-      !EL_RANGE(q[6], q[5], 127) || !EL_RANGE(q[13], 0, 31))
+      !EL_RANGE(q[6], q[5], 127) || !EL_RANGE(q[13], 0, 31) || !EL_RANGE(q[15], 1, 2))
     return el_fail(err, len, n, "bad params");
   for (int i = 7; i < 13; i += 2) /* non-negative multipliers: the doubling high multiply never saturates */
     if (!EL_RANGE(q[i], 0, INT32_MAX) || !EL_RANGE(q[i + 1], -31, 31)) return el_fail(err, len, n, "bad multiplier");
-  if (q[0] == 0 && (q[8] > 0 || q[10] > 0 || q[12] > 0)) return el_fail(err, len, n, "ADD multipliers must be below one");
+  if ((q[0] == 0 || q[0] == 2) && (q[8] > 0 || q[10] > 0 || q[12] > 0)) return el_fail(err, len, n, "ADD multipliers must be below one");
   const el_tensor *a = el_in(p, n, 0), *b = el_in(p, n, 1), *y = el_out(p, n);
-  return same_count(n, a, y, EL_I8, EL_I8, err, len) || same_count(n, b, y, EL_I8, EL_I8, err, len) ? -1 : 0;
+  if (a->dtype != EL_I8 || b->dtype != EL_I8 || y->dtype != EL_I8) return el_fail(err, len, n, "needs int8 operands");
+  int64_t total = 1, reach_a = 0, reach_b = 0;
+  for (int d = 0; d < QB_RANK; d++) {
+    const int64_t dim = q[QB_DIMS + d], sa = q[QB_DIMS + QB_RANK + d], sb = q[QB_DIMS + 2 * QB_RANK + d];
+    if (!EL_RANGE(dim, 1, EL_MAX_ELEMENTS) || !EL_RANGE(sa, 0, a->count) || !EL_RANGE(sb, 0, b->count))
+      return el_fail(err, len, n, "bad broadcast dims or strides");
+    if ((sa && dim - 1 > a->count / sa) || (sb && dim - 1 > b->count / sb) || dim > y->count / total)
+      return el_fail(err, len, n, "broadcast dims or strides reach outside the operands");
+    total *= dim;
+    reach_a += (dim - 1) * sa;
+    reach_b += (dim - 1) * sb;
+  }
+  if (total != y->count || reach_a >= a->count || reach_b >= b->count)
+    return el_fail(err, len, n, "broadcast dims or strides do not fit the operands");
+  if (!EL_RANGE(q[14], 1, total) || total % q[14]) return el_fail(err, len, n, "bad row length");
+  return 0;
+}
+
+/* One output element on LiteRT's path `path` (0 scalar loop; 1 elementwise vector rows; 2
+ * scalar-broadcast vector rows, where int8 ADD rescales each input without combining shifts). */
+static inline int8_t qbinary_element(const int64_t *p, int32_t a, int32_t b, int path) {
+  if (p[0] == 3) return (int8_t)(a > b ? a : b); /* MAXIMUM, MINIMUM: raw values, as the reference */
+  if (p[0] == 4) return (int8_t)(a < b ? a : b);
+  if (p[0] == 2 || (p[0] == 0 && path == 2)) {
+    const int32_t va = a - (int32_t)p[2], vb = b - (int32_t)p[3], zp = (int32_t)p[4], left = (int32_t)p[13];
+    if (p[0] == 2) { /* SUB: TFLite's reference loop */
+      const int32_t raw = el_wrap32((int64_t)el_mbqm(el_shl32(va, left), (int32_t)p[7], (int)p[8]) -
+                                    el_mbqm(el_shl32(vb, left), (int32_t)p[9], (int)p[10]));
+      return (int8_t)el_clamp32((int64_t)el_mbqm(raw, (int32_t)p[11], (int)p[12]) + zp, p[5], p[6]);
+    }
+    const int32_t raw = el_wrap32((int64_t)el_vshl(el_srdhm(el_shl32(va, left), (int32_t)p[7]), (int)p[8]) +
+                                  el_vshl(el_srdhm(el_shl32(vb, left), (int32_t)p[9]), (int)p[10]));
+    const int32_t scaled = el_rdbp(el_srdhm(raw, (int32_t)p[11]), -(int)p[12]);
+    return (int8_t)el_clamp32(el_clamp32(el_wrap16(el_wrap16(scaled) + zp), -128, 127), p[5], p[6]);
+  }
+  return el_qbinary_one(p, a, b, path != 0);
 }
 
 void el_run_qbinary(const el_program *p, const el_node *n) {
   const el_tensor *y = el_out(p, n);
+  const int64_t *q = n->p, *dims = q + QB_DIMS, *sa = dims + QB_RANK, *sb = sa + QB_RANK;
   const int8_t *a = el_i8(el_in(p, n, 0)), *b = el_i8(el_in(p, n, 1));
   int8_t *out = el_i8(y);
-  const size_t count = (size_t)y->count, vec = vector_end(y->count, n->p[1]);
-  el_qkernels.qvbinary(vec, a, b, out, n->p, 1);
-  el_qkernels.qvbinary(count - vec, a + vec, b + vec, out + vec, n->p, 0);
+  const size_t row = (size_t)q[14], lanes = (size_t)q[1], vec = lanes ? row - row % lanes : 0;
+  const int path = (int)q[15];
+  if (sa[QB_RANK - 1] == 1 && sb[QB_RANK - 1] == 1 && (size_t)dims[QB_RANK - 1] == (size_t)y->count &&
+      row == (size_t)y->count && path == 1 && q[0] <= 1) { /* same shapes: the vector kernel, then the scalar tail */
+    el_qkernels.qvbinary(vec, a, b, out, q, 1);
+    el_qkernels.qvbinary((size_t)y->count - vec, a + vec, b + vec, out + vec, q, 0);
+    return;
+  }
+  const int whole_rows = sa[QB_RANK - 1] == 1 && sb[QB_RANK - 1] == 1 && (size_t)dims[QB_RANK - 1] == row &&
+                         path == 1 && q[0] <= 1;
+  size_t i = 0;
+  for (int64_t i0 = 0; i0 < dims[0]; i0++)
+    for (int64_t i1 = 0; i1 < dims[1]; i1++)
+      for (int64_t i2 = 0; i2 < dims[2]; i2++) {
+        const int8_t *ra = a + i0 * sa[0] + i1 * sa[1] + i2 * sa[2], *rb = b + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+        if (whole_rows) { /* a contiguous run that is one of LiteRT's rows: the vector kernel */
+          el_qkernels.qvbinary(vec, ra, rb, out + i, q, 1);
+          el_qkernels.qvbinary(row - vec, ra + vec, rb + vec, out + i + vec, q, 0);
+          i += row;
+          continue;
+        }
+        for (int64_t i3 = 0; i3 < dims[3]; i3++, i++)
+          out[i] = qbinary_element(q, ra[i3 * sa[3]], rb[i3 * sb[3]], i % row < vec ? path : 0);
+      }
 }
 
 static int validate_qpool(const el_program *p, const el_node *n, char *err, size_t len) {

@@ -350,22 +350,123 @@ def _table_node(lw, node, tables: np.ndarray, lanes: int, out_type: TensorType =
     return record(lw, "QLUT", inputs, node.op.outputs[0], [lanes, code], (out_type,))
 
 
+def lane_row(shape_a: tuple, shape_b: tuple, row_lanes: int,
+             scalar_row_lanes: int | None) -> tuple[int, int, int]:
+    """(row, lanes, path) of LiteRT's broadcast loops, as _qneon.lane_paths decides them: output
+    element i takes `path` (1 elementwise rows, 2 scalar-broadcast rows) when i % row is below the
+    row's whole vectors of `lanes`, the scalar loop otherwise (lanes 0: everywhere)."""
+    rank = max(len(shape_a), len(shape_b))
+    a, b = (1,) * (rank - len(shape_a)) + tuple(shape_a), (1,) * (rank - len(shape_b)) + tuple(shape_b)
+    total = int(np.prod(np.broadcast_shapes(a, b), dtype=np.int64))
+    if a == b:
+        return total, row_lanes, 1
+    if scalar_row_lanes is None:
+        return total, 0, 1
+    differing = [i for i in range(rank) if a[i] != b[i]]
+    if a[differing[-1]] != 1:
+        a, b = b, a
+    fold, i = [1] * 5, rank - 1
+    for slot, test in ((4, lambda k: a[k] == b[k]), (3, lambda k: a[k] == 1), (2, lambda k: a[k] == b[k]),
+                       (1, lambda k: b[k] == 1), (0, lambda k: a[k] == b[k])):
+        while i >= 0 and test(i):
+            fold[slot] *= max(a[i], b[i])
+            i -= 1
+    if i >= 0:
+        return total, 0, 1
+    return (fold[4], row_lanes, 1) if fold[4] > 1 else (fold[3], scalar_row_lanes, 2)
+
+
 def lower_binary(lw, node):
+    """int8 ADD / SUB / MUL with broadcasting (QBINARY; ops_qmisc.c)."""
     a_id, b_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
     inputs = [qtensor(lw, a_id), qtensor(lw, b_id)]  # int8 only, before the reference's prepare
     shapes = [tuple(lw.plan.shapes[i]) for i in (a_id, b_id, out_id)]
-    rank = max(len(s) for s in shapes)
-    if len({(1,) * (rank - len(s)) + s for s in shapes}) != 1:
-        raise unsupported("int8 ADD/MUL with broadcasting")
-    if node.op.name == "ADD":
+    collapsed = _native().collapse_broadcast(*shapes[2:], *shapes[:2])
+    if collapsed is None or any(d != 1 for d in collapsed[0][:2]):
+        raise unsupported("int8 broadcast needs more than 4 dims")
+    dims, stride_a, stride_b = (v[2:] for v in collapsed)
+    if node.op.name in ("ADD", "SUB"):
         kind, left, first, second, output, zero, low, high, _ = _qbinary.add_sub(1).prepare(node)
         if kind != "general":
             raise unsupported("int16 power-of-two ADD")
-        params = [0, 16, first[0], second[0], zero, low, high, *first[1:], *second[1:], *output, left]
+        params = [0 if node.op.name == "ADD" else 2, 0, first[0], second[0], zero, low, high, *first[1:],
+                  *second[1:], *output, left]
+        lanes = _qbinary.ADD_LANES[np.int8] if node.op.name == "ADD" else (0, None)
     else:
         kind, (zp1, zp2), (multiplier, shift), zero, low, high, _ = _qbinary._mul_prepare(node)
-        params = [1, 16, zp1, zp2, zero, low, high, multiplier, shift, 0, 0, 0, 0, 0]
-    return record(lw, "QBINARY", inputs, out_id, params)
+        params = [1, 0, zp1, zp2, zero, low, high, multiplier, shift, 0, 0, 0, 0, 0]
+        lanes = _qbinary.MUL_LANES[np.int8]
+    row, params[1], path = lane_row(shapes[0], shapes[1], *lanes)
+    return record(lw, "QBINARY", inputs, out_id, [*params, row, path, *dims, *stride_a, *stride_b])
+
+
+def lower_minmax(lw, node):
+    """int8 MAXIMUM / MINIMUM with broadcasting: raw values compared, as the reference (QBINARY)."""
+    a_id, b_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
+    inputs = [qtensor(lw, a_id), qtensor(lw, b_id)]
+    shapes = [tuple(lw.plan.shapes[i]) for i in (a_id, b_id, out_id)]
+    collapsed = _native().collapse_broadcast(*shapes[2:], *shapes[:2])
+    if collapsed is None or any(d != 1 for d in collapsed[0][:2]):
+        raise unsupported("int8 broadcast needs more than 4 dims")
+    dims, stride_a, stride_b = (v[2:] for v in collapsed)
+    op = 3 if node.op.name == "MAXIMUM" else 4
+    params = [op, 0, 0, 0, 0, -128, 127, *[0] * 7, int(np.prod(shapes[2], dtype=np.int64)), 1]
+    return record(lw, "QBINARY", inputs, out_id, [*params, *dims, *stride_a, *stride_b])
+
+
+_MOVED = (TensorType.INT8, TensorType.INT16)
+
+
+def lower_concat(lw, node):
+    """CONCATENATION of int8 / int16 inputs: raw bytes (the reference requires one quantization)."""
+    out_id = node.op.outputs[0]
+    if len(node.op.inputs) > 16 or node.options.fused_activation_function != Activation.NONE:
+        raise unsupported("too many inputs or a fused activation")
+    rank = len(lw.plan.shapes[out_id])
+    axis = node.options.axis + rank if node.options.axis < 0 else node.options.axis
+    inputs = [qtensor(lw, i, _MOVED) for i in node.op.inputs]
+    return record(lw, "QCONCAT", inputs, out_id, [axis], _MOVED)
+
+
+GATHER_OPS = ("TRANSPOSE", "PAD", "PADV2", "MIRROR_PAD", "RESIZE_NEAREST_NEIGHBOR", "DEPTH_TO_SPACE",
+              "SPACE_TO_DEPTH", "STRIDED_SLICE", "SLICE", "TILE", "REVERSE_V2", "GATHER", "BROADCAST_TO")
+_MARK = 1 << 20  # index offset: reference results below it are fill values
+
+
+def gather_table(lw, node, input_shape: tuple, output_shape: tuple) -> tuple[np.ndarray, int]:
+    """The movement op's reference kernel run once on the input's element indices: (int32 table,
+    -1 where it writes a fill value; the fill value)."""
+    from edgelite.ops.registry import lookup
+
+    opdef = lookup(node.op.name)
+    operands = [None if i < 0 else lw.plan.constants.get(i) for i in node.op.inputs[1:]]
+    if opdef is None or any(v is None for v, i in zip(operands, node.op.inputs[1:], strict=True) if i >= 0):
+        raise unsupported(f"{node.op.name} needs constant operands besides its input")
+    count = int(np.prod(input_shape, dtype=np.int64))
+    if count >= 1 << 30:
+        raise unsupported("input too large for an index table")
+    marks = (np.arange(count, dtype=np.int64) + _MARK).reshape(input_shape)
+    result = np.empty(output_shape, np.int64)
+    opdef.run(dataclasses.replace(node, inputs=[marks, *operands], outputs=[result]))
+    result = result.reshape(-1)
+    fills = np.unique(result[result < _MARK])
+    if fills.size > 1 or np.any(result >= _MARK + count):
+        raise unsupported(f"{node.op.name} is not a pure movement here")
+    table = np.where(result >= _MARK, result - _MARK, -1).astype(np.int32)
+    return table, int(fills[0]) if fills.size else 0
+
+
+def lower_gather(lw, node):
+    """A movement op of int8 / int16 tensors as a gather through an index table (QGATHER)."""
+    x_id, out_id = node.op.inputs[0], node.op.outputs[0]
+    if node.input_tensors[0].type != node.output_tensors[0].type:
+        raise unsupported("input and output types differ")
+    x_index = qtensor(lw, x_id, _MOVED)
+    table, fill = gather_table(lw, node, tuple(lw.plan.shapes[x_id]), tuple(lw.plan.shapes[out_id]))
+    low, high = _quant.dtype_range(node.input_tensors[0].dtype)
+    if not low <= fill <= high:
+        raise unsupported("fill value outside the tensor's type")
+    return record(lw, "QGATHER", [x_index, extra(lw, table, I32)], out_id, [fill], _MOVED)
 
 
 def lower_copy(lw, node):
@@ -377,6 +478,8 @@ INT8_LOWERERS: dict[str, Callable] = {
     "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
     "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean, "SOFTMAX": lower_softmax,
     "QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize, "ADD": lower_binary, "MUL": lower_binary,
+    "SUB": lower_binary, "MAXIMUM": lower_minmax, "MINIMUM": lower_minmax, "CONCATENATION": lower_concat,
+    **{name: lower_gather for name in GATHER_OPS},
     "RESHAPE": lower_copy, "SQUEEZE": lower_copy, "EXPAND_DIMS": lower_copy,
     **{name: lower_table for name in TABLE_OPS},
 }

@@ -656,6 +656,9 @@ static any_fn dispatched(const entry *e) {
   if (!strcmp(f, "qvbinary")) return (any_fn)el_qkernels.qvbinary;
   if (!strcmp(f, "qvcvt")) return (any_fn)el_qkernels.qvcvt;
   if (!strcmp(f, "qpool")) return (any_fn)el_qkernels.qpool;
+  if (!strcmp(f, "hgemm")) return (any_fn)el_hkernels.hgemm;
+  if (!strcmp(f, "hquant")) return (any_fn)el_hkernels.hquant;
+  if (!strcmp(f, "hdwconv")) return (any_fn)el_hkernels.hdwconv;
   return NULL;
 }
 

@@ -68,6 +68,7 @@ typedef void el_pool_fn(int op, size_t taps, size_t channels, const float **inpu
 typedef float el_raddstoreexp_fn(size_t n, const float *x, float max, float beta, float *y);
 
 #include "el_qkernels.h" /* the int8 families' signatures, layouts and dispatch slots */
+#include "el_hkernels.h" /* the hybrid (float32 x int8) families' */
 
 /* Declarations: every manifest line names a function el_<dtype>_<kernel>_<isa>. */
 #define EL_UKERNEL(family, dtype, kernel, isa, arg) el_##family##_fn el_##dtype##_##kernel##_##isa;
