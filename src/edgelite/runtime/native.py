@@ -44,14 +44,15 @@ _warned = False
 # Op codes of the node table, in include/ops.inc order (test_engine checks they agree).
 OPS = ("GEMM", "DWCONV", "BINARY", "UNARY", "MAXPOOL", "AVGPOOL", "MEAN_HW", "PAD", "CONCAT", "COPY",
        "SOFTMAX", "QGEMM", "QDWCONV", "QUANTIZE", "QLUT", "QBINARY", "QMAXPOOL", "QAVGPOOL", "QMEAN_HW",
-       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR")
+       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR", "STRIDED_COPY", "RESIZE_NEAREST")
 CODE = {name: i for i, name in enumerate(OPS)}
 MAX_INPUTS, NODE_PARAMS, MAX_RANK, MAX_THREADS = 16, 29, 6, 64
 TENSOR_WORDS, NODE_WORDS = 5 + MAX_RANK, 3 + MAX_INPUTS + NODE_PARAMS
 GEMM_NR, IM2COL_ROWS, DW_MAX_TAPS = 16, 48, 64
-_BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3}
+_BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3, "DIV": 4, "MAXIMUM": 5, "MINIMUM": 6}
 _UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
-_UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2}
+_UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2, "TANH": 3, "GELU": 4, "LEAKY_RELU": 6}
+_GELU_TANH = 5  # GELU with options.approximate
 
 
 def available() -> bool:
@@ -318,7 +319,7 @@ def lower_binary(lw: Lowering, node) -> _Record:
     if collapsed is None:
         raise Unsupported("broadcast needs more than 6 dims")
     dims, sa, sb = collapsed
-    no_activation = node.op.name == "PRELU"
+    no_activation = node.op.name in ("PRELU", "MAXIMUM", "MINIMUM")
     clamp = [f32_bits(-np.inf), f32_bits(np.inf)] if no_activation else _clamp(node)
     params = [_BINARY[node.op.name], *clamp, *dims, *sa, *sb]
     return lw.node("BINARY", [lw.tensor(a_id), lw.tensor(b_id)], out_id, params)
@@ -330,6 +331,10 @@ def lower_unary(lw: Lowering, node) -> _Record:
         op, (low, high) = 0, _UNARY_CLAMP[name]
     else:
         op, low, high = _UNARY[name], 0.0, 0.0
+    if name == "GELU" and node.options is not None and node.options.approximate:
+        op = _GELU_TANH
+    if name == "LEAKY_RELU":
+        low = node.options.alpha if node.options is not None else 0.0  # the kernel's alpha
     return lw.node("UNARY", [lw.tensor(node.op.inputs[0])], node.op.outputs[0],
                    [op, f32_bits(low), f32_bits(high)])
 
@@ -383,8 +388,10 @@ def lower_softmax(lw: Lowering, node) -> _Record:
 LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
     "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
     "ADD": lower_binary, "SUB": lower_binary, "MUL": lower_binary, "PRELU": lower_binary,
+    "DIV": lower_binary, "MAXIMUM": lower_binary, "MINIMUM": lower_binary,
     "RELU": lower_unary, "RELU6": lower_unary, "RELU_N1_TO_1": lower_unary, "HARD_SWISH": lower_unary,
-    "LOGISTIC": lower_unary, "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean,
+    "LOGISTIC": lower_unary, "TANH": lower_unary, "GELU": lower_unary, "LEAKY_RELU": lower_unary,
+    "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean,
     "PAD": lower_pad, "CONCATENATION": lower_concat, "RESHAPE": lower_copy, "SQUEEZE": lower_copy,
     "EXPAND_DIMS": lower_copy, "SOFTMAX": lower_softmax,
 }
@@ -394,9 +401,9 @@ LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
 def lowerers() -> dict[str, Callable[[Lowering, object], _Record]]:
     """LOWERERS and native_f32's, with native_int8 taking the quantized nodes (imported here, on
     first use: they build on this module)."""
-    from edgelite.runtime import native_f32, native_int8
+    from edgelite.runtime import native_f32, native_int8, native_movement
 
-    table = {**LOWERERS, **native_f32.LOWERERS}
+    table = {**LOWERERS, **native_f32.LOWERERS, **native_movement.LOWERERS}
     native_int8.install(table)
     return table
 
