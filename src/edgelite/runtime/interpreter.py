@@ -12,7 +12,7 @@ from edgelite.errors import EdgeliteError
 from edgelite.model.ir import Model, Sparsity, Tensor
 from edgelite.model.reader import load
 from edgelite.ops.registry import Resolver
-from edgelite.runtime.executor import ReferenceExecutor
+from edgelite.runtime.executor import ReferenceExecutor, Segment
 from edgelite.runtime.native import make_executor
 from edgelite.runtime.plan import Plan, build_plan
 
@@ -63,6 +63,11 @@ class Interpreter:
     def _make_executor(self, subgraph_index: int, input_shapes: dict) -> ReferenceExecutor:
         plan = build_plan(self.model, subgraph_index, input_shapes, self._resolver, self._preserve)
         return make_executor(plan, self, self._executor_choice, self.num_threads)
+
+    def partition(self) -> list[Segment]:
+        """Which nodes of subgraph 0 run on the native engine and which on the reference kernels (with
+        why), in runs of consecutive nodes; `executor.partition_summary` formats it in one line."""
+        return self._ready("read the partition").partition()
 
     @property
     def plan(self) -> Plan:

@@ -29,7 +29,7 @@ import numpy as np
 
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, Padding, activation_range, axis_list, padding_before
-from edgelite.runtime.executor import ReferenceExecutor
+from edgelite.runtime.executor import Placement, ReferenceExecutor, Segment
 from edgelite.runtime.plan import Plan, PlannedNode
 
 try:
@@ -145,6 +145,7 @@ class Lowering:
         self.scratch_floats = 0
         self.zero_floats = 0
         self._scratch = self._zeros = -1
+        self.reason: str | None = None  # why the last node lower() was given stays on the reference
 
     # -- tensors ----------------------------------------------------------------------------
     def _add(self, buffer: int, offset: int, shape: tuple) -> int:
@@ -166,8 +167,11 @@ class Lowering:
         if i < 0:
             raise Unsupported("optional operand absent")
         tensor, shape = self.plan.subgraph.tensors[i], self.plan.shapes[i]
-        if tensor.type != TensorType.FLOAT32 or shape is None or i in self.plan.dynamic_tensors:
-            raise Unsupported(f"tensor {i} is not a static float32 tensor")
+        if tensor.type != TensorType.FLOAT32:
+            raise Unsupported(f"{tensor.type.name.lower()} operand {i} ({tensor.name!r}) is not supported "
+                              f"natively by this op")
+        if shape is None or i in self.plan.dynamic_tensors:
+            raise Unsupported(f"tensor {i} ({tensor.name!r}) has a shape known only at run time")
         if int(np.prod(shape, dtype=np.int64)) == 0:
             raise Unsupported(f"tensor {i} is empty")
         if i in self.index:
@@ -188,7 +192,8 @@ class Lowering:
         if value is None:
             raise Unsupported(f"operand {i} is not a constant")
         if value.dtype != np.float32:
-            raise Unsupported(f"constant {i} is {value.dtype}, not float32")
+            hybrid = " (dynamic-range weights: hybrid kernels)" if value.dtype == np.int8 else ""
+            raise Unsupported(f"{value.dtype} constant {i}{hybrid} is not supported natively by this op")
         return value
 
     def scratch(self, floats: int) -> int:
@@ -206,16 +211,22 @@ class Lowering:
 
     # -- nodes ------------------------------------------------------------------------------
     def lower(self, planned: PlannedNode) -> bool:
-        """Append the node's record; False (tables unchanged) when it stays on the reference."""
+        """Append the node's record; False (tables unchanged, `reason` set) when it stays on the reference."""
         lowerer = lowerers().get(planned.opdef.name)
-        if lowerer is None or planned.dynamic:
+        self.reason = None
+        if lowerer is None:
+            self.reason = f"no native kernel for {planned.opdef.name}"
+            return False
+        if planned.dynamic:
+            self.reason = "operand shapes known only at run time"
             return False
         mark = (len(self.tensors), dict(self.index), len(self.buffers), self.scratch_floats,
                 self.zero_floats, self._scratch, self._zeros)
         try:
             self.records.append(lowerer(self, planned.node))
             return True
-        except Unsupported:
+        except Unsupported as why:
+            self.reason = str(why) or "not supported natively"
             (count, self.index, buffers, self.scratch_floats, self.zero_floats, self._scratch,
              self._zeros) = mark
             del self.tensors[count:], self.buffers[buffers:], self.writable[buffers:]
@@ -422,7 +433,10 @@ class NativeExecutor(ReferenceExecutor):
         self.num_threads = num_threads
         self.threads = thread_count(num_threads)
         lowering = Lowering(self)
-        native = [lowering.lower(planned) for planned in plan.nodes]
+        native, self._reasons = [], []
+        for planned in plan.nodes:
+            native.append(lowering.lower(planned))
+            self._reasons.append(lowering.reason)
         self.program = None
         if any(native):
             tensors, nodes = lowering.tables()
@@ -440,6 +454,14 @@ class NativeExecutor(ReferenceExecutor):
         for is_native in native:
             self._native_start.append(native_index)
             native_index += is_native
+
+    def partition(self) -> list[Segment]:
+        """The native segments and the reference runs between them, each node with why it stays on
+        the reference kernels (as TFLite reports a delegate's partitions)."""
+        nodes = self.plan.nodes
+        return [Segment(is_native, first, end, tuple(Placement(i, nodes[i].node.op.name or "CUSTOM",
+                                                               self._reasons[i]) for i in range(first, end)))
+                for is_native, first, end in self.segments]
 
     def invoke(self, profile: list[int] | None = None) -> None:
         nodes = self.plan.nodes
