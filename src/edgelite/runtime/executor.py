@@ -53,6 +53,9 @@ class ReferenceExecutor:
             tensor, shape = graph.tensors[i], plan.shapes[i]
             nbytes = int(np.prod(shape, dtype=np.int64)) * tensor.type.itemsize
             self.values[i] = self.arena[offset:offset + nbytes].view(tensor.dtype).reshape(shape)
+        # Tensors set_tensor may copy into without further checks (arena views, not constants).
+        self.settable: dict[int, np.ndarray] = {i: self.values[i] for i in plan.arena_offsets
+                                                if i not in plan.constants and self.values[i].dtype != object}
         self.reset_variables()
         for planned in plan.nodes:
             planned.node.runtime = runtime

@@ -108,11 +108,22 @@ class Interpreter:
 
     def set_tensor(self, tensor_index: int, value: Any) -> None:
         """Copy `value` into a tensor; dtype and shape must match exactly."""
+        executor = self._executor
+        if executor is not None and type(value) is np.ndarray and type(tensor_index) is int:
+            target = executor.settable.get(tensor_index)  # the common case, without the checks below
+            if target is not None and value.dtype == target.dtype and value.shape == target.shape:
+                target[...] = value
+                return
         self._check_index(tensor_index)
         write_tensor(self._ready("set tensor"), tensor_index, value)
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
         """A copy of a tensor's current value."""
+        executor = self._executor
+        if executor is not None and type(tensor_index) is int and 0 <= tensor_index < len(executor.values):
+            value = executor.values[tensor_index]
+            if value is not None:
+                return value.copy()
         self._check_index(tensor_index)
         value = self._ready("get tensor").values[tensor_index]
         if value is None:
@@ -130,7 +141,8 @@ class Interpreter:
 
     def invoke(self) -> None:
         """Run the model on the tensors set so far."""
-        self._ready("invoke").invoke()
+        executor = self._executor
+        (executor if executor is not None else self._ready("invoke")).invoke()
 
     def reset_all_variables(self) -> None:
         self._ready("reset variables").reset_variables()

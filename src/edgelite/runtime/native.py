@@ -450,6 +450,7 @@ class NativeExecutor(ReferenceExecutor):
                 self.segments[-1] = (is_native, self.segments[-1][1], i + 1)
             else:
                 self.segments.append((is_native, i, i + 1))
+        self._whole_program = len(self.segments) == 1 and self.segments[0][0]
         self._native_start = []
         for is_native in native:
             self._native_start.append(native_index)
@@ -464,6 +465,9 @@ class NativeExecutor(ReferenceExecutor):
                 for is_native, first, end in self.segments]
 
     def invoke(self, profile: list[int] | None = None) -> None:
+        if self._whole_program and profile is None:
+            self.program.run()  # every node native: one call
+            return
         nodes = self.plan.nodes
         for is_native, first, end in self.segments:
             if not is_native:
