@@ -25,6 +25,7 @@ from edgelite.ops._common import Activation, Padding
 from edgelite.ops._conv import forward_conv_size
 from edgelite.ops._pool import Pool2DOptions
 from edgelite.ops.add import AddOptions
+from edgelite.ops.batch_matmul import BatchMatMulOptions
 from edgelite.ops.conv_2d import Conv2DOptions
 from edgelite.ops.convolution2d_transpose_bias import TransposeConvParams
 from edgelite.ops.depth_to_space import DepthToSpaceOptions
@@ -355,6 +356,30 @@ def test_resize_nearest_neighbor(isa, h, w, out_h, out_w, channels, flags, seed)
     check("RESIZE_NEAREST_NEIGHBOR", operands, ResizeNearestNeighborOptions(*flags), rtol=0)
 
 
+@st.composite
+def matmul_shapes(draw):
+    """Broadcasting batch dims (ranks 2 to 5), M, K, N and the adjoint flags."""
+    batch_rank = draw(st.integers(0, 3))
+    out_batch = [draw(st.integers(1, 3)) for _ in range(batch_rank)]
+    lhs_batch = [d if draw(st.booleans()) else 1 for d in out_batch][draw(st.integers(0, batch_rank)):]
+    rhs_batch = [d if draw(st.booleans()) else 1 for d in out_batch][draw(st.integers(0, batch_rank)):]
+    m, k, n = draw(st.integers(1, 60)), draw(st.integers(1, 40)), draw(st.integers(1, 40))
+    adj_x, adj_y = draw(st.booleans()), draw(st.booleans())
+    lhs = (*lhs_batch, *((k, m) if adj_x else (m, k)))
+    rhs = (*rhs_batch, *((n, k) if adj_y else (k, n)))
+    return lhs, rhs, adj_x, adj_y, k
+
+
+@SETTINGS
+@given(matmul_shapes(), st.booleans(), st.integers(0, 2**16))
+def test_batch_matmul(isa, shapes, rhs_const, seed):
+    """On the gemm kernels: a constant rhs packed at prepare, a computed one packed per tile."""
+    lhs, rhs, adj_x, adj_y, k = shapes
+    b = values(seed + 1, rhs)
+    check_native("BATCH_MATMUL", [values(seed, lhs), const(b) if rhs_const else b],
+                 BatchMatMulOptions(adj_x, adj_y), terms=k)
+
+
 # -- threads ---------------------------------------------------------------------------------------
 def run_threads(model_bytes: bytes, feeds: list[np.ndarray], threads: int) -> list[np.ndarray]:
     interpreter = Interpreter(model_content=model_bytes, experimental_executor="native", num_threads=threads)
@@ -397,6 +422,10 @@ THREADED_OPS = {
     "div broadcast": ("DIV", lambda: [values(0, BIG), const(values(1, (1, 1, 24)) + 3)], DivOptions()),
     "maximum": ("MAXIMUM", lambda: [values(0, (2, *BIG[1:])), values(1, (2, *BIG[1:]))],
                 MaximumMinimumOptions()),
+    "batch matmul": ("BATCH_MATMUL", lambda: [values(0, (3, 130, 40)), values(1, (1, 40, 50))],
+                     BatchMatMulOptions(False, False)),
+    "batch matmul adjoint": ("BATCH_MATMUL", lambda: [values(0, (2, 40, 100)), const(values(1, (2, 50, 40)))],
+                             BatchMatMulOptions(True, True)),
     "tanh": ("TANH", lambda: [values(0, (3, 11113)) * 5], None),
     "gelu": ("GELU", lambda: [values(0, (3, 11113)) * 5], GeluOptions(False)),
     "transpose": ("TRANSPOSE", lambda: [values(0, BIG), const(np.array([0, 3, 1, 2], np.int32))], None),
