@@ -348,6 +348,20 @@ def test_strided_slice(isa, shape, data, seed):
     check("STRIDED_SLICE", operands, options, rtol=0)
 
 
+def test_slices_with_computed_bounds_stay_on_the_reference():
+    """begin computed at run time (its output shape is static with `offset`): not lowered."""
+    x = values(0, (4, 6))
+    operands = [x, np.array([1, 2], np.int32), const(np.array([2, 3], np.int32)),
+                const(np.array([1, 1], np.int32))]
+    model = single_op_model("STRIDED_SLICE", operands, StridedSliceOptions(offset=True)).to_bytes()
+    feeds = graph_feeds(operands)
+    want, _ = run(model, feeds, "reference")
+    got, executor = run(model, feeds, "native")
+    assert executor.native == [False] and "computed at run time" in executor.partition()[0].nodes[0].reason
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[0], x[1:3, 2:5])
+
+
 @SETTINGS
 @given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 20), st.integers(1, 20), st.integers(1, 9),
        st.sampled_from([(False, False), (True, False), (False, True), (True, True)]), st.integers(0, 2**16))

@@ -86,8 +86,16 @@ def lower_space_to_depth(lw: Lowering, node) -> _Record:
     return _blocks(lw, node, to_space=False)
 
 
+def _require_constants(lw: Lowering, node, operands: range) -> None:
+    """The reference helpers read operand values: at lowering time only constants have them."""
+    for i in operands:
+        if node.op.inputs[i] not in lw.plan.constants:
+            raise Unsupported(f"operand {i} of {node.op.name} is computed at run time")
+
+
 def lower_slice(lw: Lowering, node) -> _Record:
     shape = lw.plan.shapes[node.op.inputs[0]]
+    _require_constants(lw, node, range(1, 3))
     extents = slice_op._extents(node)
     if extents is None:
         raise Unsupported("begin or size is not a constant")
@@ -97,6 +105,7 @@ def lower_slice(lw: Lowering, node) -> _Record:
 
 
 def lower_strided_slice(lw: Lowering, node) -> _Record:
+    _require_constants(lw, node, range(1, 4))
     axes = strided_slice._axes(node)
     if axes is None:
         raise Unsupported("begin, end or strides is not a constant")
