@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from time import perf_counter_ns
 
@@ -51,7 +52,7 @@ class ReferenceExecutor:
             self.values[i] = value
         for i, offset in plan.arena_offsets.items():
             tensor, shape = graph.tensors[i], plan.shapes[i]
-            nbytes = int(np.prod(shape, dtype=np.int64)) * tensor.type.itemsize
+            nbytes = math.prod(shape) * tensor.type.itemsize
             self.values[i] = self.arena[offset:offset + nbytes].view(tensor.dtype).reshape(shape)
         # Tensors set_tensor may copy into without further checks (arena views, not constants).
         self.settable: dict[int, np.ndarray] = {i: self.values[i] for i in plan.arena_offsets

@@ -19,6 +19,7 @@ TODO(issue 6): hybrid kernels, AVX-512 and NEON levels.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -109,8 +110,8 @@ def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list
     dims, strides = list(out), []
     for shape in (a, b):
         shape = (1,) * (rank - len(shape)) + tuple(shape)
-        contiguous = np.cumprod((1, *shape[::-1]))[:-1][::-1] if rank else []
-        strides.append([0 if shape[i] == 1 and out[i] != 1 else int(contiguous[i]) for i in range(rank)])
+        contiguous = [math.prod(shape[i + 1:]) for i in range(rank)]
+        strides.append([0 if shape[i] == 1 and out[i] != 1 else contiguous[i] for i in range(rank)])
     keep = [i for i in range(rank) if dims[i] != 1]
     dims, sa, sb = [dims[i] for i in keep], [strides[0][i] for i in keep], [strides[1][i] for i in keep]
     i = len(dims) - 2
@@ -152,7 +153,7 @@ class Lowering:
     def _add(self, buffer: int, offset: int, shape: tuple) -> int:
         if len(shape) > MAX_RANK:
             raise Unsupported(f"rank {len(shape)} > {MAX_RANK}")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * 4
+        nbytes = math.prod(shape) * 4
         self.tensors.append([buffer, offset, nbytes, 0, len(shape), *shape, *[0] * (MAX_RANK - len(shape))])
         return len(self.tensors) - 1
 
@@ -173,7 +174,7 @@ class Lowering:
                               f"natively by this op")
         if shape is None or i in self.plan.dynamic_tensors:
             raise Unsupported(f"tensor {i} ({tensor.name!r}) has a shape known only at run time")
-        if int(np.prod(shape, dtype=np.int64)) == 0:
+        if math.prod(shape) == 0:
             raise Unsupported(f"tensor {i} is empty")
         if i in self.index:
             return self.index[i]

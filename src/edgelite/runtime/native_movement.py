@@ -10,6 +10,7 @@ so that up to MAX_RANK dims remain.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -46,7 +47,7 @@ def collapse_view(dims: list[int], strides: list[int]) -> tuple[list[int], list[
 
 def strided_copy(lw: Lowering, node, offset: int, dims: list[int], strides: list[int]) -> _Record:
     out_id = node.op.outputs[0]
-    if int(np.prod(dims, dtype=np.int64)) != int(np.prod(lw.plan.shapes[out_id], dtype=np.int64)):
+    if math.prod(dims) != math.prod(lw.plan.shapes[out_id]):
         raise Unsupported("the view's size differs from the output's")
     dims, strides = collapse_view(dims, strides)
     return lw.node("STRIDED_COPY", [lw.tensor(node.op.inputs[0])], out_id, [offset, *dims, *strides])
