@@ -32,6 +32,7 @@ from edgelite.ops.depth_to_space import DepthToSpaceOptions
 from edgelite.ops.depthwise_conv_2d import DepthwiseConv2DOptions
 from edgelite.ops.div import DivOptions
 from edgelite.ops.fully_connected import FullyConnectedOptions
+from edgelite.ops.gather import GatherOptions
 from edgelite.ops.gelu import GeluOptions
 from edgelite.ops.leaky_relu import LeakyReluOptions
 from edgelite.ops.mul import MulOptions
@@ -363,6 +364,54 @@ def test_slices_with_computed_bounds_stay_on_the_reference():
 
 
 @SETTINGS
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=4), st.data(), st.integers(0, 2**16))
+def test_gather(isa, shape, data, seed):
+    """Constant indices of any rank along any axis, with batch dims."""
+    rank = len(shape)
+    axis = data.draw(st.integers(0, rank - 1))
+    batch_dims = data.draw(st.integers(0, axis))
+    index_shape = (*shape[:batch_dims], *data.draw(st.lists(st.integers(1, 4), max_size=2)))
+    indices = np.random.default_rng(seed).integers(0, shape[axis], index_shape).astype(np.int32)
+    negative_axis = data.draw(st.booleans())
+    options = GatherOptions(axis - rank if negative_axis else axis, batch_dims)
+    check("GATHER", [values(seed, tuple(shape)), const(indices)], options, rtol=0)
+
+
+def test_gather_with_bad_or_computed_indices_stays_on_the_reference():
+    x = values(0, (4, 3))
+    for indices, native_ok in ((const(np.array([0, 3, 1], np.int32)), True),
+                               (np.array([0, 3, 1], np.int32), False)):
+        operands = [x, indices]
+        model = single_op_model("GATHER", operands, GatherOptions(0, 0)).to_bytes()
+        got, executor = run(model, graph_feeds(operands), "native")
+        assert executor.native == [native_ok]
+        np.testing.assert_array_equal(got[0], x[[0, 3, 1]])
+    model = single_op_model("GATHER", [x, const(np.array([0, 4], np.int32))], GatherOptions(0, 0)).to_bytes()
+    interpreter = Interpreter(model_content=model, experimental_executor="native")
+    interpreter.allocate_tensors()
+    assert interpreter._executor.native == [False]  # out of range: the reference reports it at invoke
+    interpreter.set_tensor(0, x)
+    with pytest.raises(EdgeliteError, match="out of range"):
+        interpreter.invoke()
+
+
+@pytest.mark.parametrize("bad", [3.0, -1.0, 0.5, np.nan])
+def test_validator_rejects_gather_indices_outside_the_axis(bad):
+    model = single_op_model("GATHER", [values(0, (3, 2)), const(np.array([0, 2], np.int32))],
+                            GatherOptions(0, 0)).to_bytes()
+    interpreter = Interpreter(model_content=model, experimental_executor="reference")
+    interpreter.allocate_tensors()
+    lowering = native.Lowering(interpreter._executor)
+    assert lowering.lower(interpreter.plan.nodes[0])
+    tensors, nodes = lowering.tables()
+    native._engine.Program(tensors, nodes, lowering.buffers, lowering.writable)
+    table = next(b for b in lowering.buffers[1:] if b.size == 2)  # the indices, as floats
+    table[1] = bad
+    with pytest.raises(ValueError, match="index 1 is not an integer"):
+        native._engine.Program(tensors, nodes, lowering.buffers, lowering.writable)
+
+
+@SETTINGS
 @given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 20), st.integers(1, 20), st.integers(1, 9),
        st.sampled_from([(False, False), (True, False), (False, True), (True, True)]), st.integers(0, 2**16))
 def test_resize_nearest_neighbor(isa, h, w, out_h, out_w, channels, flags, seed):
@@ -443,6 +492,8 @@ THREADED_OPS = {
     "tanh": ("TANH", lambda: [values(0, (3, 11113)) * 5], None),
     "gelu": ("GELU", lambda: [values(0, (3, 11113)) * 5], GeluOptions(False)),
     "transpose": ("TRANSPOSE", lambda: [values(0, BIG), const(np.array([0, 3, 1, 2], np.int32))], None),
+    "gather": ("GATHER", lambda: [values(0, (40, 30, 20)), const(np.arange(59, dtype=np.int32) % 30)],
+               GatherOptions(1, 0)),
     "depth to space": ("DEPTH_TO_SPACE", lambda: [values(0, BIG)], DepthToSpaceOptions(2)),
     "resize nearest": ("RESIZE_NEAREST_NEIGHBOR",
                        lambda: [values(0, BIG), const(np.array([70, 61], np.int32))],

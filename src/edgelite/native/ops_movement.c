@@ -1,5 +1,6 @@
-/* STRIDED_COPY glue: every float32 op whose output is an affine view of its input (TRANSPOSE,
- * DEPTH_TO_SPACE, SPACE_TO_DEPTH, SLICE, STRIDED_SLICE) copies y[i0..i5] = x[offset + sum_d i_d * s_d].
+/* STRIDED_COPY and GATHER glue. STRIDED_COPY: every float32 op whose output is an affine view of its
+ * input (TRANSPOSE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SLICE, STRIDED_SLICE) copies
+ * y[i0..i5] = x[offset + sum_d i_d * s_d].
  *
  * Params: [offset, dims[6], strides[6]] in elements (strides may be negative or 0); native.py
  * merges adjacent dims. Rows (the innermost dim) are split over the pool in tiles of about
@@ -60,4 +61,52 @@ void el_run_strided_copy(const el_program *p, const el_node *n) {
   t.rows_per_tile = el_threads_for(p, (double)y->count) > 1 ? (EL_COPY_CHUNK + inner - 1) / inner : t.rows;
   el_parallel_work(p, copy_rows, &t, (size_t)((t.rows + t.rows_per_tile - 1) / t.rows_per_tile),
                    (double)y->count);
+}
+
+/* GATHER glue: params [B, O, A, I, J]: the output is [B, O, J, I] with out[b, o, j] = params[b, o,
+ * index[b, j]] (rows of I floats); input 1 holds the B x J indices as float32 (exact integers),
+ * a constant that validation checks lie in [0, A). Runs copy whole rows; an index that is not one
+ * (never, once validated) writes zeros rather than reading outside params. */
+int el_validate_gather(const el_program *p, const el_node *n, char *err, size_t len) {
+  const el_tensor *x = el_in(p, n, 0), *index = el_in(p, n, 1), *y = el_out(p, n);
+  const int64_t *g = n->p;
+  for (int i = 0; i < 5; i++)
+    if (g[i] < 1 || g[i] > (1 << 24)) return el_fail(err, len, n, "bad gather geometry");
+  if (g[0] * g[1] > EL_MAX_ELEMENTS / (g[2] * g[3]) || g[0] * g[1] * g[2] * g[3] != x->count)
+    return el_fail(err, len, n, "geometry differs from the params tensor");
+  if (g[0] * g[1] > EL_MAX_ELEMENTS / (g[4] * g[3]) || g[0] * g[1] * g[4] * g[3] != y->count)
+    return el_fail(err, len, n, "geometry differs from the output");
+  if (index->count != g[0] * g[4] || index->writable)
+    return el_fail(err, len, n, "indices must be a read-only constant of B x J");
+  for (int64_t i = 0; i < index->count; i++) {
+    const float v = index->data[i];
+    if (!(v >= 0.0f && v < (float)g[2]) || v != (float)(int64_t)v)
+      return el_fail(err, len, n, "index %lld is not an integer in [0, %lld)", (long long)i, (long long)g[2]);
+  }
+  return 0;
+}
+
+typedef struct {
+  const float *x, *index;
+  float *y;
+  int64_t B, O, A, I, J;
+} gather_task;
+
+static void gather_rows(const void *ctx, size_t tile, size_t thread) {
+  (void)thread;
+  const gather_task *t = ctx;
+  const int64_t b = (int64_t)tile / t->O, o = (int64_t)tile % t->O;
+  const float *source = t->x + (b * t->O + o) * t->A * t->I;
+  float *out = t->y + (b * t->O + o) * t->J * t->I;
+  for (int64_t j = 0; j < t->J; j++, out += t->I) {
+    const float v = t->index[b * t->J + j];
+    if (v >= 0.0f && v < (float)t->A) memcpy(out, source + (int64_t)v * t->I, (size_t)t->I * sizeof(float));
+    else memset(out, 0, (size_t)t->I * sizeof(float));
+  }
+}
+
+void el_run_gather(const el_program *p, const el_node *n) {
+  const gather_task t = {el_in(p, n, 0)->data, el_in(p, n, 1)->data, el_out(p, n)->data,
+                         n->p[0], n->p[1], n->p[2], n->p[3], n->p[4]};
+  el_parallel_work(p, gather_rows, &t, (size_t)(t.B * t.O), (double)el_out(p, n)->count);
 }

@@ -1,7 +1,7 @@
 """Lowerers of the float32 data-movement ops: each output is an affine view of the input
 (`y[i] = x[offset + sum_d i_d * stride_d]`), so TRANSPOSE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SLICE and
-STRIDED_SLICE all lower to one STRIDED_COPY node (native/ops_movement.c); RESIZE_NEAREST_NEIGHBOR
-copies whole pixels (native/ops_resize.c).
+STRIDED_SLICE all lower to one STRIDED_COPY node (native/ops_movement.c); GATHER with constant
+indices copies rows (same file); RESIZE_NEAREST_NEIGHBOR copies whole pixels (native/ops_resize.c).
 
 The view is computed from the reference op's own geometry (its permutation, block reshape or the
 slice bounds of edgelite/ops/strided_slice.py), then size-1 dims are dropped and adjacent dims merged
@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from edgelite.ops import gather, strided_slice
 from edgelite.ops import slice as slice_op
-from edgelite.ops import strided_slice
 from edgelite.ops.resize_nearest_neighbor import ResizeNearestNeighborOptions
 from edgelite.runtime.native import MAX_RANK, Lowering, Unsupported, _Record
 
@@ -124,6 +124,25 @@ def lower_strided_slice(lw: Lowering, node) -> _Record:
     return strided_copy(lw, node, offset, dims, strides)
 
 
+def lower_gather(lw: Lowering, node) -> _Record:
+    """Constant indices only, passed as exact float32 (the C side checks each lies in the axis)."""
+    params_id, indices_id = node.op.inputs[0], node.op.inputs[1]
+    indices = lw.plan.constants.get(indices_id)
+    if indices is None:
+        raise Unsupported("indices computed at run time")
+    axis, batch_dims = gather._axes(node)
+    params = lw.plan.shapes[params_id]
+    size = params[axis]
+    flat = np.asarray(indices).reshape(-1).astype(np.int64)
+    if size > 2**24 or flat.size == 0 or flat.min() < 0 or flat.max() >= size:
+        raise Unsupported("indices out of range (the reference reports it) or an axis above 2**24")
+    batches, outer = math.prod(params[:batch_dims]), math.prod(params[batch_dims:axis])
+    inner, per_batch = math.prod(params[axis + 1:]), flat.size // max(batches, 1)
+    table = lw.extra(flat.astype(np.float32))
+    return lw.node("GATHER", [lw.tensor(params_id), table], node.op.outputs[0],
+                   [batches, outer, size, inner, per_batch])
+
+
 def lower_resize_nearest(lw: Lowering, node) -> _Record:
     opt = node.options or ResizeNearestNeighborOptions()
     if len(lw.plan.shapes[node.op.inputs[0]]) != 4:
@@ -135,5 +154,5 @@ def lower_resize_nearest(lw: Lowering, node) -> _Record:
 LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
     "TRANSPOSE": lower_transpose, "DEPTH_TO_SPACE": lower_depth_to_space,
     "SPACE_TO_DEPTH": lower_space_to_depth, "SLICE": lower_slice, "STRIDED_SLICE": lower_strided_slice,
-    "RESIZE_NEAREST_NEIGHBOR": lower_resize_nearest,
+    "RESIZE_NEAREST_NEIGHBOR": lower_resize_nearest, "GATHER": lower_gather,
 }
