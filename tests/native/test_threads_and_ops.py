@@ -443,6 +443,49 @@ def test_batch_matmul(isa, shapes, rhs_const, seed):
                  BatchMatMulOptions(adj_x, adj_y), terms=k)
 
 
+# -- C-side validation of the new ops' params --------------------------------------------------------
+P = 3 + native.MAX_INPUTS  # first param word of a node row
+NEW_OP_CORRUPTIONS = {
+    "strided copy: negative offset": ("TRANSPOSE", lambda row: row.__setitem__(P, -1)),
+    "strided copy: stride past the end": ("TRANSPOSE", lambda row: row.__setitem__(P + 12, 1000)),
+    "strided copy: negative reach": ("TRANSPOSE", lambda row: row.__setitem__(P + 12, -1)),
+    "strided copy: dims vs output": ("TRANSPOSE", lambda row: row.__setitem__(P + 6, row[P + 6] + 1)),
+    "matmul: K": ("BATCH_MATMUL", lambda row: row.__setitem__(P + 3, row[P + 3] + 1)),
+    "matmul: batch stride": ("BATCH_MATMUL", lambda row: row.__setitem__(P + 8 + 4, 5)),
+    "matmul: mode": ("BATCH_MATMUL", lambda row: row.__setitem__(P, 2)),
+    "matmul: adj_y with packed rhs": ("BATCH_MATMUL", lambda row: row.__setitem__(P + 1, 2)),
+    "resize nearest: flags": ("RESIZE_NEAREST_NEIGHBOR", lambda row: row.__setitem__(P, 5)),
+    "gather: axis size": ("GATHER", lambda row: row.__setitem__(P + 2, row[P + 2] + 1)),
+    "unary: op": ("TANH", lambda row: row.__setitem__(P, 99)),
+    "binary: op": ("DIV", lambda row: row.__setitem__(P, 7)),
+}
+NEW_OP_MODELS = {
+    "TRANSPOSE": lambda: ([values(0, (3, 4, 5)), const(np.array([2, 0, 1], np.int32))], None),
+    "BATCH_MATMUL": lambda: ([values(0, (2, 3, 4)), const(values(1, (2, 4, 5)))], BatchMatMulOptions()),
+    "RESIZE_NEAREST_NEIGHBOR": lambda: ([values(0, (1, 3, 4, 2)), const(np.array([5, 7], np.int32))],
+                                        ResizeNearestNeighborOptions()),
+    "GATHER": lambda: ([values(0, (4, 3)), const(np.array([1, 0], np.int32))], GatherOptions(0, 0)),
+    "TANH": lambda: ([values(0, (3, 4))], None),
+    "DIV": lambda: ([values(0, (3, 4)), values(1, (3, 4))], DivOptions()),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(NEW_OP_CORRUPTIONS))
+def test_validator_rejects_corrupted_params_of_new_ops(corruption):
+    opcode, corrupt = NEW_OP_CORRUPTIONS[corruption]
+    operands, options = NEW_OP_MODELS[opcode]()
+    model = single_op_model(opcode, operands, options).to_bytes()
+    interpreter = Interpreter(model_content=model, experimental_executor="reference")
+    interpreter.allocate_tensors()
+    lowering = native.Lowering(interpreter._executor)
+    assert lowering.lower(interpreter.plan.nodes[0]), lowering.reason
+    tensors, nodes = lowering.tables()
+    native._engine.Program(tensors, nodes, lowering.buffers, lowering.writable)  # intact: accepted
+    corrupt(nodes[0])
+    with pytest.raises(ValueError, match="native node 0"):
+        native._engine.Program(tensors, nodes, lowering.buffers, lowering.writable)
+
+
 # -- threads ---------------------------------------------------------------------------------------
 def run_threads(model_bytes: bytes, feeds: list[np.ndarray], threads: int) -> list[np.ndarray]:
     interpreter = Interpreter(model_content=model_bytes, experimental_executor="native", num_threads=threads)
