@@ -262,6 +262,14 @@ def test_tanh_gelu_leaky_relu(isa, name, size):
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=max(atol, 1e-30))
 
 
+@SETTINGS
+@given(st.sampled_from(sorted(UNARY_OPTIONS)), st.lists(st.integers(1, 9), min_size=1, max_size=4),
+       st.floats(0.5, 20), st.integers(0, 2**16))
+def test_unary_shapes(isa, name, shape, scale, seed):
+    x = values(seed, tuple(shape)) * np.float32(scale)
+    check(name.split()[0], [x], UNARY_OPTIONS[name])
+
+
 def exact_gelu(x: np.ndarray, approximate: bool) -> np.ndarray:
     """GELU in float64 without cancellation, from the float32 argument the reference computes
     (erfc(z) and sigmoid(2u) amplify an argument's rounding by up to 2z^2 and 2|u|): x * erfc(z) / 2,
