@@ -222,16 +222,16 @@ class Lowering:
         if planned.dynamic:
             self.reason = "operand shapes known only at run time"
             return False
-        mark = (len(self.tensors), dict(self.index), len(self.buffers), self.scratch_floats,
-                self.zero_floats, self._scratch, self._zeros)
+        mark = (len(self.tensors), len(self.buffers), self.scratch_floats, self.zero_floats, self._scratch,
+                self._zeros)
         try:
             self.records.append(lowerer(self, planned.node))
             return True
         except Unsupported as why:
             self.reason = str(why) or "not supported natively"
-            (count, self.index, buffers, self.scratch_floats, self.zero_floats, self._scratch,
-             self._zeros) = mark
+            count, buffers, self.scratch_floats, self.zero_floats, self._scratch, self._zeros = mark
             del self.tensors[count:], self.buffers[buffers:], self.writable[buffers:]
+            self.index = {i: row for i, row in self.index.items() if row < count}  # rows the node added
             return False
 
     def node(self, op: str, inputs: list[int], output: int, params: list) -> _Record:
