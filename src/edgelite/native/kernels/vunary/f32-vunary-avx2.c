@@ -86,12 +86,25 @@ EL_AVX2 static inline __m256 apply(int op, __m256 v, __m256 vlo, __m256 vhi) {
   }
 }
 
+/* One loop per op (the op is a compile-time constant inside each), then the masked tail. */
+#define EL_VUNARY_LOOP(OP)                                                                   \
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, apply(OP, _mm256_loadu_ps(x + i), vlo, vhi)); \
+  break;
+
 EL_AVX2 void el_f32_vunary_avx2(int op, size_t n, const float *x, float *y, float lo, float hi) {
   const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   const size_t tail = op == EL_UN_HSWISH ? n % 4 : 0; /* rounded as LiteRT's scalar tail: see el_math.h */
   size_t i = 0;
   n -= tail;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, apply(op, _mm256_loadu_ps(x + i), vlo, vhi));
+  switch (op) {
+    case EL_UN_CLAMP: EL_VUNARY_LOOP(EL_UN_CLAMP)
+    case EL_UN_HSWISH: EL_VUNARY_LOOP(EL_UN_HSWISH)
+    case EL_UN_TANH: EL_VUNARY_LOOP(EL_UN_TANH)
+    case EL_UN_GELU: EL_VUNARY_LOOP(EL_UN_GELU)
+    case EL_UN_GELU_TANH: EL_VUNARY_LOOP(EL_UN_GELU_TANH)
+    case EL_UN_LEAKY: EL_VUNARY_LOOP(EL_UN_LEAKY)
+    default: EL_VUNARY_LOOP(EL_UN_SIGMOID)
+  }
   if (i < n) {
     const __m256i mask = el_mask8(n - i);
     _mm256_maskstore_ps(y + i, mask, apply(op, _mm256_maskload_ps(x + i, mask), vlo, vhi));
