@@ -60,9 +60,10 @@ def isa(request):
 
 
 # -- new kernels vs the reference, every ISA level -------------------------------------------------
-def check(opcode: str, operands: list, options=None, rtol: float = 1e-5, **model_kwargs) -> None:
+def check(opcode: str, operands: list, options=None, rtol: float = 1e-5, terms: int = 1,
+          **model_kwargs) -> None:
     """check_native for models that need single_op_model's keywords (output dtypes, custom ops);
-    rtol=0: bitwise equal."""
+    rtol=0: bitwise equal; `terms`: products summed per output (check_native's cancellation allowance)."""
     model = single_op_model(opcode, operands, options, **model_kwargs).to_bytes()
     feeds = graph_feeds(operands)
     want, _ = run(model, feeds, "reference")
@@ -72,7 +73,8 @@ def check(opcode: str, operands: list, options=None, rtol: float = 1e-5, **model
         if rtol == 0:
             np.testing.assert_array_equal(a, b)
         else:
-            atol = max(1e-6, rtol * float(np.max(np.abs(b), initial=0)))
+            cancellation = terms * float(np.finfo(np.float32).eps) * 4
+            atol = max(1e-6, rtol * float(np.max(np.abs(b), initial=0)), cancellation)
             np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
@@ -132,7 +134,7 @@ def test_transpose_conv(isa, geometry, batch, in_c, out_c, activation, with_bias
                 const(values(seed + 1, (out_c, kh, kw, in_c))), values(seed, (batch, h, w, in_c)),
                 const(values(seed + 2, (out_c,))) if with_bias else None]
     options = TransposeConvOptions(padding, sw, sh, activation)
-    check("TRANSPOSE_CONV", operands, options, output_dtypes=[np.float32])
+    check("TRANSPOSE_CONV", operands, options, terms=kh * kw * in_c, output_dtypes=[np.float32])
 
 
 @pytest.mark.parametrize("stride", [(2, 2), (3, 2), (1, 1)])
@@ -314,6 +316,15 @@ def transposes(draw):
 def test_transpose(isa, case, seed):
     shape, perm = case
     check("TRANSPOSE", [values(seed, shape), const(np.array(perm, np.int32))], rtol=0)
+
+
+@pytest.mark.parametrize("shape, perm", [((9, 17), (1, 0)), ((2, 9, 17, 3), (0, 3, 1, 2)),
+                                         ((2, 9, 17, 3), (0, 2, 1, 3)), ((1, 16, 24, 8), (0, 3, 1, 2)),
+                                         ((3, 8, 8), (2, 1, 0)), ((2, 3, 10, 11, 9), (4, 0, 3, 1, 2)),
+                                         ((1, 9, 17, 11), (0, 3, 1, 2)), ((12, 8, 10), (2, 1, 0))])
+def test_transpose_planes(isa, shape, perm):
+    """Planes of at least 8 x 8 go to the blocked transpose kernel (edges included)."""
+    check("TRANSPOSE", [values(len(shape), shape), const(np.array(perm, np.int32))], rtol=0)
 
 
 @SETTINGS
@@ -543,6 +554,8 @@ THREADED_OPS = {
     "tanh": ("TANH", lambda: [values(0, (3, 11113)) * 5], None),
     "gelu": ("GELU", lambda: [values(0, (3, 11113)) * 5], GeluOptions(False)),
     "transpose": ("TRANSPOSE", lambda: [values(0, BIG), const(np.array([0, 3, 1, 2], np.int32))], None),
+    "transpose planes": ("TRANSPOSE",
+                         lambda: [values(0, (4, 33, 35, 24)), const(np.array([0, 2, 3, 1], np.int32))], None),
     "gather": ("GATHER", lambda: [values(0, (40, 30, 20)), const(np.arange(59, dtype=np.int32) % 30)],
                GatherOptions(1, 0)),
     "depth to space": ("DEPTH_TO_SPACE", lambda: [values(0, BIG)], DepthToSpaceOptions(2)),

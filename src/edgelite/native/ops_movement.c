@@ -4,7 +4,8 @@
  *
  * Params: [offset, dims[6], strides[6]] in elements (strides may be negative or 0); native.py
  * merges adjacent dims. Rows (the innermost dim) are split over the pool in tiles of about
- * EL_COPY_CHUNK elements; each element is copied once, so any thread count gives the same result. */
+ * EL_COPY_CHUNK elements; a transpose plane (see transpose_plane) goes to the transpose kernel, one
+ * plane per tile. Each element is copied once, so any thread count gives the same result. */
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
 
@@ -54,9 +55,49 @@ static void copy_rows(const void *ctx, size_t tile, size_t thread) {
   }
 }
 
+/* The plane of a transpose: input-contiguous dim k (stride 1) is not the output's innermost (dim 5,
+ * input stride > 1). Each tile transposes one [d5 x dk] plane (its other dims fixed) in blocks. */
+typedef struct {
+  const float *x;
+  float *y;
+  const int64_t *dims, *strides;
+  int64_t offset, k, out_stride[6];
+} plane_task;
+
+static void copy_plane(const void *ctx, size_t tile, size_t thread) {
+  (void)thread;
+  const plane_task *t = ctx;
+  const int64_t *d = t->dims, *s = t->strides;
+  int64_t rest = (int64_t)tile, source = t->offset, target = 0;
+  for (int k = 4; k >= 0; k--) {
+    if (k == t->k) continue;
+    const int64_t i = rest % d[k];
+    rest /= d[k];
+    source += i * s[k];
+    target += i * t->out_stride[k];
+  }
+  el_kernels.transpose((size_t)d[5], (size_t)d[t->k], t->x + source, (size_t)s[5], t->y + target,
+                       (size_t)t->out_stride[t->k]);
+}
+
+static int transpose_plane(const int64_t *dims, const int64_t *strides) {
+  if (strides[5] <= 1 || dims[5] < 8) return -1;
+  for (int k = 4; k >= 0; k--)
+    if (strides[k] == 1 && dims[k] >= 8) return k;
+  return -1;
+}
+
 void el_run_strided_copy(const el_program *p, const el_node *n) {
   const el_tensor *y = el_out(p, n);
   const int64_t *dims = n->p + 1, inner = dims[5];
+  const int k = transpose_plane(dims, n->p + 7);
+  if (k >= 0) {
+    plane_task t = {el_in(p, n, 0)->data, y->data, dims, n->p + 7, n->p[0], k, {0}};
+    t.out_stride[5] = 1;
+    for (int d = 4; d >= 0; d--) t.out_stride[d] = t.out_stride[d + 1] * dims[d + 1];
+    el_parallel_work(p, copy_plane, &t, (size_t)(y->count / (dims[k] * inner)), (double)y->count);
+    return;
+  }
   copy_task t = {el_in(p, n, 0)->data, y->data, dims, n->p + 7, n->p[0], y->count / inner, 0};
   t.rows_per_tile = el_threads_for(p, (double)y->count) > 1 ? (EL_COPY_CHUNK + inner - 1) / inner : t.rows;
   el_parallel_work(p, copy_rows, &t, (size_t)((t.rows + t.rows_per_tile - 1) / t.rows_per_tile),

@@ -64,6 +64,9 @@ typedef void el_pool_fn(int op, size_t taps, size_t channels, const float **inpu
 /* scopy: y[i] = x[i * stride] for i < n (stride in elements, may be negative or 0). */
 typedef void el_scopy_fn(size_t n, const float *x, ptrdiff_t stride, float *y);
 
+/* transpose: y[c * y_stride + r] = x[r * x_stride + c] for r < rows, c < cols (strides in floats). */
+typedef void el_transpose_fn(size_t rows, size_t cols, const float *x, size_t x_stride, float *y, size_t y_stride);
+
 /* raddstoreexp: y[i] = exp((x[i] - max) * beta) for i < n; returns the sum of the y[i]. */
 typedef float el_raddstoreexp_fn(size_t n, const float *x, float max, float beta, float *y);
 
@@ -86,6 +89,7 @@ typedef struct {
   el_raddstoreexp_fn *raddstoreexp;
   el_pool_fn *pool;
   el_scopy_fn *scopy;
+  el_transpose_fn *transpose;
 } el_ukernels;
 
 extern el_ukernels el_kernels;
