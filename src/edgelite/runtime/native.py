@@ -11,7 +11,10 @@ every table entry when the program is created (`edgelite.native._engine.Program`
 `num_threads` (None or -1: one thread, as LiteRT's default) sizes the Program's thread pool: its
 workers start once, with the Program, and split each large op into tiles of independent outputs,
 so results are bitwise the same for any thread count. The float32 lowerers added with the pool
-(PRELU, RESIZE_BILINEAR, transposed convolutions) are in native_f32.py.
+(PRELU, RESIZE_BILINEAR, transposed convolutions) are in native_f32.py, the data-movement ones
+(TRANSPOSE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SLICE, STRIDED_SLICE, GATHER, RESIZE_NEAREST_NEIGHBOR) in
+native_movement.py, BATCH_MATMUL in native_matmul.py. `partition()` reports which nodes run where and
+why the others stay on the reference kernels (a lowerer's `Unsupported` message).
 
 TODO(issue 6): hybrid kernels, AVX-512 and NEON levels.
 """
