@@ -67,6 +67,7 @@ typedef struct {
   const float *x, *w;
   float *y, *scratch;
   int64_t row_blocks;
+  int64_t *packed_index; /* per thread: the rhs matrix its scratch holds packed (mode 1), or -1 */
 } matmul_task;
 
 /* Panels of rhs matrix b ([K, N], or [N, K] transposed) with a zero bias: the gemm's layout. */
@@ -94,7 +95,8 @@ static void matmul_tile(const void *ctx, size_t tile, size_t thread) {
   float *scratch = t->scratch + (size_t)thread * (size_t)s->per_thread;
   const float *w = t->w + wi * (s->mode == 0 ? s->packed : s->K * s->N);
   if (s->mode == 1) {
-    pack_rhs(s, w, scratch);
+    if (t->packed_index[thread] != wi) pack_rhs(s, w, scratch); /* consecutive row blocks reuse it */
+    t->packed_index[thread] = wi;
     w = scratch;
     scratch += s->packed;
   }
@@ -114,7 +116,10 @@ static void matmul_tile(const void *ctx, size_t tile, size_t thread) {
 }
 
 void el_run_batch_matmul(const el_program *p, const el_node *n) {
-  matmul_task t = {shape_of(p, n), el_in(p, n, 0)->data, el_in(p, n, 1)->data, el_out(p, n)->data, NULL, 0};
+  int64_t packed_index[EL_MAX_THREADS];
+  for (size_t i = 0; i < EL_MAX_THREADS; i++) packed_index[i] = -1;
+  matmul_task t = {shape_of(p, n), el_in(p, n, 0)->data, el_in(p, n, 1)->data, el_out(p, n)->data, NULL, 0,
+                   packed_index};
   t.scratch = n->n_inputs == 3 ? el_in(p, n, 2)->data : NULL;
   t.row_blocks = (t.s.M + EL_IM2COL_ROWS - 1) / EL_IM2COL_ROWS;
   const int64_t batches = el_out(p, n)->count / (t.s.M * t.s.N);
