@@ -206,3 +206,68 @@ def test_validator_rejects_malformed_arguments():
     program = native._engine.Program(b"", b"", [], [])
     with pytest.raises(IndexError):
         program.run(2, 1)
+
+
+# -- the partition between the engine and the reference kernels ------------------------------------
+def chain_model(middle: str, dtype=np.float32, outer: str = "RELU"):
+    """x -> `outer` -> `middle` -> `outer` -> y, shapes (2, 5); binary ops take their input twice."""
+    from edgelite.model.ir import Model, Operator, Subgraph, Tensor, TensorType
+
+    model = Model(subgraphs=[Subgraph(name="main")])
+    graph = model.subgraphs[0]
+    kind = TensorType.from_numpy(np.dtype(dtype))
+    for name in ("x", "a", "b", "y"):
+        graph.tensors.append(Tensor(name, (2, 5), kind, 0))
+    def operator(name: str, source: int) -> Operator:
+        binary = name in ("ADD", "MAXIMUM", "SQUARED_DIFFERENCE")
+        return Operator(name, (source, source) if binary else (source,), (source + 1,))
+
+    graph.operators = [operator(outer, 0), operator(middle, 1), operator(outer, 2)]
+    graph.inputs, graph.outputs = (0,), (3,)
+    return model.to_bytes()
+
+
+@needs_engine
+@pytest.mark.parametrize("middle, reason", [
+    ("EXP", "no native kernel for EXP"), ("SQUARED_DIFFERENCE", "no native kernel for SQUARED_DIFFERENCE")])
+def test_partition_names_the_reference_nodes_and_why(middle, reason):
+    from edgelite.runtime.executor import partition_summary
+
+    interpreter = Interpreter(model_content=chain_model(middle), experimental_executor="native")
+    interpreter.allocate_tensors()
+    segments = interpreter.partition()
+    executor = interpreter._executor
+    assert [(s.native, s.first, s.end) for s in segments] == executor.segments
+    assert [n.reason is None for s in segments for n in s.nodes] == executor.native == [True, False, True]
+    assert segments[1].nodes[0].op == middle and segments[1].nodes[0].reason == reason
+    assert partition_summary(segments) == "native engine: 2/3 nodes in 2 partitions"
+    x = np.linspace(-2, 2, 10, dtype=np.float32).reshape(2, 5)
+    interpreter.set_tensor(0, x)
+    interpreter.invoke()  # both executors in one invoke agree with the reference
+    reference = Interpreter(model_content=chain_model(middle), experimental_executor="reference")
+    reference.allocate_tensors()
+    reference.set_tensor(0, x)
+    reference.invoke()
+    np.testing.assert_allclose(interpreter.get_tensor(3), reference.get_tensor(3), rtol=1e-6)
+
+
+@needs_engine
+def test_partition_reports_unsupported_dtypes():
+    """int32 MAXIMUM has no native kernel: the reason names the operand's dtype."""
+    model = chain_model("MAXIMUM", np.int32, outer="MAXIMUM")
+    interpreter = Interpreter(model_content=model, experimental_executor="native")
+    interpreter.allocate_tensors()
+    segments = interpreter.partition()
+    assert [s.native for s in segments] == [False]
+    reasons = {n.op: n.reason for n in segments[0].nodes}
+    assert "int32 operand" in reasons["MAXIMUM"] and "not supported natively" in reasons["MAXIMUM"]
+
+
+def test_reference_executor_partition_is_one_reference_segment():
+    from edgelite.runtime.executor import partition_summary
+
+    interpreter = Interpreter(model_content=chain_model("EXP"), experimental_executor="reference")
+    interpreter.allocate_tensors()
+    segments = interpreter.partition()
+    assert [(s.native, s.first, s.end) for s in segments] == [(False, 0, 3)]
+    assert partition_summary(segments) == "native engine: 0/3 nodes in 0 partitions"

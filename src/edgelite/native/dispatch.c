@@ -57,6 +57,8 @@ static void set_vunary(el_vunary_fn *fn, size_t arg) { (void)arg; el_kernels.vun
 static void set_ibilinear(el_ibilinear_fn *fn, size_t arg) { (void)arg; el_kernels.ibilinear = fn; }
 static void set_raddstoreexp(el_raddstoreexp_fn *fn, size_t arg) { (void)arg; el_kernels.raddstoreexp = fn; }
 static void set_pool(el_pool_fn *fn, size_t arg) { (void)arg; el_kernels.pool = fn; }
+static void set_scopy(el_scopy_fn *fn, size_t arg) { (void)arg; el_kernels.scopy = fn; }
+static void set_transpose(el_transpose_fn *fn, size_t arg) { (void)arg; el_kernels.transpose = fn; }
 
 static void dispatch(void) {
   memset(&el_kernels, 0, sizeof(el_kernels));

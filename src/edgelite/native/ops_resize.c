@@ -1,4 +1,4 @@
-/* RESIZE_BILINEAR glue (float32): one tile per output row.
+/* RESIZE_BILINEAR and RESIZE_NEAREST glue (float32): one tile per output row.
  *
  * Params: [align_corners, half_pixel_centers]. Coordinates are computed in float32 exactly as the
  * reference (edgelite/ops/resize_bilinear.py: interpolation): step = in/out (or (in-1)/(out-1)
@@ -68,4 +68,50 @@ void el_run_resize_bilinear(const el_program *p, const el_node *n) {
     columns[ox] = coordinate(ox, x->dims[2], y->dims[2], align_corners, half_pixel);
   const resize_task t = {x, y, align_corners, half_pixel, table ? columns : NULL};
   el_parallel(p, resize_row, &t, (size_t)(y->dims[0] * y->dims[1]));
+}
+
+/* RESIZE_NEAREST glue (float32): params [align_corners, half_pixel_centers]; the source index of
+ * output i is, in float32 as the reference (edgelite/ops/resize_nearest_neighbor.py), coord =
+ * (i + (half_pixel ? 0.5 : 0)) * scale, rounded half away from zero with align_corners, else
+ * floored, clamped to [0, in - 1]. One tile per output row. */
+int el_validate_resize_nearest(const el_program *p, const el_node *n, char *err, size_t len) {
+  return el_validate_resize_bilinear(p, n, err, len);
+}
+
+static int64_t nearest(int64_t i, int64_t in, int64_t out, int align_corners, int half_pixel) {
+  const float scale = align_corners && out > 1 ? (float)(in - 1) / (float)(out - 1) : (float)in / (float)out;
+  const float coord = ((float)i + (half_pixel ? 0.5f : 0.0f)) * scale, low = floorf(coord);
+  const float index = align_corners && coord - low >= 0.5f ? low + 1.0f : low;
+  if (!(index > 0.0f)) return 0; /* NaN too */
+  return index >= (float)(in - 1) ? in - 1 : (int64_t)index;
+}
+
+typedef struct {
+  const el_tensor *x, *y;
+  int align_corners, half_pixel;
+  const int64_t *columns; /* per output column, or NULL */
+} nearest_task;
+
+static void nearest_row(const void *ctx, size_t tile, size_t thread) {
+  (void)thread;
+  const nearest_task *t = ctx;
+  const int64_t H = t->x->dims[1], W = t->x->dims[2], C = t->x->dims[3], OH = t->y->dims[1], OW = t->y->dims[2];
+  const int64_t b = (int64_t)tile / OH, oy = (int64_t)tile % OH;
+  const float *row = t->x->data + (b * H + nearest(oy, H, OH, t->align_corners, t->half_pixel)) * W * C;
+  float *out = t->y->data + (b * OH + oy) * OW * C;
+  for (int64_t ox = 0; ox < OW; ox++, out += C) {
+    const int64_t ix = t->columns != NULL ? t->columns[ox] : nearest(ox, W, OW, t->align_corners, t->half_pixel);
+    memcpy(out, row + ix * C, (size_t)C * sizeof(float));
+  }
+}
+
+void el_run_resize_nearest(const el_program *p, const el_node *n) {
+  const el_tensor *x = el_in(p, n, 0), *y = el_out(p, n);
+  int64_t columns[EL_RESIZE_COLUMNS];
+  const int align_corners = (int)n->p[0], half_pixel = (int)n->p[1];
+  const int table = y->dims[2] <= EL_RESIZE_COLUMNS;
+  for (int64_t ox = 0; table && ox < y->dims[2]; ox++)
+    columns[ox] = nearest(ox, x->dims[2], y->dims[2], align_corners, half_pixel);
+  const nearest_task t = {x, y, align_corners, half_pixel, table ? columns : NULL};
+  el_parallel_work(p, nearest_row, &t, (size_t)(y->dims[0] * y->dims[1]), (double)y->count);
 }

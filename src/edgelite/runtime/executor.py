@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from time import perf_counter_ns
 
 import numpy as np
@@ -9,6 +11,33 @@ import numpy as np
 from edgelite.errors import EdgeliteError, ModelError
 from edgelite.model.ir import TensorType
 from edgelite.runtime.plan import ARENA_ALIGNMENT, Plan, output_shapes
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one plan node runs: `reason` says why it stays on the reference kernels (None: native)."""
+
+    index: int
+    op: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of consecutive plan nodes [first, end) on one executor (a delegate partition when native)."""
+
+    native: bool
+    first: int
+    end: int
+    nodes: tuple[Placement, ...]
+
+
+def partition_summary(segments: list[Segment]) -> str:
+    """TFLite-style one-liner, e.g. 'native engine: 63/65 nodes in 2 partitions'."""
+    total = sum(len(s.nodes) for s in segments)
+    native = [s for s in segments if s.native]
+    count = sum(len(s.nodes) for s in native)
+    return f"native engine: {count}/{total} nodes in {len(native)} partition{'s' * (len(native) != 1)}"
 
 
 class ReferenceExecutor:
@@ -23,8 +52,11 @@ class ReferenceExecutor:
             self.values[i] = value
         for i, offset in plan.arena_offsets.items():
             tensor, shape = graph.tensors[i], plan.shapes[i]
-            nbytes = int(np.prod(shape, dtype=np.int64)) * tensor.type.itemsize
+            nbytes = math.prod(shape) * tensor.type.itemsize
             self.values[i] = self.arena[offset:offset + nbytes].view(tensor.dtype).reshape(shape)
+        # Tensors set_tensor may copy into without further checks (arena views, not constants).
+        self.settable: dict[int, np.ndarray] = {i: self.values[i] for i in plan.arena_offsets
+                                                if i not in plan.constants and self.values[i].dtype != object}
         self.reset_variables()
         for planned in plan.nodes:
             planned.node.runtime = runtime
@@ -42,6 +74,12 @@ class ReferenceExecutor:
     def _bind(self, node) -> None:
         node.inputs = [self.values[i] if i >= 0 else None for i in node.op.inputs]
         node.outputs = [self.values[i] for i in node.op.outputs]
+
+    def partition(self) -> list[Segment]:
+        """Every node on the reference kernels (the native executor overrides this)."""
+        nodes = tuple(Placement(i, p.node.op.name or "CUSTOM", "the reference executor was chosen")
+                      for i, p in enumerate(self.plan.nodes))
+        return [Segment(False, 0, len(nodes), nodes)] if nodes else []
 
     def invoke(self, profile: list[int] | None = None) -> None:
         """Run every node in order; with `profile`, append each node's wall time (ns) to it."""

@@ -12,7 +12,7 @@ from edgelite.errors import EdgeliteError
 from edgelite.model.ir import Model, Sparsity, Tensor
 from edgelite.model.reader import load
 from edgelite.ops.registry import Resolver
-from edgelite.runtime.executor import ReferenceExecutor
+from edgelite.runtime.executor import ReferenceExecutor, Segment
 from edgelite.runtime.native import make_executor
 from edgelite.runtime.plan import Plan, build_plan
 
@@ -64,6 +64,11 @@ class Interpreter:
         plan = build_plan(self.model, subgraph_index, input_shapes, self._resolver, self._preserve)
         return make_executor(plan, self, self._executor_choice, self.num_threads)
 
+    def partition(self) -> list[Segment]:
+        """Which nodes of subgraph 0 run on the native engine and which on the reference kernels (with
+        why), in runs of consecutive nodes; `executor.partition_summary` formats it in one line."""
+        return self._ready("read the partition").partition()
+
     @property
     def plan(self) -> Plan:
         return self._ready("read the plan").plan
@@ -103,11 +108,22 @@ class Interpreter:
 
     def set_tensor(self, tensor_index: int, value: Any) -> None:
         """Copy `value` into a tensor; dtype and shape must match exactly."""
+        executor = self._executor
+        if executor is not None and type(value) is np.ndarray and type(tensor_index) is int:
+            target = executor.settable.get(tensor_index)  # the common case, without the checks below
+            if target is not None and value.dtype == target.dtype and value.shape == target.shape:
+                target[...] = value
+                return
         self._check_index(tensor_index)
         write_tensor(self._ready("set tensor"), tensor_index, value)
 
     def get_tensor(self, tensor_index: int, subgraph_index: int = 0) -> np.ndarray:
         """A copy of a tensor's current value."""
+        executor = self._executor
+        if executor is not None and type(tensor_index) is int and 0 <= tensor_index < len(executor.values):
+            value = executor.values[tensor_index]
+            if value is not None:
+                return value.copy()
         self._check_index(tensor_index)
         value = self._ready("get tensor").values[tensor_index]
         if value is None:
@@ -125,7 +141,8 @@ class Interpreter:
 
     def invoke(self) -> None:
         """Run the model on the tensors set so far."""
-        self._ready("invoke").invoke()
+        executor = self._executor
+        (executor if executor is not None else self._ready("invoke")).invoke()
 
     def reset_all_variables(self) -> None:
         self._ready("reset variables").reset_variables()

@@ -11,7 +11,10 @@ every table entry when the program is created (`edgelite.native._engine.Program`
 `num_threads` (None or -1: one thread, as LiteRT's default) sizes the Program's thread pool: its
 workers start once, with the Program, and split each large op into tiles of independent outputs,
 so results are bitwise the same for any thread count. The float32 lowerers added with the pool
-(PRELU, RESIZE_BILINEAR, transposed convolutions) are in native_f32.py.
+(PRELU, RESIZE_BILINEAR, transposed convolutions) are in native_f32.py, the data-movement ones
+(TRANSPOSE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SLICE, STRIDED_SLICE, GATHER, RESIZE_NEAREST_NEIGHBOR) in
+native_movement.py, BATCH_MATMUL in native_matmul.py. `partition()` reports which nodes run where and
+why the others stay on the reference kernels (a lowerer's `Unsupported` message).
 
 TODO(issue 6): hybrid kernels, AVX-512 and NEON levels.
 """
@@ -19,6 +22,7 @@ TODO(issue 6): hybrid kernels, AVX-512 and NEON levels.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -29,7 +33,7 @@ import numpy as np
 
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, Padding, activation_range, axis_list, padding_before
-from edgelite.runtime.executor import ReferenceExecutor
+from edgelite.runtime.executor import Placement, ReferenceExecutor, Segment
 from edgelite.runtime.plan import Plan, PlannedNode
 
 try:
@@ -44,15 +48,16 @@ _warned = False
 # Op codes of the node table, in include/ops.inc order (test_engine checks they agree).
 OPS = ("GEMM", "DWCONV", "BINARY", "UNARY", "MAXPOOL", "AVGPOOL", "MEAN_HW", "PAD", "CONCAT", "COPY",
        "SOFTMAX", "QGEMM", "QDWCONV", "QUANTIZE", "QLUT", "QBINARY", "QMAXPOOL", "QAVGPOOL", "QMEAN_HW",
-       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR", "HGEMM",
-       "QCONCAT", "QGATHER", "HDWCONV")
+       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR", "HGEMM", "QCONCAT", "QGATHER", "HDWCONV",
+       "STRIDED_COPY", "RESIZE_NEAREST", "BATCH_MATMUL", "GATHER")
 CODE = {name: i for i, name in enumerate(OPS)}
 MAX_INPUTS, NODE_PARAMS, MAX_RANK, MAX_THREADS = 16, 29, 6, 64
 TENSOR_WORDS, NODE_WORDS = 5 + MAX_RANK, 3 + MAX_INPUTS + NODE_PARAMS
 GEMM_NR, IM2COL_ROWS, DW_MAX_TAPS = 16, 48, 64
-_BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3}
+_BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3, "DIV": 4, "MAXIMUM": 5, "MINIMUM": 6}
 _UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
-_UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2}
+_UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2, "TANH": 3, "GELU": 4, "LEAKY_RELU": 6}
+_GELU_TANH = 5  # GELU with options.approximate
 
 
 def available() -> bool:
@@ -108,8 +113,8 @@ def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list
     dims, strides = list(out), []
     for shape in (a, b):
         shape = (1,) * (rank - len(shape)) + tuple(shape)
-        contiguous = np.cumprod((1, *shape[::-1]))[:-1][::-1] if rank else []
-        strides.append([0 if shape[i] == 1 and out[i] != 1 else int(contiguous[i]) for i in range(rank)])
+        contiguous = [math.prod(shape[i + 1:]) for i in range(rank)]
+        strides.append([0 if shape[i] == 1 and out[i] != 1 else contiguous[i] for i in range(rank)])
     keep = [i for i in range(rank) if dims[i] != 1]
     dims, sa, sb = [dims[i] for i in keep], [strides[0][i] for i in keep], [strides[1][i] for i in keep]
     i = len(dims) - 2
@@ -145,12 +150,13 @@ class Lowering:
         self.scratch_floats = 0
         self.zero_floats = 0
         self._scratch = self._zeros = -1
+        self.reason: str | None = None  # why the last node lower() was given stays on the reference
 
     # -- tensors ----------------------------------------------------------------------------
     def _add(self, buffer: int, offset: int, shape: tuple) -> int:
         if len(shape) > MAX_RANK:
             raise Unsupported(f"rank {len(shape)} > {MAX_RANK}")
-        nbytes = int(np.prod(shape, dtype=np.int64)) * 4
+        nbytes = math.prod(shape) * 4
         self.tensors.append([buffer, offset, nbytes, 0, len(shape), *shape, *[0] * (MAX_RANK - len(shape))])
         return len(self.tensors) - 1
 
@@ -166,9 +172,12 @@ class Lowering:
         if i < 0:
             raise Unsupported("optional operand absent")
         tensor, shape = self.plan.subgraph.tensors[i], self.plan.shapes[i]
-        if tensor.type != TensorType.FLOAT32 or shape is None or i in self.plan.dynamic_tensors:
-            raise Unsupported(f"tensor {i} is not a static float32 tensor")
-        if int(np.prod(shape, dtype=np.int64)) == 0:
+        if tensor.type != TensorType.FLOAT32:
+            raise Unsupported(f"{tensor.type.name.lower()} operand {i} ({tensor.name!r}) is not supported "
+                              f"natively by this op")
+        if shape is None or i in self.plan.dynamic_tensors:
+            raise Unsupported(f"tensor {i} ({tensor.name!r}) has a shape known only at run time")
+        if math.prod(shape) == 0:
             raise Unsupported(f"tensor {i} is empty")
         if i in self.index:
             return self.index[i]
@@ -188,7 +197,8 @@ class Lowering:
         if value is None:
             raise Unsupported(f"operand {i} is not a constant")
         if value.dtype != np.float32:
-            raise Unsupported(f"constant {i} is {value.dtype}, not float32")
+            hybrid = " (dynamic-range weights: hybrid kernels)" if value.dtype == np.int8 else ""
+            raise Unsupported(f"{value.dtype} constant {i}{hybrid} is not supported natively by this op")
         return value
 
     def scratch(self, floats: int) -> int:
@@ -206,19 +216,25 @@ class Lowering:
 
     # -- nodes ------------------------------------------------------------------------------
     def lower(self, planned: PlannedNode) -> bool:
-        """Append the node's record; False (tables unchanged) when it stays on the reference."""
+        """Append the node's record; False (tables unchanged, `reason` set) when it stays on the reference."""
         lowerer = lowerers().get(planned.opdef.name)
-        if lowerer is None or planned.dynamic:
+        self.reason = None
+        if lowerer is None:
+            self.reason = f"no native kernel for {planned.opdef.name}"
             return False
-        mark = (len(self.tensors), dict(self.index), len(self.buffers), self.scratch_floats,
-                self.zero_floats, self._scratch, self._zeros)
+        if planned.dynamic:
+            self.reason = "operand shapes known only at run time"
+            return False
+        mark = (len(self.tensors), len(self.buffers), self.scratch_floats, self.zero_floats, self._scratch,
+                self._zeros)
         try:
             self.records.append(lowerer(self, planned.node))
             return True
-        except Unsupported:
-            (count, self.index, buffers, self.scratch_floats, self.zero_floats, self._scratch,
-             self._zeros) = mark
+        except Unsupported as why:
+            self.reason = str(why) or "not supported natively"
+            count, buffers, self.scratch_floats, self.zero_floats, self._scratch, self._zeros = mark
             del self.tensors[count:], self.buffers[buffers:], self.writable[buffers:]
+            self.index = {i: row for i, row in self.index.items() if row < count}  # rows the node added
             return False
 
     def node(self, op: str, inputs: list[int], output: int, params: list) -> _Record:
@@ -319,7 +335,7 @@ def lower_binary(lw: Lowering, node) -> _Record:
     if collapsed is None:
         raise Unsupported("broadcast needs more than 6 dims")
     dims, sa, sb = collapsed
-    no_activation = node.op.name == "PRELU"
+    no_activation = node.op.name in ("PRELU", "MAXIMUM", "MINIMUM")
     clamp = [f32_bits(-np.inf), f32_bits(np.inf)] if no_activation else _clamp(node)
     params = [_BINARY[node.op.name], *clamp, *dims, *sa, *sb]
     return lw.node("BINARY", [lw.tensor(a_id), lw.tensor(b_id)], out_id, params)
@@ -331,6 +347,10 @@ def lower_unary(lw: Lowering, node) -> _Record:
         op, (low, high) = 0, _UNARY_CLAMP[name]
     else:
         op, low, high = _UNARY[name], 0.0, 0.0
+    if name == "GELU" and node.options is not None and node.options.approximate:
+        op = _GELU_TANH
+    if name == "LEAKY_RELU":
+        low = node.options.alpha if node.options is not None else 0.0  # the kernel's alpha
     return lw.node("UNARY", [lw.tensor(node.op.inputs[0])], node.op.outputs[0],
                    [op, f32_bits(low), f32_bits(high)])
 
@@ -384,8 +404,10 @@ def lower_softmax(lw: Lowering, node) -> _Record:
 LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
     "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
     "ADD": lower_binary, "SUB": lower_binary, "MUL": lower_binary, "PRELU": lower_binary,
+    "DIV": lower_binary, "MAXIMUM": lower_binary, "MINIMUM": lower_binary,
     "RELU": lower_unary, "RELU6": lower_unary, "RELU_N1_TO_1": lower_unary, "HARD_SWISH": lower_unary,
-    "LOGISTIC": lower_unary, "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean,
+    "LOGISTIC": lower_unary, "TANH": lower_unary, "GELU": lower_unary, "LEAKY_RELU": lower_unary,
+    "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean,
     "PAD": lower_pad, "CONCATENATION": lower_concat, "RESHAPE": lower_copy, "SQUEEZE": lower_copy,
     "EXPAND_DIMS": lower_copy, "SOFTMAX": lower_softmax,
 }
@@ -395,9 +417,9 @@ LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
 def lowerers() -> dict[str, Callable[[Lowering, object], _Record]]:
     """LOWERERS and native_f32's, with native_int8 taking the quantized nodes (imported here, on
     first use: they build on this module)."""
-    from edgelite.runtime import native_f32, native_hybrid, native_int8
+    from edgelite.runtime import native_f32, native_hybrid, native_int8, native_matmul, native_movement
 
-    table = {**LOWERERS, **native_f32.LOWERERS}
+    table = {**LOWERERS, **native_f32.LOWERERS, **native_movement.LOWERERS, **native_matmul.LOWERERS}
     native_int8.install(table)
     native_hybrid.install(table)
     return table
@@ -417,7 +439,10 @@ class NativeExecutor(ReferenceExecutor):
         self.num_threads = num_threads
         self.threads = thread_count(num_threads)
         lowering = Lowering(self)
-        native = [lowering.lower(planned) for planned in plan.nodes]
+        native, self._reasons = [], []
+        for planned in plan.nodes:
+            native.append(lowering.lower(planned))
+            self._reasons.append(lowering.reason)
         self.program = None
         if any(native):
             tensors, nodes = lowering.tables()
@@ -431,12 +456,24 @@ class NativeExecutor(ReferenceExecutor):
                 self.segments[-1] = (is_native, self.segments[-1][1], i + 1)
             else:
                 self.segments.append((is_native, i, i + 1))
+        self._whole_program = len(self.segments) == 1 and self.segments[0][0]
         self._native_start = []
         for is_native in native:
             self._native_start.append(native_index)
             native_index += is_native
 
+    def partition(self) -> list[Segment]:
+        """The native segments and the reference runs between them, each node with why it stays on
+        the reference kernels (as TFLite reports a delegate's partitions)."""
+        nodes = self.plan.nodes
+        return [Segment(is_native, first, end, tuple(Placement(i, nodes[i].node.op.name or "CUSTOM",
+                                                               self._reasons[i]) for i in range(first, end)))
+                for is_native, first, end in self.segments]
+
     def invoke(self, profile: list[int] | None = None) -> None:
+        if self._whole_program and profile is None:
+            self.program.run()  # every node native: one call
+            return
         nodes = self.plan.nodes
         for is_native, first, end in self.segments:
             if not is_native:

@@ -15,6 +15,7 @@ from rich.console import Console
 from edgelite.errors import EdgeliteError, ModelError, UnsupportedOpError
 from edgelite.model.ir import Model, Tensor
 from edgelite.tools._common import console, dtype_name, load_model
+from edgelite.tools.inspect_partition import partition_info, partition_table
 
 _PLAN_ERRORS = (EdgeliteError, ValueError, TypeError, IndexError, KeyError, NotImplementedError)
 
@@ -114,6 +115,7 @@ def inspect_model(model: Model, path: str | os.PathLike | None = None) -> dict[s
         "unsupported_ops": unsupported_ops(model, error),
         "signatures": [_signature_info(model, s) for s in model.signatures],
         "metadata": {name: len(model.metadata_bytes(name) or b"") for name in model.metadata},
+        "partition": partition_info(model),
     }
 
 
@@ -133,6 +135,10 @@ def render(info: dict[str, Any], out: Console) -> None:
 
     for table in inspection_tables(info):
         out.print(table)
+    if info.get("partition"):
+        out.print(info["partition"]["summary"], highlight=False)
+        if info["partition"]["segments"]:
+            out.print(partition_table(info["partition"]))
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -140,7 +146,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "inspect", help="show a model's inputs, outputs, ops, parameters and memory",
         description="Show what a .tflite model contains: inputs and outputs (shapes, dtypes,\n"
-                    "quantization), an op histogram, parameter counts and the planned arena size.",
+                    "quantization), an op histogram, parameter counts, the planned arena size and\n"
+                    "which nodes run on the native engine (the rest on the reference kernels, with why).",
         epilog="examples:\n  edgelite inspect model.tflite\n  edgelite inspect model.tflite --json | jq .ops",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", metavar="MODEL", help="path to a .tflite file")

@@ -42,13 +42,22 @@ typedef void el_dwconv_fn(size_t taps, size_t channels, size_t pixels, const flo
                           const float *w, float *out, float lo, float hi);
 
 /* vbinary: y[i] = clamp(a[i*sa] (op) b[i*sb]) for i < n; sa, sb are 0 or 1. */
-/* PRELU: a >= 0 ? a : a * b (NaN takes the product, as the reference's np.where). */
-enum el_binary_op { EL_BIN_ADD = 0, EL_BIN_SUB = 1, EL_BIN_MUL = 2, EL_BIN_PRELU = 3, EL_BIN_COUNT };
+/* PRELU: a >= 0 ? a : a * b (NaN takes the product, as the reference's np.where). MAX: a > b ? a : b,
+ * MIN: a < b ? a : b (TFLite's; NaN in a yields b). */
+enum el_binary_op {
+  EL_BIN_ADD = 0, EL_BIN_SUB = 1, EL_BIN_MUL = 2, EL_BIN_PRELU = 3, EL_BIN_DIV = 4, EL_BIN_MAX = 5,
+  EL_BIN_MIN = 6, EL_BIN_COUNT
+};
 typedef void el_vbinary_fn(int op, size_t n, const float *a, size_t sa, const float *b, size_t sb,
                            float *y, float lo, float hi);
 
-/* vunary: y[i] = f(x[i]); CLAMP uses lo/hi (NaN and -0.0 pass through, as TFLite's kernels). */
-enum el_unary_op { EL_UN_CLAMP = 0, EL_UN_HSWISH = 1, EL_UN_SIGMOID = 2, EL_UN_COUNT };
+/* vunary: y[i] = f(x[i]); CLAMP uses lo/hi (NaN and -0.0 pass through, as TFLite's kernels).
+ * GELU: 0.5 x erfc(-x / sqrt 2); GELU_TANH: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)));
+ * LEAKY: x > 0 ? x : x * lo (lo = alpha). */
+enum el_unary_op {
+  EL_UN_CLAMP = 0, EL_UN_HSWISH = 1, EL_UN_SIGMOID = 2, EL_UN_TANH = 3, EL_UN_GELU = 4, EL_UN_GELU_TANH = 5,
+  EL_UN_LEAKY = 6, EL_UN_COUNT
+};
 typedef void el_vunary_fn(int op, size_t n, const float *x, float *y, float lo, float hi);
 
 /* ibilinear: one RESIZE_BILINEAR output pixel, out[c] = t0*(1-dy)*(1-dx) + b0*dy*(1-dx) +
@@ -63,6 +72,12 @@ typedef void el_ibilinear_fn(size_t channels, const float *t0, const float *t1, 
 enum el_pool_op { EL_POOL_MAX = 0, EL_POOL_AVG = 1 };
 typedef void el_pool_fn(int op, size_t taps, size_t channels, const float **input, float *out, int first,
                         int last, float scale, float lo, float hi);
+
+/* scopy: y[i] = x[i * stride] for i < n (stride in elements, may be negative or 0). */
+typedef void el_scopy_fn(size_t n, const float *x, ptrdiff_t stride, float *y);
+
+/* transpose: y[c * y_stride + r] = x[r * x_stride + c] for r < rows, c < cols (strides in floats). */
+typedef void el_transpose_fn(size_t rows, size_t cols, const float *x, size_t x_stride, float *y, size_t y_stride);
 
 /* raddstoreexp: y[i] = exp((x[i] - max) * beta) for i < n; returns the sum of the y[i]. */
 typedef float el_raddstoreexp_fn(size_t n, const float *x, float max, float beta, float *y);
@@ -86,6 +101,8 @@ typedef struct {
   el_ibilinear_fn *ibilinear;
   el_raddstoreexp_fn *raddstoreexp;
   el_pool_fn *pool;
+  el_scopy_fn *scopy;
+  el_transpose_fn *transpose;
 } el_ukernels;
 
 extern el_ukernels el_kernels;

@@ -1,4 +1,5 @@
-/* f32-vbinary-avx2: ADD/SUB/MUL/PRELU, vector-vector or vector-scalar, 8 lanes, masked tail. */
+/* f32-vbinary-avx2: ADD/SUB/MUL/PRELU/DIV/MAXIMUM/MINIMUM (max_ps(a, b) is a > b ? a : b, as
+ * TFLite's), vector-vector or vector-scalar, 8 lanes, masked tail. */
 #include "../../include/el_kernels.h"
 
 #if EL_ARCH_X86
@@ -12,6 +13,9 @@ EL_AVX2 static inline __m256 apply(int op, __m256 a, __m256 b) {
   return op == EL_BIN_ADD   ? _mm256_add_ps(a, b)
          : op == EL_BIN_SUB ? _mm256_sub_ps(a, b)
          : op == EL_BIN_MUL ? _mm256_mul_ps(a, b)
+         : op == EL_BIN_DIV ? _mm256_div_ps(a, b)
+         : op == EL_BIN_MAX ? _mm256_max_ps(a, b)
+         : op == EL_BIN_MIN ? _mm256_min_ps(a, b)
                             : prelu(a, b);
 }
 

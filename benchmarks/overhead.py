@@ -1,0 +1,135 @@
+"""Per-invoke overhead and start-up of edgelite vs LiteRT, side by side in one process.
+
+    python benchmarks/overhead.py [MODEL.tflite ...] [--models DIR] [--repeats 7] [--calls 20000]
+
+(a) A one-op model (RELU on a (1, 8) float32 tensor): `invoke()`, `set_tensor + invoke` and
+    `set_tensor + invoke + get_tensor`, in microseconds per call (median of `--repeats` loops).
+(b) Each model: `Interpreter(model_path) + allocate_tensors() + first invoke()` in milliseconds
+    (median of `--repeats`, after one untimed warm-up of each runtime), with edgelite's phases
+    (read the file, plan, lower to the native engine, first invoke). LiteRT runs its default
+    XNNPACK path. Ratios are edgelite / LiteRT; nothing is asserted (timings are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from edgelite.model.ir import Model, Operator, Subgraph, Tensor, TensorType
+from edgelite.model.reader import load
+from edgelite.runtime.interpreter import Interpreter
+from edgelite.runtime.native import make_executor
+from edgelite.runtime.plan import build_plan
+
+MODELS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "models"
+
+
+def litert_interpreter() -> type:
+    from ai_edge_litert.interpreter import Interpreter as LiteRT
+
+    return LiteRT
+
+
+def one_op_model() -> bytes:
+    """RELU of a (1, 8) float32 input."""
+    model = Model(subgraphs=[Subgraph(name="main")])
+    graph = model.subgraphs[0]
+    graph.tensors += [Tensor("x", (1, 8), TensorType.FLOAT32, 0), Tensor("y", (1, 8), TensorType.FLOAT32, 0)]
+    graph.operators, graph.inputs, graph.outputs = [Operator("RELU", (0,), (1,))], (0,), (1,)
+    return model.to_bytes()
+
+
+def per_call_us(fn: Callable[[], object], calls: int, repeats: int) -> float:
+    loops = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        loops.append((time.perf_counter() - start) / calls * 1e6)
+    return statistics.median(loops)
+
+
+def invoke_overhead(interpreter_class: type, content: bytes, calls: int, repeats: int) -> dict[str, float]:
+    interpreter = interpreter_class(model_content=content)
+    interpreter.allocate_tensors()
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(1, 8)
+    i, o = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+    interpreter.set_tensor(i, x)
+    interpreter.invoke()
+    return {
+        "invoke": per_call_us(interpreter.invoke, calls, repeats),
+        "set_tensor + invoke": per_call_us(lambda: (interpreter.set_tensor(i, x), interpreter.invoke()),
+                                           calls, repeats),
+        "set_tensor + invoke + get_tensor": per_call_us(
+            lambda: (interpreter.set_tensor(i, x), interpreter.invoke(), interpreter.get_tensor(o)), calls,
+            repeats),
+    }
+
+
+def startup_ms(interpreter_class: type, path: Path) -> float:
+    start = time.perf_counter()
+    interpreter = interpreter_class(model_path=str(path))
+    interpreter.allocate_tensors()
+    interpreter.invoke()
+    return (time.perf_counter() - start) * 1e3
+
+
+def edgelite_phases_ms(path: Path) -> list[float]:
+    """read + parse, plan, lower (native executor construction), first invoke."""
+    marks = [time.perf_counter()]
+    model = load(path.read_bytes())
+    marks.append(time.perf_counter())
+    plan = build_plan(model, 0, {})
+    marks.append(time.perf_counter())
+    executor = make_executor(plan)
+    marks.append(time.perf_counter())
+    executor.invoke()
+    marks.append(time.perf_counter())
+    return [(b - a) * 1e3 for a, b in zip(marks, marks[1:], strict=False)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", type=Path, help="extra .tflite files")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=20000)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    litert = litert_interpreter()
+
+    print("(a) one-op model (RELU, 1x8 float32), microseconds per call")
+    print(f"{'':34s} {'edgelite':>9s} {'LiteRT':>9s} {'ratio':>6s}")
+    content = one_op_model()
+    ours = invoke_overhead(Interpreter, content, args.calls, args.repeats)
+    theirs = invoke_overhead(litert, content, args.calls, args.repeats)
+    for name, value in ours.items():
+        print(f"{name:34s} {value:9.2f} {theirs[name]:9.2f} {value / theirs[name]:6.2f}")
+
+    paths = sorted(args.models_dir.glob("*.tflite")) if args.models_dir.is_dir() else []
+    paths += args.models
+    print("\n(b) Interpreter(model_path) + allocate_tensors() + first invoke(), milliseconds")
+    print(f"{'model':30s} {'edgelite':>9s} {'LiteRT':>9s} {'ratio':>6s}   edgelite phases: "
+          "read / plan / lower / first invoke")
+    ratios = []
+    for path in paths:
+        startup_ms(Interpreter, path), startup_ms(litert, path)  # warm-up (imports, caches)
+        ours_ms = statistics.median(startup_ms(Interpreter, path) for _ in range(args.repeats))
+        theirs_ms = statistics.median(startup_ms(litert, path) for _ in range(args.repeats))
+        phases = np.median([edgelite_phases_ms(path) for _ in range(args.repeats)], axis=0)
+        ratios.append(ours_ms / theirs_ms)
+        print(f"{path.stem:30s} {ours_ms:9.2f} {theirs_ms:9.2f} {ratios[-1]:6.2f}   "
+              + " / ".join(f"{p:.2f}" for p in phases))
+    if ratios:
+        print(f"{'geomean ratio':30s} {'':9s} {'':9s} {float(np.exp(np.mean(np.log(ratios)))):6.2f}")
+
+
+if __name__ == "__main__":
+    main()
