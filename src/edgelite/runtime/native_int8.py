@@ -70,8 +70,11 @@ def qtensor(lw, i: int, types: tuple = (TensorType.INT8,)) -> int:
     if i < 0:
         raise unsupported("optional operand absent")
     tensor, shape = lw.plan.subgraph.tensors[i], lw.plan.shapes[i]
-    if tensor.type not in types or shape is None or i in lw.plan.dynamic_tensors or len(shape) > 6:
-        raise unsupported(f"tensor {i} is not a static {'/'.join(t.name for t in types)} tensor")
+    if tensor.type not in types:
+        raise unsupported(f"{tensor.type.name.lower()} operand {i} ({tensor.name!r}) is not supported "
+                          f"natively by this op (it takes {'/'.join(t.name.lower() for t in types)})")
+    if shape is None or i in lw.plan.dynamic_tensors or len(shape) > 6:
+        raise unsupported(f"tensor {i} has a shape known only at run time or a rank above 6")
     if int(np.prod(shape, dtype=np.int64)) == 0:
         raise unsupported(f"tensor {i} is empty")
     if i in lw.index:

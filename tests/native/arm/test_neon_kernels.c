@@ -659,6 +659,8 @@ static any_fn dispatched(const entry *e) {
   if (!strcmp(f, "hgemm")) return (any_fn)el_hkernels.hgemm;
   if (!strcmp(f, "hquant")) return (any_fn)el_hkernels.hquant;
   if (!strcmp(f, "hdwconv")) return (any_fn)el_hkernels.hdwconv;
+  if (!strcmp(f, "scopy")) return (any_fn)el_kernels.scopy;
+  if (!strcmp(f, "transpose")) return (any_fn)el_kernels.transpose;
   return NULL;
 }
 

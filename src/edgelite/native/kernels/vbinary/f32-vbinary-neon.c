@@ -1,4 +1,4 @@
-/* f32-vbinary-neon: ADD/SUB/MUL/PRELU with a fused clamp, 4 lanes per step (see el_vbinary_fn). */
+/* f32-vbinary-neon: ADD/SUB/MUL/PRELU/DIV/MAXIMUM/MINIMUM with a fused clamp, 4 lanes per step (see el_vbinary_fn). */
 #include "../../include/el_kernels.h"
 
 #if EL_ARCH_ARM64
@@ -12,6 +12,9 @@ static inline float32x4_t apply(int op, float32x4_t a, float32x4_t b) {
     case EL_BIN_ADD: return vaddq_f32(a, b);
     case EL_BIN_SUB: return vsubq_f32(a, b);
     case EL_BIN_PRELU: return vbslq_f32(vcgeq_f32(a, vdupq_n_f32(0.0f)), a, vmulq_f32(a, b));
+    case EL_BIN_DIV: return vdivq_f32(a, b);
+    case EL_BIN_MAX: return vbslq_f32(vcgtq_f32(a, b), a, b); /* a > b ? a : b, NaN as the scalar */
+    case EL_BIN_MIN: return vbslq_f32(vcltq_f32(a, b), a, b);
     default: return vmulq_f32(a, b);
   }
 }
@@ -21,6 +24,9 @@ static inline float apply1(int op, float a, float b) {
     case EL_BIN_ADD: return a + b;
     case EL_BIN_SUB: return a - b;
     case EL_BIN_PRELU: return a >= 0.0f ? a : a * b;
+    case EL_BIN_DIV: return a / b;
+    case EL_BIN_MAX: return a > b ? a : b;
+    case EL_BIN_MIN: return a < b ? a : b;
     default: return a * b;
   }
 }

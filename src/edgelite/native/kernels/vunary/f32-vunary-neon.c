@@ -1,6 +1,7 @@
 /* f32-vunary-neon: CLAMP, HARD_SWISH (in LiteRT's two roundings, el_hswish) and SIGMOID 4 lanes per
  * step. SIGMOID is the reference's formula (e = exp(-|x|); x >= 0 ? 1 / (1 + e) : e / (1 + e))
- * with el_nexp4; a step with some |x| > 87 (subnormal e) takes the scalar el_sigmoid. */
+ * with el_nexp4; a step with some |x| > 87 (subnormal e) takes the scalar el_sigmoid. LEAKY_RELU
+ * is vectorised too; TANH and GELU run the scalar kernel (libm's tanhf / erfc). */
 #include "../../include/el_kernels.h"
 
 #if EL_ARCH_ARM64
@@ -27,6 +28,15 @@ void el_f32_vunary_neon(int op, size_t n, const float *x, float *y, float lo, fl
       vst1q_f32(y + i, vmulq_f32(vmulq_f32(v, sixth), relu6_shift3(v)));
     }
     for (; i < n; i++) y[i] = el_hswish(x[i], 1);
+  } else if (op == EL_UN_LEAKY) {
+    const float32x4_t alpha = vdupq_n_f32(lo), zero = vdupq_n_f32(0.0f);
+    for (; i + 4 <= n; i += 4) {
+      const float32x4_t v = vld1q_f32(x + i);
+      vst1q_f32(y + i, vbslq_f32(vcgtq_f32(v, zero), v, vmulq_f32(v, alpha)));
+    }
+    for (; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : x[i] * lo;
+  } else if (op != EL_UN_SIGMOID) {
+    el_f32_vunary_scalar(op, n, x, y, lo, hi);
   } else {
     const float32x4_t one = vdupq_n_f32(1.0f);
     for (; i + 4 <= n; i += 4) {
