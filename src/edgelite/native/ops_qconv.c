@@ -21,6 +21,8 @@ int el_op_mixed_dtypes(int64_t op) {
     case EL_OP_QGEMM: case EL_OP_QDWCONV: case EL_OP_QUANTIZE: case EL_OP_QLUT: case EL_OP_QBINARY:
     case EL_OP_QMAXPOOL: case EL_OP_QAVGPOOL: case EL_OP_QMEAN_HW: case EL_OP_QSOFTMAX: case EL_OP_BYTECOPY:
       return 1;
+    case EL_OP_SPMM: case EL_OP_QSPMM: /* int32 sparse index (ops_sparse.c checks every operand) */
+      return 1;
     default:
       return 0;
   }

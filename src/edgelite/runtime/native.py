@@ -44,7 +44,7 @@ _warned = False
 # Op codes of the node table, in include/ops.inc order (test_engine checks they agree).
 OPS = ("GEMM", "DWCONV", "BINARY", "UNARY", "MAXPOOL", "AVGPOOL", "MEAN_HW", "PAD", "CONCAT", "COPY",
        "SOFTMAX", "QGEMM", "QDWCONV", "QUANTIZE", "QLUT", "QBINARY", "QMAXPOOL", "QAVGPOOL", "QMEAN_HW",
-       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR")
+       "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR", "SPMM", "QSPMM")
 CODE = {name: i for i, name in enumerate(OPS)}
 MAX_INPUTS, NODE_PARAMS, MAX_RANK, MAX_THREADS = 16, 29, 6, 64
 TENSOR_WORDS, NODE_WORDS = 5 + MAX_RANK, 3 + MAX_INPUTS + NODE_PARAMS
@@ -394,10 +394,11 @@ LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
 def lowerers() -> dict[str, Callable[[Lowering, object], _Record]]:
     """LOWERERS and native_f32's, with native_int8 taking the quantized nodes (imported here, on
     first use: they build on this module)."""
-    from edgelite.runtime import native_f32, native_int8
+    from edgelite.runtime import native_f32, native_int8, native_sparse
 
     table = {**LOWERERS, **native_f32.LOWERERS}
     native_int8.install(table)
+    native_sparse.install(table)
     return table
 
 
