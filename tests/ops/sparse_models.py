@@ -4,11 +4,11 @@ DENSIFY op (what TensorFlow's converter and edgelite.prune write) or read direct
 from __future__ import annotations
 
 import numpy as np
-from tests.ops.harness import single_op_model
 
 from edgelite.model.ir import Model
 from edgelite.optimize.quantize._graph import prune as drop_unused
 from edgelite.optimize.sparse_storage import store_sparse
+from tests.ops.harness import single_op_model
 
 PATTERNS = ("unstructured", "block(1,4)", "block(1,16)")
 LAYOUTS = ("csr", "csr(rows)", "block(1,4)", "block(1,16)")

@@ -109,7 +109,8 @@ def _pointwise(node: Node) -> bool:
     return (kh, kw) == (1, 1) and depth == channels
 
 
-def _run_sparse(node: Node, x: np.ndarray, sparse: _sparsity.SparseMatrix, bias: np.ndarray | None) -> np.ndarray:
+def _run_sparse(node: Node, x: np.ndarray, sparse: _sparsity.SparseMatrix,
+                bias: np.ndarray | None) -> np.ndarray:
     """A 1x1 convolution by sparse weights: the products of all-zero weight blocks are skipped.
     A 1x1 window never reads padding: output pixel (y, x) reads input pixel (y * stride, x * stride)."""
     o, out_shape = node.options, node.outputs[0].shape

@@ -103,12 +103,14 @@ def _lower_int8(lw: Lowering, node, sparse, shape: list, strides: list, x_id: in
         low, high = _quant.activation_range_quantized(activation, out_scale, out_zero, np.int8)
     else:
         stage = output_stage(node, 0, 1, n, activation)
-        multiplier, shift, out_zero, low, high = stage.multiplier, stage.shift, stage.zero_point, stage.low, stage.high
+        multiplier, shift, out_zero = stage.multiplier, stage.shift, stage.zero_point
+        low, high = stage.low, stage.high
     channels = np.zeros((n, 4), np.int64)
     channels[:, 0] = _quant.wrap_int32(native_int8._bias(lw, node, n))
     channels[:, 1] = np.broadcast_to(multiplier, (n,))
     channels[:, 2] = np.broadcast_to(shift, (n,))
-    inputs = [native_int8.qtensor(lw, x_id), native_int8.extra(lw, int8_words(sparse), native_int8.I32),
+    words = native_int8.extra(lw, int8_words(sparse), native_int8.I32)
+    inputs = [native_int8.qtensor(lw, x_id), words,
               native_int8.extra(lw, index_table(sparse, True), native_int8.I32),
               native_int8.extra(lw, channels.astype(np.int32), native_int8.I32), lw.scratch(q_slice_floats(k))]
     zero = native_int8.quant(node.input_tensors[0])[1]

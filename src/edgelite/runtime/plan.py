@@ -72,7 +72,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     for op_index, op in enumerate(graph.operators):
-        if op.opcode == "DENSIFY" and not preserve_all_tensors and _sparse_consumers_only(graph, op, constants):
+        skip = op.opcode == "DENSIFY" and not preserve_all_tensors
+        if skip and _sparse_consumers_only(graph, op, constants):
             sparse_sources[op.outputs[0]] = op.inputs[0]
             shapes[op.outputs[0]] = shapes[op.inputs[0]]
             continue
