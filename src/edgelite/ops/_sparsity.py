@@ -256,6 +256,7 @@ def weight_matrix(node, index: int, transpose: bool = False) -> SparseMatrix | N
     if cached is not None and cached[0] is tensor and cached[1] is raw:
         return cached[2]
     shape = tuple(node.input_shapes[index])
+    _check_segments(node, tensor)
     raw_bytes = np.ascontiguousarray(raw).reshape(-1).view(np.uint8)
     if raw_bytes.size % tensor.dtype.itemsize:
         raise ModelError(f"{node.describe()}: sparse buffer of {raw_bytes.size} bytes is not a whole "
@@ -278,6 +279,20 @@ def weight_matrix(node, index: int, transpose: bool = False) -> SparseMatrix | N
     result = SparseMatrix(np.ascontiguousarray(matrix), block)
     _MATRICES[key] = (tensor, raw, result)
     return result
+
+
+def _check_segments(node, tensor) -> None:
+    """Row pointers a sparse kernel can trust: every CSR level's array_segments starts at 0, never
+    decreases and ends inside its array_indices (the decoder alone skips what lies outside)."""
+    for level, meta in enumerate(tensor.sparsity.dim_metadata):
+        if meta.format != SPARSE_CSR:
+            continue
+        segments = np.asarray(meta.array_segments if meta.array_segments is not None else (), np.int64)
+        size = 0 if meta.array_indices is None else len(meta.array_indices)
+        if segments.size == 0 or segments[0] != 0 or np.any(np.diff(segments) < 0) or segments[-1] > size:
+            raise ModelError(f"{node.describe()}: sparse weights {tensor.name!r}, level {level}: "
+                             f"array_segments must start at 0, never decrease and end within the "
+                             f"{size} array_indices; the file's sparsity metadata is corrupt, re-export it")
 
 
 def dense_input(node, index: int) -> np.ndarray:

@@ -109,10 +109,9 @@ def _lower_int8(lw: Lowering, node, sparse, shape: list, strides: list, x_id: in
     channels[:, 0] = _quant.wrap_int32(native_int8._bias(lw, node, n))
     channels[:, 1] = np.broadcast_to(multiplier, (n,))
     channels[:, 2] = np.broadcast_to(shift, (n,))
-    words = native_int8.extra(lw, int8_words(sparse), native_int8.I32)
-    inputs = [native_int8.qtensor(lw, x_id), words,
-              native_int8.extra(lw, index_table(sparse, True), native_int8.I32),
-              native_int8.extra(lw, channels.astype(np.int32), native_int8.I32), lw.scratch(q_slice_floats(k))]
+    tables = [native_int8.extra(lw, table, native_int8.I32)
+              for table in (int8_words(sparse), index_table(sparse, True), channels.astype(np.int32))]
+    inputs = [native_int8.qtensor(lw, x_id), *tables, lw.scratch(q_slice_floats(k))]
     zero = native_int8.quant(node.input_tensors[0])[1]
     params = [*shape, zero, int(out_zero), int(low), int(high), *strides]
     return native_int8.record(lw, "QSPMM", inputs, out_id, params)
