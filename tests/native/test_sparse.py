@@ -129,8 +129,8 @@ def _lowered(int8: bool, layout: str = "block(1,4)"):
     w = sparse_weights(rng, (24, 32), 0.5, PATTERN_OF[layout], np.int8 if int8 else np.float32)
     x = feed(rng, (20, 32), int8)
     operands, kwargs = fc_operands(int8, x, w, rng, True)
-    content = sparse_model("FULLY_CONNECTED", operands, FullyConnectedOptions(), 1, layout, **kwargs).to_bytes()
-    interpreter = Interpreter(model_content=content, experimental_executor="reference")
+    model = sparse_model("FULLY_CONNECTED", operands, FullyConnectedOptions(), 1, layout, **kwargs)
+    interpreter = Interpreter(model_content=model.to_bytes(), experimental_executor="reference")
     interpreter.allocate_tensors()
     lowering = native.Lowering(interpreter._executor)
     for planned in interpreter.plan.nodes:

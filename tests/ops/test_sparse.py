@@ -50,7 +50,8 @@ def assert_reads_sparse(interpreter) -> None:
     """The plan skipped DENSIFY: its consumer reads the sparse constant itself."""
     nodes = interpreter.plan.nodes
     assert all(p.opdef.name != "DENSIFY" for p in nodes)
-    assert any(p.node.input_tensors[1] is not None and p.node.input_tensors[1].sparsity is not None for p in nodes)
+    weights = [p.node.input_tensors[1] for p in nodes if len(p.node.input_tensors) > 1]
+    assert any(t is not None and t.sparsity is not None for t in weights)
 
 
 def close(got: np.ndarray, want: np.ndarray, terms: int) -> None:
@@ -92,7 +93,9 @@ def fc_operands(int8: bool, x: np.ndarray, w: np.ndarray, rng, with_bias: bool):
 
 
 def feed(rng, shape, int8: bool) -> np.ndarray:
-    return rng.integers(-128, 128, shape).astype(np.int8) if int8 else rng.standard_normal(shape).astype(np.float32)
+    if int8:
+        return rng.integers(-128, 128, shape).astype(np.int8)
+    return rng.standard_normal(shape).astype(np.float32)
 
 
 @SETTINGS
@@ -110,7 +113,7 @@ def test_fully_connected_sparse_equals_dense_and_litert(case, batch, activation,
     close(got, want, w.shape[1])
     dtype = "int8" if int8 else "float32"
     if direct and (dtype, layout) not in LITERT_DIRECT:
-        return  # LiteRT rejects this layout read directly ("Unsupported sparse fully-connected weight format")
+        return  # LiteRT: "Unsupported sparse fully-connected weight format"
     theirs = run_litert(sparse, [x])[0]
     if int8:
         np.testing.assert_array_equal(got, theirs)
@@ -146,7 +149,8 @@ def test_pointwise_conv_sparse_equals_dense_and_litert(case, batch, h, w_, strid
 @SETTINGS
 @given(st.sampled_from(LAYOUTS), st.booleans(), st.booleans(), st.integers(1, 3), st.integers(1, 12),
        st.integers(1, 6), st.integers(1, 24), st.integers(0, 2**32 - 1))
-def test_batch_matmul_sparse_rhs_equals_dense_and_litert(layout, int8, adj_y, batch, rows, depth_blocks, cols, seed):
+def test_batch_matmul_sparse_rhs_equals_dense_and_litert(layout, int8, adj_y, batch, rows, depth_blocks, cols,
+                                                         seed):
     rng = np.random.default_rng(seed)
     block = 1 if layout.startswith("csr") else int(layout[len("block(1,"):-1])
     # rhs [k, n] (or [n, k] with adj_y); the layout blocks its last dimension
