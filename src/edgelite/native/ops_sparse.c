@@ -164,10 +164,12 @@ static void spmm_tile(const void *ctx, size_t tile, size_t thread) {
     return;
   }
   float *xt = (float *)(void *)(t->scratch + thread * t->slice);
-  for (size_t i = 0; i < EL_SPMM_MT; i++) {
-    const float *row = (const float *)(const void *)(t->x + row_offset(t, r0 + (i < mr ? i : mr - 1)));
-    for (size_t k = 0; k < t->K; k++) xt[k * EL_SPMM_MT + i] = row[k];
-  }
+  const float *rows[EL_SPMM_MT];
+  for (size_t i = 0; i < EL_SPMM_MT; i++)
+    rows[i] = (const float *)(const void *)(t->x + row_offset(t, r0 + (i < mr ? i : mr - 1)));
+  for (size_t k = 0; k < t->K; k++, xt += EL_SPMM_MT) /* column k of the tile: contiguous writes */
+    for (size_t i = 0; i < EL_SPMM_MT; i++) xt[i] = rows[i][k];
+  xt = (float *)(void *)(t->scratch + thread * t->slice);
   el_spkernels.spmm(mr, nc, t->block, xt, t->row_ptr + n0, t->cols, values, bias, y, t->N, lo, hi);
 }
 
@@ -198,12 +200,19 @@ static void qspmm_tile(const void *ctx, size_t tile, size_t thread) {
     el_spkernels.qspmv(mr, nc, t->block, xt, kp, t->row_ptr + n0, t->cols, words, ch, y, t->N, &q);
     return;
   }
-  for (size_t i = 0; i < EL_SPMM_MT; i++) {
-    const int8_t *row = (const int8_t *)(t->x + row_offset(t, r0 + (i < mr ? i : mr - 1)));
-    int16_t *column = xt + 2 * i;
-    for (size_t k = 0; k < t->K; k++) column[(k / 2) * EL_SPMM_MT * 2 + (k & 1)] = (int16_t)(row[k] - zp);
-    if (kp > t->K) column[(t->K / 2) * EL_SPMM_MT * 2 + 1] = 0;
-  }
+  const int8_t *rows[EL_SPMM_MT];
+  for (size_t i = 0; i < EL_SPMM_MT; i++) rows[i] = (const int8_t *)(t->x + row_offset(t, r0 + (i < mr ? i : mr - 1)));
+  int16_t *pair = xt;
+  for (size_t k = 0; k + 1 < t->K; k += 2, pair += 2 * EL_SPMM_MT) /* columns k, k + 1: contiguous writes */
+    for (size_t i = 0; i < EL_SPMM_MT; i++) {
+      pair[2 * i] = (int16_t)(rows[i][k] - zp);
+      pair[2 * i + 1] = (int16_t)(rows[i][k + 1] - zp);
+    }
+  if (t->K & 1) /* the odd K's last column, paired with 0 */
+    for (size_t i = 0; i < EL_SPMM_MT; i++) {
+      pair[2 * i] = (int16_t)(rows[i][t->K - 1] - zp);
+      pair[2 * i + 1] = 0;
+    }
   el_spkernels.qspmm(mr, nc, t->block, xt, t->row_ptr + n0, t->cols, words, ch, y, t->N, &q);
 }
 

@@ -25,7 +25,7 @@ from edgelite.ops.conv_2d import _pointwise
 from edgelite.runtime import native_int8
 from edgelite.runtime.native import Lowering, Unsupported, _clamp, _Record
 
-SPMM_MT = 16  # include/el_sparse.h: EL_SPMM_MT
+SPMM_MT = 32  # include/el_sparse.h: EL_SPMM_MT
 SPARSE_OPS = ("FULLY_CONNECTED", "CONV_2D", "BATCH_MATMUL")
 
 
@@ -45,14 +45,21 @@ def index_table(sparse: _sparsity.SparseMatrix, pairs: bool) -> np.ndarray:
     return np.concatenate([sparse.row_ptr, starts]).astype(np.int32)
 
 
-def int8_words(sparse: _sparsity.SparseMatrix) -> np.ndarray:
-    """Each block's int8 weights as int32 words of two int16 (low half first); a single weight
-    sits in the half of its column's parity."""
-    values = sparse.values.astype(np.int16)
-    if sparse.block == 1:
-        low = values[:, 0].astype(np.uint16).astype(np.uint32)
-        return np.where(sparse.cols % 2 == 1, low << 16, low).astype(np.uint32).view(np.int32)
-    return np.ascontiguousarray(values).view(np.int32).reshape(-1)
+def int8_tables(sparse: _sparsity.SparseMatrix) -> tuple[np.ndarray, np.ndarray]:
+    """(words, index) of int8 weights: each block's weights as int32 words of two int16 (low half
+    first), the index's block starts in int16-pair units. Single weights (block 1) go by column
+    pairs: one word per pair of columns (2p, 2p + 1) holding a non-zero, so two neighbours share it."""
+    if sparse.block > 1:
+        words = np.ascontiguousarray(sparse.values.astype(np.int16)).view(np.int32).reshape(-1)
+        return words, index_table(sparse, pairs=True)
+    n, k = sparse.shape
+    dense = np.zeros((n, k + k % 2), np.int16)
+    dense[:, :k] = sparse.dense()
+    pairs = dense.reshape(n, -1, 2)
+    keep = pairs.any(axis=-1)
+    row_ptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+    words = np.ascontiguousarray(pairs[keep]).view(np.int32).reshape(-1)
+    return words, np.concatenate([row_ptr, np.nonzero(keep)[1]]).astype(np.int32)
 
 
 def _geometry(node) -> tuple[_sparsity.SparseMatrix, int, list[int], int]:
@@ -77,7 +84,7 @@ def lower_sparse(lw: Lowering, node) -> _Record:
     x_id, out_id = node.op.inputs[0], node.op.outputs[0]
     bias_id = node.op.inputs[bias_at] if 0 <= bias_at < len(node.op.inputs) else -1
     n, k = sparse.shape
-    shape = [mode, k, n, sparse.block, sparse.nnz_blocks]
+    shape = [mode, k, n, sparse.block, sparse.nnz_blocks]  # int8 single weights: pairs (int8_tables)
     x_type, w_type = node.input_tensors[0].type, node.input_tensors[1].type
     if x_type == w_type == TensorType.FLOAT32:
         bias = np.zeros(n, np.float32) if bias_id < 0 else lw.constant(bias_id)
@@ -109,8 +116,9 @@ def _lower_int8(lw: Lowering, node, sparse, shape: list, strides: list, x_id: in
     channels[:, 0] = _quant.wrap_int32(native_int8._bias(lw, node, n))
     channels[:, 1] = np.broadcast_to(multiplier, (n,))
     channels[:, 2] = np.broadcast_to(shift, (n,))
-    tables = [native_int8.extra(lw, table, native_int8.I32)
-              for table in (int8_words(sparse), index_table(sparse, True), channels.astype(np.int32))]
+    words, index = int8_tables(sparse)
+    shape[4] = index.size - n - 1
+    tables = [native_int8.extra(lw, table, native_int8.I32) for table in (words, index, channels.astype(np.int32))]
     inputs = [native_int8.qtensor(lw, x_id), *tables, lw.scratch(q_slice_floats(k))]
     zero = native_int8.quant(node.input_tensors[0])[1]
     params = [*shape, zero, int(out_zero), int(low), int(high), *strides]

@@ -5,8 +5,8 @@
  * channel n's blocks are j in [row_ptr[n], row_ptr[n + 1]), block j starts at column cols[j]
  * (a multiple of B) and holds B weights. float32: values[j * B + b]. int8: W = max(B / 2, 1)
  * int32 words per block, each a pair of int16 weights (columns 2p, 2p + 1, low half first) from
- * pair p = pairs[j] (= cols[j] / 2) on; a single weight (B = 1) sits in the half of its column's
- * parity, the other half 0. Per channel, int8 ops read ch[4 n ..]: bias, multiplier, shift, 0.
+ * pair p = pairs[j] (= cols[j] / 2) on; with B = 1 a block is one pair of columns (2p, 2p + 1) that
+ * holds a non-zero. Per channel, int8 ops read ch[4 n ..]: bias, multiplier, shift, 0.
  *
  * spmm kernels (many pixels; XNNPACK's SpMM): x is a transposed tile of EL_SPMM_MT pixels, float32
  * xT[k * MT + i] or int16 pairs xT[(p * MT + i) * 2 + h] (column 2p + h, minus the zero point);
@@ -22,7 +22,7 @@
 
 #include "el_qkernels.h"
 
-#define EL_SPMM_MT 16        /* pixels per spmm tile */
+#define EL_SPMM_MT 32        /* pixels per spmm tile */
 #define EL_SPMM_MIN_ROWS 8   /* fewer rows than this run on the spmv kernels */
 
 typedef void el_spmm_fn(size_t mr, size_t nc, size_t block, const float *xt, const int32_t *row_ptr,

@@ -1,10 +1,12 @@
 /* qs8-spmv-avx2: int8 block-CSR weights times a few int16 rows, one int32 dot product per output
- * (see el_qspmv_fn): blocks of 16 as one vpmaddwd of 16 int16, blocks of 4 as one of 4, single
- * weights scalar; ruy requantization (el_quant.h). */
+ * (see el_qspmv_fn): blocks of 16 as one vpmaddwd of 16 int16, blocks of 4 as one of 4, column
+ * pairs (block 1) 8 at a time through a gather; ruy requantization (el_quant.h). */
 #include "../../include/el_kernels.h"
 #include "../../include/el_quant.h"
 
 #if EL_ARCH_X86
+#include <string.h>
+
 #include "../../include/el_avx2.h"
 
 EL_AVX2 static inline uint32_t hsum8_epi32(__m256i v) {
@@ -23,14 +25,28 @@ EL_AVX2 static inline uint32_t dot(size_t block, const int16_t *x, int32_t j, in
                                                 _mm256_loadu_si256((const __m256i *)(words + (size_t)j * 8))));
     return hsum8_epi32(a);
   }
-  if (block == 4) {
-    __m128i a = _mm_setzero_si128();
+  if (block == 4) { /* four blocks per vpmaddwd: their x quads side by side, their words contiguous */
+    __m256i four = _mm256_setzero_si256();
+    for (; j + 4 <= end; j += 4) {
+      long long q[4];
+      for (int b = 0; b < 4; b++) memcpy(&q[b], x + 2 * (size_t)pairs[j + b], sizeof(q[b]));
+      four = _mm256_add_epi32(four, _mm256_madd_epi16(_mm256_set_epi64x(q[3], q[2], q[1], q[0]),
+                                                      _mm256_loadu_si256((const __m256i *)(words + (size_t)j * 2))));
+    }
+    __m128i a = _mm_add_epi32(_mm256_castsi256_si128(four), _mm256_extracti128_si256(four, 1));
+    a = _mm_add_epi32(a, _mm_unpackhi_epi64(a, a));
     for (; j < end; j++)
       a = _mm_add_epi32(a, _mm_madd_epi16(_mm_loadl_epi64((const __m128i *)(x + 2 * (size_t)pairs[j])),
                                           _mm_loadl_epi64((const __m128i *)(words + (size_t)j * 2))));
     return (uint32_t)_mm_cvtsi128_si32(a) + (uint32_t)_mm_extract_epi32(a, 1);
   }
-  uint32_t acc = 0;
+  __m256i a = _mm256_setzero_si256(); /* 8 pairs at a time: gathered x pairs times their words */
+  for (; j + 8 <= end; j += 8) {
+    const __m256i x_pairs = _mm256_i32gather_epi32((const int *)(const void *)x,
+                                                   _mm256_loadu_si256((const __m256i *)(pairs + j)), 4);
+    a = _mm256_add_epi32(a, _mm256_madd_epi16(x_pairs, _mm256_loadu_si256((const __m256i *)(words + j))));
+  }
+  uint32_t acc = hsum8_epi32(a);
   for (; j < end; j++) {
     const int16_t *xs = x + 2 * (size_t)pairs[j];
     const uint32_t w = (uint32_t)words[j];

@@ -1,8 +1,8 @@
-/* f32-spmm16-scalar: block-CSR weights times a transposed tile of 16 pixels (see el_spmm_fn). */
+/* f32-spmm32-scalar: block-CSR weights times a transposed tile of 32 pixels (see el_spmm_fn). */
 #include "../../include/el_kernels.h"
 #include "../../include/el_math.h"
 
-void el_f32_spmm16_scalar(size_t mr, size_t nc, size_t block, const float *xt, const int32_t *row_ptr,
+void el_f32_spmm32_scalar(size_t mr, size_t nc, size_t block, const float *xt, const int32_t *row_ptr,
                           const int32_t *cols, const float *values, const float *bias, float *y, size_t y_stride,
                           float lo, float hi) {
   for (size_t n = 0; n < nc; n++) {

@@ -1,9 +1,9 @@
-/* qs8-spmm16-scalar: int8 block-CSR weights times a transposed int16 tile of 16 pixels, int32
+/* qs8-spmm32-scalar: int8 block-CSR weights times a transposed int16 tile of 32 pixels, int32
  * accumulators (wrapping, as the reference's), ruy requantization (see el_qspmm_fn). */
 #include "../../include/el_kernels.h"
 #include "../../include/el_quant.h"
 
-void el_qs8_spmm16_scalar(size_t mr, size_t nc, size_t block, const int16_t *xt, const int32_t *row_ptr,
+void el_qs8_spmm32_scalar(size_t mr, size_t nc, size_t block, const int16_t *xt, const int32_t *row_ptr,
                           const int32_t *pairs, const int32_t *words, const int32_t *ch, int8_t *y,
                           size_t y_stride, const el_qout *q) {
   const size_t width = el_sparse_words(block);
