@@ -118,7 +118,8 @@ def _lower_int8(lw: Lowering, node, sparse, shape: list, strides: list, x_id: in
     channels[:, 2] = np.broadcast_to(shift, (n,))
     words, index = int8_tables(sparse)
     shape[4] = index.size - n - 1
-    tables = [native_int8.extra(lw, table, native_int8.I32) for table in (words, index, channels.astype(np.int32))]
+    tables = [native_int8.extra(lw, table, native_int8.I32)
+              for table in (words, index, channels.astype(np.int32))]
     inputs = [native_int8.qtensor(lw, x_id), *tables, lw.scratch(q_slice_floats(k))]
     zero = native_int8.quant(node.input_tensors[0])[1]
     params = [*shape, zero, int(out_zero), int(low), int(high), *strides]

@@ -46,6 +46,43 @@ EL_AVX2 static inline void channel(size_t block, const float *xt, int32_t begin,
   _mm256_store_ps(out + 24, el_clamp8(_mm256_add_ps(a3, b3), lo, hi));
 }
 
+#define FMA_COLUMN16(p, weight, column)                                  \
+  do {                                                                   \
+    const __m256 w_ = _mm256_broadcast_ss(weight);                       \
+    const float *x_ = (column);                                          \
+    p##0 = _mm256_fmadd_ps(w_, _mm256_loadu_ps(x_), p##0);               \
+    p##1 = _mm256_fmadd_ps(w_, _mm256_loadu_ps(x_ + 8), p##1);           \
+  } while (0)
+
+/* channel() for tiles of at most 16 pixels (FULLY_CONNECTED at batch 8 to 16): two ymm per chain,
+ * four chains. */
+EL_AVX2 static inline void channel16(size_t block, const float *xt, int32_t begin, int32_t end, const int32_t *cols,
+                                     const float *values, float bias, __m256 lo, __m256 hi, float *out) {
+  __m256 a0 = _mm256_set1_ps(bias), a1 = a0, b0 = _mm256_setzero_ps(), b1 = b0, c0 = b0, c1 = b0, d0 = b0, d1 = b0;
+  int32_t j = begin;
+  if (block == 1) {
+    for (; j + 4 <= end; j += 4) {
+      FMA_COLUMN16(a, values + j, xt + (size_t)cols[j] * MT);
+      FMA_COLUMN16(b, values + j + 1, xt + (size_t)cols[j + 1] * MT);
+      FMA_COLUMN16(c, values + j + 2, xt + (size_t)cols[j + 2] * MT);
+      FMA_COLUMN16(d, values + j + 3, xt + (size_t)cols[j + 3] * MT);
+    }
+    for (; j < end; j++) FMA_COLUMN16(a, values + j, xt + (size_t)cols[j] * MT);
+  } else {
+    for (; j < end; j++) {
+      const float *w = values + (size_t)j * block, *x = xt + (size_t)cols[j] * MT;
+      for (size_t k = 0; k < block; k += 4, w += 4, x += 4 * MT) {
+        FMA_COLUMN16(a, w, x);
+        FMA_COLUMN16(b, w + 1, x + MT);
+        FMA_COLUMN16(c, w + 2, x + 2 * MT);
+        FMA_COLUMN16(d, w + 3, x + 3 * MT);
+      }
+    }
+  }
+  _mm256_store_ps(out, el_clamp8(_mm256_add_ps(_mm256_add_ps(a0, b0), _mm256_add_ps(c0, d0)), lo, hi));
+  _mm256_store_ps(out + 8, el_clamp8(_mm256_add_ps(_mm256_add_ps(a1, b1), _mm256_add_ps(c1, d1)), lo, hi));
+}
+
 /* Rows tmp[c] + offset = channel c's 8 pixels -> pixel i's 8 channels at y + i * stride (i < count). */
 EL_AVX2 static inline void transpose_store(const float (*tmp)[MT], size_t offset, float *y, size_t stride,
                                            size_t count) {
@@ -86,8 +123,12 @@ EL_AVX2 void el_f32_spmm32_avx2(size_t mr, size_t nc, size_t block, const float 
   float tmp[8][MT] __attribute__((aligned(32)));
   for (size_t n0 = 0; n0 < nc; n0 += 8) {
     const size_t width = nc - n0 < 8 ? nc - n0 : 8;
-    for (size_t c = 0; c < width; c++)
-      channel(block, xt, row_ptr[n0 + c], row_ptr[n0 + c + 1], cols, values, bias[n0 + c], vlo, vhi, tmp[c]);
+    for (size_t c = 0; c < width; c++) {
+      if (mr <= 16)
+        channel16(block, xt, row_ptr[n0 + c], row_ptr[n0 + c + 1], cols, values, bias[n0 + c], vlo, vhi, tmp[c]);
+      else
+        channel(block, xt, row_ptr[n0 + c], row_ptr[n0 + c + 1], cols, values, bias[n0 + c], vlo, vhi, tmp[c]);
+    }
     if (width == 8) {
       for (size_t i0 = 0; i0 < mr; i0 += 8)
         transpose_store(tmp, i0, y + i0 * y_stride + n0, y_stride, mr - i0 < 8 ? mr - i0 : 8);

@@ -55,6 +55,14 @@ EL_AVX2 static inline __m256i requantize(__m256i acc, const requant *r) {
     a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_loadu_si256(x_ + 3), w_));                        \
   } while (0)
 
+#define MADD_PAIR16(word, pair)                                                                          \
+  do {                                                                                                   \
+    const __m256i w_ = _mm256_set1_epi32(word);                                                          \
+    const __m256i *x_ = (const __m256i *)(const void *)(xt + (size_t)(pair) * MT * 2);                   \
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256(x_), w_));                            \
+    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_loadu_si256(x_ + 1), w_));                        \
+  } while (0)
+
 /* Rows tmp[c] (channel c's 32 pixels, int8) -> pixel i's 8 channels (8 bytes) at y + i * stride. */
 EL_AVX2 static inline void transpose_store(const int8_t (*tmp)[MT], size_t half, int8_t *y, size_t stride,
                                            size_t count) {
@@ -91,7 +99,16 @@ EL_AVX2 void el_qs8_spmm32_avx2(size_t mr, size_t nc, size_t block, const int16_
       const int32_t *params = ch + 4 * (n0 + c);
       __m256i a0 = _mm256_set1_epi32(params[0]), a1 = a0, a2 = a0, a3 = a0;
       const int32_t end = row_ptr[n0 + c + 1];
-      if (block == 1) {
+      if (mr <= 16) { /* half a tile (FULLY_CONNECTED at batch 8 to 16): pixels 0-15 only */
+        if (block == 1) {
+          for (int32_t j = row_ptr[n0 + c]; j < end; j++) MADD_PAIR16(words[j], pairs[j]);
+        } else {
+          for (int32_t j = row_ptr[n0 + c]; j < end; j++) {
+            const int32_t *w = words + (size_t)j * width_words;
+            for (size_t p = 0; p < width_words; p++) MADD_PAIR16(w[p], pairs[j] + (int32_t)p);
+          }
+        }
+      } else if (block == 1) {
         for (int32_t j = row_ptr[n0 + c]; j < end; j++) MADD_PAIR(words[j], pairs[j]);
       } else {
         for (int32_t j = row_ptr[n0 + c]; j < end; j++) {

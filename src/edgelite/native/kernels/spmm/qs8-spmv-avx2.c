@@ -5,8 +5,6 @@
 #include "../../include/el_quant.h"
 
 #if EL_ARCH_X86
-#include <string.h>
-
 #include "../../include/el_avx2.h"
 
 EL_AVX2 static inline uint32_t hsum8_epi32(__m256i v) {
@@ -25,16 +23,8 @@ EL_AVX2 static inline uint32_t dot(size_t block, const int16_t *x, int32_t j, in
                                                 _mm256_loadu_si256((const __m256i *)(words + (size_t)j * 8))));
     return hsum8_epi32(a);
   }
-  if (block == 4) { /* four blocks per vpmaddwd: their x quads side by side, their words contiguous */
-    __m256i four = _mm256_setzero_si256();
-    for (; j + 4 <= end; j += 4) {
-      long long q[4];
-      for (int b = 0; b < 4; b++) memcpy(&q[b], x + 2 * (size_t)pairs[j + b], sizeof(q[b]));
-      four = _mm256_add_epi32(four, _mm256_madd_epi16(_mm256_set_epi64x(q[3], q[2], q[1], q[0]),
-                                                      _mm256_loadu_si256((const __m256i *)(words + (size_t)j * 2))));
-    }
-    __m128i a = _mm_add_epi32(_mm256_castsi256_si128(four), _mm256_extracti128_si256(four, 1));
-    a = _mm_add_epi32(a, _mm_unpackhi_epi64(a, a));
+  if (block == 4) {
+    __m128i a = _mm_setzero_si128();
     for (; j < end; j++)
       a = _mm_add_epi32(a, _mm_madd_epi16(_mm_loadl_epi64((const __m128i *)(x + 2 * (size_t)pairs[j])),
                                           _mm_loadl_epi64((const __m128i *)(words + (size_t)j * 2))));
