@@ -1,5 +1,5 @@
-/* Sparse weights (ops_sparse.c, kernels/spmm): signatures of the spmm family, the layouts they
- * read and their dispatch slots. Included by kernels/spmm/spmm.inc, hence by el_kernels.h.
+/* Sparse weights (ops_sparse.c; kernels/spmm, spmv, qspmm, qspmv): those families' signatures,
+ * the layouts they read and their dispatch slots. Included by their manifests, hence by el_kernels.h.
  *
  * A weight matrix [N output channels, K] is block-CSR, blocks of B (1, 4 or 16) columns along K:
  * channel n's blocks are j in [row_ptr[n], row_ptr[n + 1]), block j starts at column cols[j]
