@@ -233,3 +233,19 @@ def test_corrupt_sparse_metadata_raises_model_error(corruption, direct, executor
     CORRUPTIONS[corruption](model)
     with pytest.raises(ModelError):
         run(model.to_bytes(), [x], executor)
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_conv_without_a_sparse_kernel_densifies(direct):
+    """A 3x3 CONV_2D has no sparse kernel: behind DENSIFY the planner folds the dense weights (as
+    before), read directly the reference expands them once; both equal the dense model."""
+    rng = np.random.default_rng(4)
+    w = sparse_weights(rng, (6, 3, 3, 8), 0.75, "block(1,4)")
+    x = rng.standard_normal((1, 7, 7, 8)).astype(np.float32)
+    operands = [x, const(w), const(rng.standard_normal(6).astype(np.float32))]
+    options = Conv2DOptions(Padding.SAME, 1, 1, Activation.NONE)
+    want, _ = run(single_op_model("CONV_2D", operands, options).to_bytes(), [x])
+    got, interpreter = run(sparse_model("CONV_2D", operands, options, 1, "block(1,4)", direct).to_bytes(), [x])
+    close(got, want, 72)
+    weights = interpreter.plan.nodes[0].node.input_tensors[1]
+    assert (weights.sparsity is not None) == direct

@@ -310,6 +310,14 @@ def dense_input(node, index: int) -> np.ndarray:
 SPARSE_CONSUMERS = {"FULLY_CONNECTED": 1, "CONV_2D": 1, "BATCH_MATMUL": 1}
 
 
-def reads_sparse(opcode: str, input_position: int) -> bool:
-    """Whether `opcode` takes a sparse constant at that input in place of DENSIFY's output."""
-    return SPARSE_CONSUMERS.get(opcode) == input_position
+def reads_sparse(opcode: str, input_position: int, weight_shape: Sequence[int],
+                 input_shape: Sequence[int]) -> bool:
+    """Whether `opcode` runs sparse weights of `weight_shape` at that input in place of DENSIFY's
+    output (its sparse kernels take them: any FULLY_CONNECTED, an ungrouped 1x1 CONV_2D, a 2-D
+    BATCH_MATMUL rhs); elsewhere DENSIFY stays and folds to a dense constant."""
+    if SPARSE_CONSUMERS.get(opcode) != input_position:
+        return False
+    if opcode == "CONV_2D":
+        return len(weight_shape) == 4 and tuple(weight_shape[1:3]) == (1, 1) and \
+            len(input_shape) == 4 and input_shape[3] == weight_shape[3]
+    return opcode == "FULLY_CONNECTED" or len(weight_shape) == 2

@@ -125,9 +125,15 @@ def _sparse_consumers_only(graph: Subgraph, densify: Operator, constants: dict) 
     source, target = densify.inputs[0], densify.outputs[0]
     if source not in constants or graph.tensors[source].sparsity is None or target in graph.outputs:
         return False
-    readers = [(op.opcode, position) for op in graph.operators for position, i in enumerate(op.inputs)
-               if i == target]
-    return bool(readers) and all(reads_sparse(opcode, position) for opcode, position in readers)
+    readers = [(op, position) for op in graph.operators
+               for position, i in enumerate(op.inputs) if i == target]
+    shape = graph.tensors[source].shape
+
+    def input_shape(op: Operator) -> tuple:
+        return graph.tensors[op.inputs[0]].shape if op.inputs[0] >= 0 else ()
+
+    return bool(readers) and all(reads_sparse(op.opcode, position, shape, input_shape(op))
+                                 for op, position in readers)
 
 
 def _reading_sparse(op: Operator, sparse_sources: dict[int, int]) -> Operator:
