@@ -245,7 +245,8 @@ def test_conv_without_a_sparse_kernel_densifies(direct):
     operands = [x, const(w), const(rng.standard_normal(6).astype(np.float32))]
     options = Conv2DOptions(Padding.SAME, 1, 1, Activation.NONE)
     want, _ = run(single_op_model("CONV_2D", operands, options).to_bytes(), [x])
-    got, interpreter = run(sparse_model("CONV_2D", operands, options, 1, "block(1,4)", direct).to_bytes(), [x])
+    sparse = sparse_model("CONV_2D", operands, options, 1, "block(1,4)", direct)
+    got, interpreter = run(sparse.to_bytes(), [x])
     close(got, want, 72)
     weights = interpreter.plan.nodes[0].node.input_tensors[1]
     assert (weights.sparsity is not None) == direct
