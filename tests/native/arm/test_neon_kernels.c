@@ -656,6 +656,10 @@ static any_fn dispatched(const entry *e) {
   if (!strcmp(f, "qvbinary")) return (any_fn)el_qkernels.qvbinary;
   if (!strcmp(f, "qvcvt")) return (any_fn)el_qkernels.qvcvt;
   if (!strcmp(f, "qpool")) return (any_fn)el_qkernels.qpool;
+  if (!strcmp(f, "spmm")) return (any_fn)el_spkernels.spmm; /* sparse families: scalar only on Arm */
+  if (!strcmp(f, "spmv")) return (any_fn)el_spkernels.spmv;
+  if (!strcmp(f, "qspmm")) return (any_fn)el_spkernels.qspmm;
+  if (!strcmp(f, "qspmv")) return (any_fn)el_spkernels.qspmv;
   return NULL;
 }
 
