@@ -12,6 +12,7 @@ vectorized one level at a time instead of one element at a time.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -241,7 +242,9 @@ def block_width(sparsity: Sparsity, rank: int, axis: int) -> int:
     return int(sparsity.dim_metadata[level].dense_size)
 
 
-_MATRICES: dict[tuple[int, bool], tuple[object, object, SparseMatrix]] = {}
+# (id of the tensor, transposed) -> (weak refs to the tensor and its raw values, the matrix); an
+# entry leaves with its tensor.
+_MATRICES: dict[tuple[int, bool], tuple[weakref.ref, weakref.ref, SparseMatrix]] = {}
 
 
 def weight_matrix(node, index: int, transpose: bool = False) -> SparseMatrix | None:
@@ -253,7 +256,7 @@ def weight_matrix(node, index: int, transpose: bool = False) -> SparseMatrix | N
         return None
     key = (id(tensor), transpose)
     cached = _MATRICES.get(key)
-    if cached is not None and cached[0] is tensor and cached[1] is raw:
+    if cached is not None and cached[0]() is tensor and cached[1]() is raw:
         return cached[2]
     shape = tuple(node.input_shapes[index])
     _check_segments(node, tensor)
@@ -277,7 +280,9 @@ def weight_matrix(node, index: int, transpose: bool = False) -> SparseMatrix | N
                                                                    and shape[1:-1] != (1,) * (rank - 2)):
         block = 1
     result = SparseMatrix(np.ascontiguousarray(matrix), block)
-    _MATRICES[key] = (tensor, raw, result)
+    if key not in _MATRICES:
+        weakref.finalize(tensor, _MATRICES.pop, key, None)
+    _MATRICES[key] = (weakref.ref(tensor), weakref.ref(raw), result)
     return result
 
 
