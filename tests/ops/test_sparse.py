@@ -250,3 +250,25 @@ def test_conv_without_a_sparse_kernel_densifies(direct):
     close(got, want, 72)
     weights = interpreter.plan.nodes[0].node.input_tensors[1]
     assert (weights.sparsity is not None) == direct
+
+
+def test_sparse_weights_are_indexed_once_and_released_with_their_model():
+    import gc
+
+    from edgelite.ops import _sparsity
+
+    rng = np.random.default_rng(6)
+    w = sparse_weights(rng, (8, 16), 0.75, "block(1,4)")
+    x = rng.standard_normal((2, 16)).astype(np.float32)
+    content = sparse_model("FULLY_CONNECTED", [x, const(w)], FullyConnectedOptions(), 1, "block(1,4)").to_bytes()
+    gc.collect()
+    before = len(_sparsity._MATRICES)
+    interpreter = Interpreter(model_content=content, experimental_executor="reference")
+    interpreter.allocate_tensors()
+    for _ in range(2):
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+        interpreter.invoke()
+    assert len(_sparsity._MATRICES) == before + 1
+    del interpreter
+    gc.collect()
+    assert len(_sparsity._MATRICES) == before
