@@ -22,6 +22,8 @@ int el_op_mixed_dtypes(int64_t op) {
     case EL_OP_QMAXPOOL: case EL_OP_QAVGPOOL: case EL_OP_QMEAN_HW: case EL_OP_QSOFTMAX: case EL_OP_BYTECOPY:
     case EL_OP_HGEMM: case EL_OP_QCONCAT: case EL_OP_QGATHER: case EL_OP_HDWCONV: /* ops_hybrid.c, ops_qmove.c */
       return 1;
+    case EL_OP_SPMM: case EL_OP_QSPMM: /* int32 sparse index (ops_sparse.c checks every operand) */
+      return 1;
     default:
       return 0;
   }

@@ -12,6 +12,7 @@ vectorized one level at a time instead of one element at a time.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -178,3 +179,150 @@ def _narrow(values: np.ndarray) -> np.ndarray:
     top = int(values.max()) if values.size else 0
     dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.int32
     return values.astype(dtype)
+
+
+# -- sparse execution ------------------------------------------------------------------------------
+class SparseMatrix:
+    """A [rows, cols] weight matrix as block-CSR: row r's blocks are j in [row_ptr[r], row_ptr[r+1]),
+    block j holds values[j] (`block` values) at columns cols[j] .. cols[j] + block - 1.
+
+    Built once from a sparse constant (blocks of the file's block size along the columns, else
+    single values); products skip every all-zero block (the reference's sparse kernel)."""
+
+    def __init__(self, dense: np.ndarray, block: int) -> None:
+        rows, cols = dense.shape
+        self.shape, self.block = (int(rows), int(cols)), int(block)
+        blocks = dense.reshape(rows, cols // block, block)
+        keep = blocks.any(axis=-1)
+        self.row_ptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int64)
+        self.cols = (np.nonzero(keep)[1] * block).astype(np.int64)
+        self.values = np.ascontiguousarray(blocks[keep])  # [blocks, block], the weights' dtype
+        self.dense_dtype = dense.dtype
+
+    @property
+    def nnz_blocks(self) -> int:
+        return int(self.cols.size)
+
+    def dense(self) -> np.ndarray:
+        """The dense [rows, cols] matrix (for the paths that have no sparse kernel)."""
+        out = np.zeros(self.shape, self.dense_dtype)
+        row_of = np.repeat(np.arange(self.shape[0]), np.diff(self.row_ptr))
+        for b in range(self.block):
+            out[row_of, self.cols + b] = self.values[:, b]
+        return out
+
+    def times_transposed(self, x: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+        """x [m, cols] @ self.T -> [m, rows] in `dtype` (float32 products and sums, or int64
+        exactly), gathering only the columns of stored blocks."""
+        m = x.shape[0]
+        out = np.zeros((m, self.shape[0]), dtype)
+        rows = np.flatnonzero(np.diff(self.row_ptr))  # rows with at least one block
+        if rows.size == 0 or m == 0:
+            return out
+        starts = self.row_ptr[rows]
+        columns = (self.cols[:, None] + np.arange(self.block)).reshape(-1)
+        weights = self.values.reshape(-1).astype(dtype)
+        chunk = max(1, (1 << 22) // max(columns.size, 1))  # keep the gathered block under ~4M values
+        for first in range(0, m, chunk):
+            part = x[first:first + chunk].astype(dtype, copy=False)[:, columns] * weights
+            per_block = part.reshape(part.shape[0], -1, self.block).sum(axis=-1, dtype=dtype)
+            out[first:first + chunk, rows] = np.add.reduceat(per_block, starts, axis=1, dtype=dtype)
+        return out
+
+
+SPARSE_BLOCKS = (4, 16)  # block widths the sparse kernels keep (others run as single values)
+
+
+def block_width(sparsity: Sparsity, rank: int, axis: int) -> int:
+    """The block size of `sparsity` along dense dimension `axis` (1 when that axis is not blocked)."""
+    block_map = [int(d) for d in sparsity.block_map]
+    if axis not in block_map:
+        return 1
+    level = sparsity.traversal_order[rank + block_map.index(axis)]
+    return int(sparsity.dim_metadata[level].dense_size)
+
+
+# (id of the tensor, transposed) -> (weak refs to the tensor and its raw values, the matrix); an
+# entry leaves with its tensor.
+_MATRICES: dict[tuple[int, bool], tuple[weakref.ref, weakref.ref, SparseMatrix]] = {}
+
+
+def weight_matrix(node, index: int, transpose: bool = False) -> SparseMatrix | None:
+    """Input `index` of the node as a SparseMatrix [output channels, depth] when it is a sparse
+    constant (None otherwise). Its dense shape is flattened to [first dim, rest], or (transpose)
+    to [last dim, rest] for a BATCH_MATMUL rhs [.., k, n]. Built once per tensor and kept."""
+    tensor, raw = node.input_tensors[index], node.inputs[index]
+    if tensor is None or tensor.sparsity is None or raw is None:
+        return None
+    key = (id(tensor), transpose)
+    cached = _MATRICES.get(key)
+    if cached is not None and cached[0]() is tensor and cached[1]() is raw:
+        return cached[2]
+    shape = tuple(node.input_shapes[index])
+    _check_segments(node, tensor)
+    raw_bytes = np.ascontiguousarray(raw).reshape(-1).view(np.uint8)
+    if raw_bytes.size % tensor.dtype.itemsize:
+        raise ModelError(f"{node.describe()}: sparse buffer of {raw_bytes.size} bytes is not a whole "
+                         f"number of {tensor.type.name} values")
+    try:
+        dense = decode(raw_bytes.view(tensor.dtype), shape, tensor.sparsity)
+    except ModelError as error:
+        raise ModelError(f"{node.describe()}: input {tensor.name!r}: {error}") from None
+    rank = len(shape)
+    if transpose:
+        matrix = np.moveaxis(dense, -1, 0).reshape(shape[-1], -1)
+        axis = rank - 2
+    else:
+        matrix = dense.reshape(shape[0], -1)
+        axis = rank - 1
+    block = block_width(tensor.sparsity, rank, axis)
+    if block not in SPARSE_BLOCKS or matrix.shape[1] % block or (rank > 2 and not transpose
+                                                                   and shape[1:-1] != (1,) * (rank - 2)):
+        block = 1
+    result = SparseMatrix(np.ascontiguousarray(matrix), block)
+    if key not in _MATRICES:
+        weakref.finalize(tensor, _MATRICES.pop, key, None)
+    _MATRICES[key] = (weakref.ref(tensor), weakref.ref(raw), result)
+    return result
+
+
+def _check_segments(node, tensor) -> None:
+    """Row pointers a sparse kernel can trust: every CSR level's array_segments starts at 0, never
+    decreases and ends inside its array_indices (the decoder alone skips what lies outside)."""
+    for level, meta in enumerate(tensor.sparsity.dim_metadata):
+        if meta.format != SPARSE_CSR:
+            continue
+        segments = np.asarray(meta.array_segments if meta.array_segments is not None else (), np.int64)
+        size = 0 if meta.array_indices is None else len(meta.array_indices)
+        if segments.size == 0 or segments[0] != 0 or np.any(np.diff(segments) < 0) or segments[-1] > size:
+            raise ModelError(f"{node.describe()}: sparse weights {tensor.name!r}, level {level}: "
+                             f"array_segments must start at 0, never decrease and end within the "
+                             f"{size} array_indices; the file's sparsity metadata is corrupt, re-export it")
+
+
+def dense_input(node, index: int) -> np.ndarray:
+    """Input `index` as a dense array: decoded once when it is a sparse constant."""
+    tensor = node.input_tensors[index]
+    if tensor is None or tensor.sparsity is None:
+        return node.inputs[index]
+    shape = tuple(node.input_shapes[index])
+    rank = len(shape)
+    matrix = weight_matrix(node, index).dense()
+    return matrix.reshape(shape) if rank else matrix
+
+
+# Consumers that read a sparse constant directly: op -> input index of its weights.
+SPARSE_CONSUMERS = {"FULLY_CONNECTED": 1, "CONV_2D": 1, "BATCH_MATMUL": 1}
+
+
+def reads_sparse(opcode: str, input_position: int, weight_shape: Sequence[int],
+                 input_shape: Sequence[int]) -> bool:
+    """Whether `opcode` runs sparse weights of `weight_shape` at that input in place of DENSIFY's
+    output (its sparse kernels take them: any FULLY_CONNECTED, an ungrouped 1x1 CONV_2D, a 2-D
+    BATCH_MATMUL rhs); elsewhere DENSIFY stays and folds to a dense constant."""
+    if SPARSE_CONSUMERS.get(opcode) != input_position:
+        return False
+    if opcode == "CONV_2D":
+        return len(weight_shape) == 4 and tuple(weight_shape[1:3]) == (1, 1) and \
+            len(input_shape) == 4 and input_shape[3] == weight_shape[3]
+    return opcode == "FULLY_CONNECTED" or len(weight_shape) == 2

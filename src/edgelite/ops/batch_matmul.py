@@ -13,7 +13,7 @@ import numpy as np
 
 from edgelite.errors import ModelError
 from edgelite.model.ir import TensorType
-from edgelite.ops import _matmul, _quant
+from edgelite.ops import _matmul, _quant, _sparsity
 from edgelite.ops.base import Node, OpDef
 
 
@@ -47,6 +47,7 @@ TYPES = frozenset({TensorType.FLOAT32, TensorType.INT8, TensorType.INT16})
 
 def check(node: Node) -> None:
     _check_types(node)
+    _sparsity.dense_input(node, 1)  # sparse rhs: validated (and indexed) once, here
     for i in range(2):
         if not 2 <= len(node.input_shapes[i]) <= 5:
             raise ModelError(f"{node.describe()}: input {i} has shape {tuple(node.input_shapes[i])}; "
@@ -85,8 +86,12 @@ def _check_types(node: Node) -> None:
 
 
 def run(node: Node) -> None:
-    lhs, rhs = node.inputs[0], node.inputs[1]
-    o = node.options
+    lhs, o = node.inputs[0], node.options
+    sparse = sparse_rhs(node)
+    if sparse is not None:
+        _run_sparse(node, lhs, sparse)
+        return
+    rhs = _sparsity.dense_input(node, 1)
     if o.adj_x:
         lhs = np.swapaxes(lhs, -1, -2)
     if o.adj_y:
@@ -99,6 +104,37 @@ def run(node: Node) -> None:
         out[...] = _quantized(node, lhs, rhs)
     else:
         np.matmul(lhs, rhs, out=out)
+
+
+def sparse_rhs(node: Node) -> _sparsity.SparseMatrix | None:
+    """A sparse constant 2-D rhs as [output columns, depth], when the sparse kernel takes it: float32,
+    or int8 with a symmetric rhs (the hybrid and int16 kernels densify it)."""
+    tensor = node.input_tensors[1]
+    if tensor.sparsity is None or len(node.input_shapes[1]) != 2:
+        return None
+    lhs_type = node.input_type(0)
+    if tensor.type != lhs_type or lhs_type not in (TensorType.FLOAT32, TensorType.INT8):
+        return None
+    if lhs_type == TensorType.INT8 and np.any(tensor.quantization.zero_point):
+        return None
+    return _sparsity.weight_matrix(node, 1, transpose=not node.options.adj_y)
+
+
+def _run_sparse(node: Node, lhs: np.ndarray, sparse: _sparsity.SparseMatrix) -> None:
+    """lhs [..., m, k] (adj_x: [..., k, m]) by the sparse rhs, skipping its all-zero blocks."""
+    if node.options.adj_x:
+        lhs = np.swapaxes(lhs, -1, -2)
+    out = node.outputs[0]
+    rows = lhs.reshape(-1, lhs.shape[-1])
+    if lhs.dtype == np.float32:
+        out[...] = sparse.times_transposed(rows).reshape(out.shape)
+        return
+    lhs_quant, out_quant = node.input_tensors[0].quantization, node.output_tensors[0].quantization
+    acc = sparse.times_transposed(rows.astype(np.int64) - int(lhs_quant.zero_point[0]), np.int64)
+    multiplier, shift = _quant.quantize_multiplier(_matmul.effective_scale(node, 0, 1, float_product=True))
+    scaled = _quant.multiply_by_quantized_multiplier(_quant.wrap_int32(acc), multiplier, shift)
+    low, high = _quant.dtype_range(lhs.dtype)
+    out[...] = np.clip(scaled + int(out_quant.zero_point[0]), low, high).reshape(out.shape)
 
 
 def _hybrid(lhs: np.ndarray, rhs: np.ndarray, rhs_scale: np.ndarray, asymmetric: bool,

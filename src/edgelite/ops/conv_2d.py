@@ -14,7 +14,7 @@ import numpy as np
 
 from edgelite.errors import ModelError
 from edgelite.model.ir import TensorType
-from edgelite.ops import _quant
+from edgelite.ops import _quant, _sparsity
 from edgelite.ops._common import Activation, Padding, apply_activation
 from edgelite.ops._conv import (
     FLOAT,
@@ -70,14 +70,21 @@ def check(node: Node) -> None:
         raise ModelError(f"{node.describe()}: {out_c} filters cannot be split into "
                          f"{in_c // filter_c} groups (input depth {in_c} / filter depth {filter_c})")
     check_bias(node, 2, out_c)
+    _sparsity.weight_matrix(node, 1)  # sparse weights: validated (and indexed) once, here
     if conv_kind(node, 0, 1, 2, channel_axis=0, int32_bias_for_int16=True) == INT16:
         check_quantized_bias_type(node, 2)
 
 
 def run(node: Node) -> None:
-    x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
+    x, bias = node.inputs[0], optional_input(node, 2)
     o, out = node.options, node.outputs[0]
     out_c = out.shape[3]
+    sparse = _sparsity.weight_matrix(node, 1)
+    if sparse is not None and _pointwise(node) and node.input_type(1) == node.input_type(0) \
+            and x.dtype in (np.float32, np.int8):
+        out[...] = _run_sparse(node, x, sparse, bias)
+        return
+    weights = _sparsity.dense_input(node, 1)
     geometry = window_geometry(node)
     kind = kind_of(x, weights)
     if kind == FLOAT:
@@ -94,6 +101,30 @@ def run(node: Node) -> None:
         int32_rounding = Rounding.GEMM if ungrouped else Rounding.REFERENCE
         rounding = int32_rounding if kind == INT8 else int16_rounding(node, 2, int32_rounding)
         out[...] = output_stage(node, 0, 1, out_c, o.fused_activation_function).apply(acc, rounding)
+
+
+def _pointwise(node: Node) -> bool:
+    """An ungrouped 1x1 convolution: a matrix product over the (strided) input pixels."""
+    (_, kh, kw, depth), channels = node.input_shapes[1], node.input_shapes[0][3]
+    return (kh, kw) == (1, 1) and depth == channels
+
+
+def _run_sparse(node: Node, x: np.ndarray, sparse: _sparsity.SparseMatrix,
+                bias: np.ndarray | None) -> np.ndarray:
+    """A 1x1 convolution by sparse weights: the products of all-zero weight blocks are skipped.
+    A 1x1 window never reads padding: output pixel (y, x) reads input pixel (y * stride, x * stride)."""
+    o, out_shape = node.options, node.outputs[0].shape
+    pixels = x[:, ::o.stride_h, ::o.stride_w, :][:, :out_shape[1], :out_shape[2], :]
+    rows = pixels.reshape(-1, x.shape[3])
+    if x.dtype == np.float32:
+        result = sparse.times_transposed(rows).reshape(out_shape)
+        if bias is not None:
+            result += bias
+        return apply_activation(result, o.fused_activation_function)
+    zero = int(_quant.quantization_of(node.input_tensors[0], "input").zero_point[0])
+    acc = sparse.times_transposed(rows.astype(np.int64) - zero, np.int64).reshape(out_shape)
+    acc = acc + quantized_bias(node, 2)
+    return output_stage(node, 0, 1, out_shape[3], o.fused_activation_function).apply(acc, Rounding.GEMM)
 
 
 def _hybrid(node: Node, x: np.ndarray, weights: np.ndarray, bias: np.ndarray | None,

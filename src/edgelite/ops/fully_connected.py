@@ -13,7 +13,7 @@ import numpy as np
 
 from edgelite.errors import ModelError
 from edgelite.model.ir import TensorType
-from edgelite.ops import _matmul, _quant
+from edgelite.ops import _matmul, _quant, _sparsity
 from edgelite.ops._common import Activation, apply_activation
 from edgelite.ops._conv import check_bias, check_rank, optional_input
 from edgelite.ops.base import Node, OpDef
@@ -70,9 +70,8 @@ def check(node: Node) -> None:
     if o.weights_format != WeightsFormat.DEFAULT:
         raise node.unsupported(f"weights_format {o.weights_format!r} is not supported; only DEFAULT "
                                "(the shuffled format is a uint8-only optimisation)")
-    if node.input_tensors[1].sparsity is not None:
-        raise node.unsupported("sparse weights are not supported yet; densify them")
     check_rank(node, 1, 2, "weights")
+    _sparsity.weight_matrix(node, 1)  # sparse weights: validated (and indexed) once, here
     x, (units, in_size) = node.input_shapes[0], node.input_shapes[1]
     if in_size == 0:
         raise ModelError(f"{node.describe()}: weights {(units, in_size)} have no input features")
@@ -159,11 +158,16 @@ def _check_quantized(node: Node, units: int, x_type, w_type, b_type, out_type) -
 
 
 def run(node: Node) -> None:
-    x, weights, bias = node.inputs[0], node.inputs[1], optional_input(node, 2)
+    x, bias = node.inputs[0], optional_input(node, 2)
     out = node.outputs[0]
-    units, in_size = weights.shape
+    units, in_size = node.input_shapes[1]
     batch = x.size // in_size
     rows = x.reshape(-1)[:batch * in_size].reshape(batch, in_size)
+    sparse = _sparsity.weight_matrix(node, 1)
+    if sparse is not None and _sparse_path(node, x.dtype):
+        out[...] = _run_sparse(node, rows, sparse, bias).reshape(out.shape)
+        return
+    weights = _sparsity.dense_input(node, 1)
     if x.dtype != np.float32:
         result = _run_quantized(node, rows, weights, bias)
     elif weights.dtype == np.int8:
@@ -179,11 +183,35 @@ def run(node: Node) -> None:
     out[...] = result.reshape(out.shape)
 
 
-def _run_quantized(node: Node, rows: np.ndarray, weights: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+def _sparse_path(node: Node, x_dtype) -> bool:
+    """Sparse weights run sparse for float32 and for int8 with symmetric weights (a weight zero
+    point would make the skipped zeros non-zero); hybrid and int16 kernels densify them."""
+    w_type = node.input_tensors[1].type
+    if x_dtype == np.float32:
+        return w_type == TensorType.FLOAT32
+    return x_dtype == np.int8 and not np.any(node.input_tensors[1].quantization.zero_point)
+
+
+def _run_sparse(node: Node, rows: np.ndarray, sparse: _sparsity.SparseMatrix,
+                bias: np.ndarray | None) -> np.ndarray:
+    """The float32 or int8 kernel with the products of all-zero weight blocks skipped."""
+    if rows.dtype == np.float32:
+        result = sparse.times_transposed(rows)
+        if bias is not None:
+            result += bias
+        return apply_activation(result, node.options.fused_activation_function)
+    zero = int(node.input_tensors[0].quantization.zero_point[0])
+    acc = sparse.times_transposed(rows.astype(np.int64) - zero, np.int64)
+    return _run_quantized(node, rows, None, bias, acc)
+
+
+def _run_quantized(node: Node, rows: np.ndarray, weights: np.ndarray | None, bias: np.ndarray | None,
+                   acc: np.ndarray | None = None) -> np.ndarray:
     x_quant = node.input_tensors[0].quantization
     w_quant = node.input_tensors[1].quantization
     out_quant = node.output_tensors[0].quantization
-    acc = _matmul.integer_matmul(rows, int(x_quant.zero_point[0]), weights.T, int(w_quant.zero_point[0]))
+    if acc is None:
+        acc = _matmul.integer_matmul(rows, int(x_quant.zero_point[0]), weights.T, int(w_quant.zero_point[0]))
     if bias is not None:
         acc += bias.astype(np.int64)
     int64_bias = bias is not None and bias.dtype == np.int64

@@ -49,7 +49,7 @@ _warned = False
 OPS = ("GEMM", "DWCONV", "BINARY", "UNARY", "MAXPOOL", "AVGPOOL", "MEAN_HW", "PAD", "CONCAT", "COPY",
        "SOFTMAX", "QGEMM", "QDWCONV", "QUANTIZE", "QLUT", "QBINARY", "QMAXPOOL", "QAVGPOOL", "QMEAN_HW",
        "QSOFTMAX", "BYTECOPY", "TCONV", "RESIZE_BILINEAR", "HGEMM", "QCONCAT", "QGATHER", "HDWCONV",
-       "STRIDED_COPY", "RESIZE_NEAREST", "BATCH_MATMUL", "GATHER")
+       "STRIDED_COPY", "RESIZE_NEAREST", "BATCH_MATMUL", "GATHER", "SPMM", "QSPMM")
 CODE = {name: i for i, name in enumerate(OPS)}
 MAX_INPUTS, NODE_PARAMS, MAX_RANK, MAX_THREADS = 16, 29, 6, 64
 TENSOR_WORDS, NODE_WORDS = 5 + MAX_RANK, 3 + MAX_INPUTS + NODE_PARAMS
@@ -415,13 +415,21 @@ LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
 
 @functools.cache
 def lowerers() -> dict[str, Callable[[Lowering, object], _Record]]:
-    """LOWERERS and native_f32's, with native_int8 taking the quantized nodes (imported here, on
-    first use: they build on this module)."""
-    from edgelite.runtime import native_f32, native_hybrid, native_int8, native_matmul, native_movement
+    """Every node lowerer: the float32 ones, then int8, hybrid and sparse-weight nodes routed to theirs
+    (imported here, on first use: they build on this module)."""
+    from edgelite.runtime import (
+        native_f32,
+        native_hybrid,
+        native_int8,
+        native_matmul,
+        native_movement,
+        native_sparse,
+    )
 
     table = {**LOWERERS, **native_f32.LOWERERS, **native_movement.LOWERERS, **native_matmul.LOWERERS}
     native_int8.install(table)
     native_hybrid.install(table)
+    native_sparse.install(table)
     return table
 
 

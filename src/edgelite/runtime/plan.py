@@ -7,12 +7,13 @@ non-constant tensors out in one arena with the memory planner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from edgelite.errors import ModelError, UnsupportedOpError
-from edgelite.model.ir import Model, Subgraph, TensorType
+from edgelite.model.ir import Model, Operator, Subgraph, TensorType
+from edgelite.ops._sparsity import reads_sparse
 from edgelite.ops.base import Node, OpDef
 from edgelite.ops.registry import Resolver, lookup
 from edgelite.runtime.planner import Allocation, plan_arena, tensor_lifetimes
@@ -69,13 +70,20 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
         shapes[index] = shape
     known = dict(constants)
     nodes = []
+    sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     for op_index, op in enumerate(graph.operators):
+        skip = op.opcode == "DENSIFY" and not preserve_all_tensors
+        if skip and _sparse_consumers_only(graph, op, constants):
+            sparse_sources[op.outputs[0]] = op.inputs[0]
+            shapes[op.outputs[0]] = shapes[op.inputs[0]]
+            continue
+        op = _reading_sparse(op, sparse_sources)
         opdef = lookup(op.name, resolver)
         if opdef is None:
             hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
                     if op.opcode == "CUSTOM" else "this builtin op is not implemented yet")
             raise UnsupportedOpError(f"{op.name} (node {op_index}) has no kernel in edgelite: {hint}")
-        node = _prepare_node(graph, op_index, opdef, shapes, known)
+        node = _prepare_node(graph, op_index, opdef, shapes, known, op)
         for k, shape in zip(op.outputs, output_shapes(opdef, node), strict=True):
             shapes[k] = shape
         if op.opcode in _FOLD_CONSTANT_OPS and _fold_into_constants(opdef, node, shapes, constants):
@@ -87,7 +95,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
         nodes.append(PlannedNode(opdef, node, dynamic))
     dynamic = {i for i, s in enumerate(shapes) if s is None}
     dynamic |= {i for i, t in enumerate(graph.tensors) if t.type.itemsize == 0 and i not in constants}
-    constant_ids = {id(graph.tensors[i]) for i in constants}
+    constant_ids = {id(graph.tensors[i]) for i in (*constants, *sparse_sources)}
     allocations, tensors, aliases = _allocations(graph, shapes, constant_ids, dynamic, preserve_all_tensors)
     arena = plan_arena(allocations, ARENA_ALIGNMENT)
     offsets = dict(zip(tensors, arena.offsets, strict=True))
@@ -111,8 +119,33 @@ def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
     return constants
 
 
-def _prepare_node(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known: dict) -> Node:
-    op = graph.operators[op_index]
+def _sparse_consumers_only(graph: Subgraph, densify: Operator, constants: dict) -> bool:
+    """Whether DENSIFY can be skipped: it expands a sparse constant that every reader of its output
+    (none of them a graph output) takes directly as its sparse weights (ops/_sparsity.py)."""
+    source, target = densify.inputs[0], densify.outputs[0]
+    if source not in constants or graph.tensors[source].sparsity is None or target in graph.outputs:
+        return False
+    readers = [(op, position) for op in graph.operators
+               for position, i in enumerate(op.inputs) if i == target]
+    shape = graph.tensors[source].shape
+
+    def input_shape(op: Operator) -> tuple:
+        return graph.tensors[op.inputs[0]].shape if op.inputs[0] >= 0 else ()
+
+    return bool(readers) and all(reads_sparse(op.opcode, position, shape, input_shape(op))
+                                 for op, position in readers)
+
+
+def _reading_sparse(op: Operator, sparse_sources: dict[int, int]) -> Operator:
+    """The operator with skipped DENSIFY outputs replaced by the sparse constants they expand."""
+    if not any(i in sparse_sources for i in op.inputs):
+        return op
+    return replace(op, inputs=tuple(sparse_sources.get(i, i) for i in op.inputs))
+
+
+def _prepare_node(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known: dict,
+                  op: Operator | None = None) -> Node:
+    op = graph.operators[op_index] if op is None else op
     for i in (*op.inputs, *op.outputs):
         if i < -1 or i >= len(graph.tensors) or (i == -1 and i in op.outputs):
             raise ModelError(f"{op.name} (node {op_index}) refers to tensor {i} of {len(graph.tensors)}")

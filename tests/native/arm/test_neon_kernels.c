@@ -661,6 +661,10 @@ static any_fn dispatched(const entry *e) {
   if (!strcmp(f, "hdwconv")) return (any_fn)el_hkernels.hdwconv;
   if (!strcmp(f, "scopy")) return (any_fn)el_kernels.scopy;
   if (!strcmp(f, "transpose")) return (any_fn)el_kernels.transpose;
+  if (!strcmp(f, "spmm")) return (any_fn)el_spkernels.spmm; /* sparse families: scalar only on Arm */
+  if (!strcmp(f, "spmv")) return (any_fn)el_spkernels.spmv;
+  if (!strcmp(f, "qspmm")) return (any_fn)el_spkernels.qspmm;
+  if (!strcmp(f, "qspmv")) return (any_fn)el_spkernels.qspmv;
   return NULL;
 }
 
