@@ -115,7 +115,11 @@ def test_fully_connected_sparse_equals_dense_and_litert(case, batch, activation,
     if direct and (dtype, layout) not in LITERT_DIRECT:
         return  # LiteRT: "Unsupported sparse fully-connected weight format"
     theirs = run_litert(sparse, [x])[0]
-    if int8:
+    if int8 and direct:
+        # LiteRT's own sparse int8 kernel (block 1x16, no DENSIFY) rounds some ties one step away from its
+        # dense kernel, which edgelite follows bit-exactly (seen: 1 of 459 outputs); DENSIFY form: exact.
+        assert np.max(np.abs(got.astype(np.int32) - theirs), initial=0) <= 1
+    elif int8:
         np.testing.assert_array_equal(got, theirs)
     else:
         close(got, theirs, w.shape[1] * 4)
