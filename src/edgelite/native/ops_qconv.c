@@ -2,10 +2,12 @@
  * shapes, params and packed channel groups (el_qkernels.h), and tiling over the pool.
  *
  * QGEMM params: [mode (0 direct: rows of K input values; 1 im2col), kh, kw, stride h, w, dilation
- *   h, w, pad top, pad left, K, N, input zero point, output zero point, lo, hi]. Inputs: x (int8),
- *   packed groups (int8 bytes), scratch (n_threads slices, see slice_bytes). Each tile writes its
- *   rows of x minus the zero point (0 in the padding) as int16 rows of Kp (K rounded up to even)
- *   values to its slice, then runs the qgemm kernel on them.
+ *   h, w, pad top, pad left, K, N, input zero point, output zero point, lo, hi, format (0: int16
+ *   pairs for qgemm, 1: int8 quads for qgemmc4)]. Inputs: x (int8), packed groups (int8 bytes),
+ *   scratch (n_threads slices, see slice_bytes). Each tile writes its rows to its slice, then runs
+ *   the format's kernel on them: pairs take x minus the zero point (0 in the padding) as int16 rows
+ *   of Kp (K rounded up to even) values, quads take x + 128 (x ^ 0x80; the padding the zero point
+ *   + 128) as uint8 rows of Kp (K rounded up to a multiple of 4).
  * QDWCONV params: [kh, kw, stride h, w, dilation h, w, pad top, pad left, output zero point, lo,
  *   hi, ruy channels]. Inputs: x (int8), packed groups (bias already minus zp * sum of weights),
  *   pad row (>= C int8 copies of the input zero point, read-only). */
@@ -52,7 +54,11 @@ static int check_groups(const el_node *n, const el_tensor *w, size_t groups, siz
   return 0;
 }
 
-static size_t slice_bytes(size_t kp);
+static size_t slice_bytes(int quads, size_t kp);
+
+/* K padded to the format's step and the bytes of one packed group. */
+static size_t padded_k(int quads, size_t K) { return quads ? (K + 3) / 4 * 4 : K + (K & 1); }
+static size_t gemm_group_bytes(int quads, size_t kp) { return EL_QGROUP_HEADER + kp * (quads ? 16 : 32); }
 
 static int check_out(const el_node *n, const int64_t *q, char *err, size_t len) {
   if (!EL_RANGE(q[0], INT32_MIN, INT32_MAX) || !EL_RANGE(q[1], -128, 127) || !EL_RANGE(q[2], q[1], 127))
@@ -68,10 +74,12 @@ int el_validate_qgemm(const el_program *p, const el_node *n, char *err, size_t l
   if (!EL_RANGE(K, 1, 1 << 24) || !EL_RANGE(N, 1, 1 << 24) || !EL_RANGE(n->p[11], -128, 127))
     return el_fail(err, len, n, "bad K, N or input zero point");
   if (check_out(n, n->p + 12, err, len)) return -1;
-  const int64_t kp = K + (K & 1);
-  if (check_groups(n, w, (size_t)((N + EL_QGROUP - 1) / EL_QGROUP), (size_t)(EL_QGROUP_HEADER + kp * 32), err, len))
+  if (!EL_RANGE(n->p[15], 0, 1)) return el_fail(err, len, n, "bad weight format");
+  const int quads = (int)n->p[15];
+  const size_t kp = padded_k(quads, (size_t)K);
+  if (check_groups(n, w, (size_t)((N + EL_QGROUP - 1) / EL_QGROUP), gemm_group_bytes(quads, kp), err, len))
     return -1;
-  if (el_dtype_size(s->dtype) * s->count / (int64_t)slice_bytes((size_t)kp) < (int64_t)p->n_threads)
+  if (el_dtype_size(s->dtype) * s->count / (int64_t)slice_bytes(quads, kp) < (int64_t)p->n_threads)
     return el_fail(err, len, n, "scratch too small");
   if (y->count % N) return el_fail(err, len, n, "output size is not a multiple of N");
   if (mode == 0) return y->count / N > x->count / K ? el_fail(err, len, n, "input too small") : 0;
@@ -87,13 +95,28 @@ typedef struct {
   char *scratch;
   const int64_t *g; /* window: kh, kw, sh, sw, dh, dw, pad top, pad left */
   size_t K, kp, N, groups, group_bytes, rows, row_block, blocks, group_block, splits, mode;
+  int quads;
   int16_t zero_point;
   el_qout q;
 } qgemm_task;
 
-/* A thread's scratch slice: the int16 tile (EL_IM2COL_ROWS x kp) and the int8 rows it is
- * converted from (plus slack for the 16-byte copies of short runs). native_int8.py agrees. */
-static size_t slice_bytes(size_t kp) { return (EL_IM2COL_ROWS * kp * 3 + 32 + 31) / 32 * 32; }
+/* A thread's scratch slice: pairs, the int16 tile (EL_IM2COL_ROWS x kp) and the int8 rows it is
+ * converted from; quads, the uint8 tile only (its rows are staged in place); plus slack for the
+ * 16-byte copies of short runs. native_int8.py agrees. */
+static size_t slice_bytes(int quads, size_t kp) { return (EL_IM2COL_ROWS * kp * (quads ? 1 : 3) + 32 + 31) / 32 * 32; }
+
+/* n bytes x ^ 0x80 (int8 -> uint8 + 128), 8 at a time; in place when dst == src. */
+static void flip_signs(uint8_t *dst, const int8_t *src, size_t n) {
+  const uint64_t signs = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v;
+    memcpy(&v, src + i, 8);
+    v ^= signs;
+    memcpy(dst + i, &v, 8);
+  }
+  for (; i < n; i++) dst[i] = (uint8_t)(src[i] ^ (int8_t)0x80);
+}
 
 /* n bytes; runs up to 16 move as one 16-byte copy when the source has that many bytes left (the
  * excess lands where the next run, the row's pad byte or the slack goes). */
@@ -102,21 +125,27 @@ static inline void copy_run(int8_t *dst, const int8_t *src, size_t n, const int8
   else memcpy(dst, src, n);
 }
 
-/* Rows [m0, m0 + rows) of batch b as int16 im2col rows of kp values minus the zero point: int8
- * rows first (the padding and the odd K's last column hold the zero point), then one conversion. */
-static void pack_rows(const qgemm_task *t, size_t b, size_t m0, size_t rows, int16_t *a, int8_t *stage) {
+static void convert_rows(const qgemm_task *t, size_t n, const int8_t *stage, void *a) {
+  if (t->quads) flip_signs(a, stage, n);
+  else el_qkernels.qpack(n, stage, t->zero_point, a);
+}
+
+/* Rows [m0, m0 + rows) of batch b as the format's rows (see the params above): int8 rows first
+ * (the padding and the columns from K to kp hold the zero point), then one conversion to a
+ * (quads: stage == a, in place). */
+static void pack_rows(const qgemm_task *t, size_t b, size_t m0, size_t rows, void *a, int8_t *stage) {
   const int8_t zp = (int8_t)t->zero_point, *x = el_i8(t->x), *end = x + t->x->count;
   if (t->mode == 0 && t->kp == t->K) {
-    el_qkernels.qpack(rows * t->K, x + m0 * t->K, zp, a);
+    convert_rows(t, rows * t->K, x + m0 * t->K, a);
     return;
   }
   int8_t *row = stage;
   if (t->mode == 0) {
     for (size_t r = 0; r < rows; r++, row += t->kp) {
       memcpy(row, x + (m0 + r) * t->K, t->K);
-      row[t->K] = zp;
+      memset(row + t->K, zp, t->kp - t->K);
     }
-    el_qkernels.qpack(rows * t->kp, stage, zp, a);
+    convert_rows(t, rows * t->kp, stage, a);
     return;
   }
   const int64_t *g = t->g, H = t->x->dims[1], W = t->x->dims[2], C = t->x->dims[3], OW = t->y->dims[2];
@@ -142,9 +171,9 @@ static void pack_rows(const qgemm_task *t, size_t b, size_t m0, size_t rows, int
         }
       }
     }
-    if (t->kp > t->K) row[t->K] = zp;
+    if (t->kp > t->K) memset(row + t->K, zp, t->kp - t->K);
   }
-  el_qkernels.qpack(rows * t->kp, stage, zp, a);
+  convert_rows(t, rows * t->kp, stage, a);
 }
 
 static void qgemm_tile(const void *ctx, size_t tile, size_t thread) {
@@ -154,13 +183,29 @@ static void qgemm_tile(const void *ctx, size_t tile, size_t thread) {
   if (g0 >= g1) return;
   const size_t m0 = block * t->row_block, rows = t->rows - m0 < t->row_block ? t->rows - m0 : t->row_block;
   const size_t nc = (g1 * EL_QGROUP < t->N ? g1 * EL_QGROUP : t->N) - g0 * EL_QGROUP, mr = el_qkernels.qgemm_mr;
-  char *slice = t->scratch + thread * slice_bytes(t->kp);
+  char *slice = t->scratch + thread * slice_bytes(t->quads, t->kp);
+  int8_t *c = el_i8(t->y) + (b * t->rows + m0) * t->N + g0 * EL_QGROUP;
+  const char *w = t->w + g0 * t->group_bytes;
+  if (t->quads) {
+    const uint8_t *a = (const uint8_t *)slice;
+    pack_rows(t, b, m0, rows, slice, (int8_t *)slice);
+    const size_t mr4 = el_qkernels.qgemmc4_mr;
+    /* Channel blocks whose weights stay in L1 (about 16 KB) while every row of the tile passes. */
+    size_t block = (16384 / (t->kp * EL_QGROUP) + 1) * EL_QGROUP;
+    if (block > nc) block = nc;
+    for (size_t n0 = 0; n0 < nc; n0 += block) {
+      const size_t width = nc - n0 < block ? nc - n0 : block;
+      for (size_t m = 0; m < rows; m += mr4)
+        el_qkernels.qgemmc4(rows - m < mr4 ? rows - m : mr4, width, t->kp, a + m * t->kp, t->kp,
+                            w + n0 / EL_QGROUP * t->group_bytes, t->group_bytes, c + m * t->N + n0, t->N, &t->q);
+    }
+    return;
+  }
   int16_t *a = (int16_t *)(void *)slice;
   pack_rows(t, b, m0, rows, a, (int8_t *)(slice + EL_IM2COL_ROWS * t->kp * 2));
-  int8_t *c = el_i8(t->y) + (b * t->rows + m0) * t->N + g0 * EL_QGROUP;
   for (size_t m = 0; m < rows; m += mr)
-    el_qkernels.qgemm(rows - m < mr ? rows - m : mr, nc, t->kp, a + m * t->kp, t->kp,
-                      t->w + g0 * t->group_bytes, t->group_bytes, c + m * t->N, t->N, &t->q);
+    el_qkernels.qgemm(rows - m < mr ? rows - m : mr, nc, t->kp, a + m * t->kp, t->kp, w, t->group_bytes,
+                      c + m * t->N, t->N, &t->q);
 }
 
 void el_run_qgemm(const el_program *p, const el_node *n) {
@@ -168,15 +213,15 @@ void el_run_qgemm(const el_program *p, const el_node *n) {
   qgemm_task t = {.x = x, .y = y, .w = (const char *)el_in(p, n, 1)->data,
                   .scratch = (char *)el_in(p, n, 2)->data, .g = n->p + 1, .K = (size_t)n->p[9],
                   .N = (size_t)n->p[10], .mode = (size_t)n->p[0], .zero_point = (int16_t)n->p[11],
-                  .q = {(int32_t)n->p[12], (int32_t)n->p[13], (int32_t)n->p[14]}};
-  t.kp = t.K + (t.K & 1);
+                  .q = {(int32_t)n->p[12], (int32_t)n->p[13], (int32_t)n->p[14]}, .quads = (int)n->p[15]};
+  t.kp = padded_k(t.quads, t.K);
   t.groups = (t.N + EL_QGROUP - 1) / EL_QGROUP;
-  t.group_bytes = EL_QGROUP_HEADER + t.kp * 32;
+  t.group_bytes = gemm_group_bytes(t.quads, t.kp);
   const size_t batches = t.mode == 0 ? 1 : (size_t)x->dims[0];
   t.rows = t.mode == 0 ? (size_t)y->count / t.N : (size_t)(y->dims[1] * y->dims[2]);
   /* Row blocks of up to EL_IM2COL_ROWS; with threads about 4 tiles per thread, splitting the
    * channel groups when the rows alone do not give that many. Tiling never changes a result. */
-  const size_t mr = el_qkernels.qgemm_mr, target = p->n_threads > 1 ? 4 * p->n_threads : 1;
+  const size_t mr = t.quads ? el_qkernels.qgemmc4_mr : el_qkernels.qgemm_mr, target = p->n_threads > 1 ? 4 * p->n_threads : 1;
   size_t block = EL_IM2COL_ROWS;
   if (p->n_threads > 1 && batches * ((t.rows + block - 1) / block) < target) {
     const size_t want = (t.rows * batches + target - 1) / target;
