@@ -46,7 +46,8 @@ EL_AVX512VNNI static inline __m128i el_qrq16_apply(__m512i acc, const el_qrq16 *
   const __m512i even = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, r->m), r->round_even), r->total_even);
   const __m512i odd = _mm512_srav_epi64(
       _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), r->m_odd), r->round_odd), r->total_odd);
-  const __m512i scaled = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  /* odd lanes take the low dword of odd's qwords (one vpshufd merged under a mask) */
+  const __m512i scaled = _mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CDAB);
   return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(scaled, zp), lo), hi));
 }
 
