@@ -282,14 +282,18 @@ static void qdwconv_row(const void *ctx, size_t tile, size_t thread) {
   const int64_t first = (pl + sw - 1) / sw, last_x = W - 1 - (kw - 1) * dw + pl;
   const int64_t last = rows_inside && last_x >= 0 ? last_x / sw : -1;
   const int8_t *ind[EL_DW_CHUNK * EL_DW_MAX_TAPS];
+  const int8_t *tap0[EL_DW_MAX_TAPS]; /* inside: tap t of column ox reads tap0[t] + (ox * sw - pl) * C */
+  const int64_t taps = kh * kw;
+  if (last >= first)
+    for (int64_t t = 0; t < taps; t++) tap0[t] = row[t / kw] + (t % kw) * dw * C;
   for (int64_t ox0 = 0; ox0 < OW; ox0 += EL_DW_CHUNK) {
     const int64_t count = OW - ox0 < EL_DW_CHUNK ? OW - ox0 : EL_DW_CHUNK;
     const int8_t **slot = ind;
     for (int64_t ox = ox0; ox < ox0 + count; ox++) {
       const int64_t x0 = ox * sw - pl;
       if (ox >= first && ox <= last) {
-        for (int64_t ky = 0; ky < kh; ky++)
-          for (int64_t kx = 0; kx < kw; kx++) *slot++ = row[ky] + (x0 + kx * dw) * C;
+        const int64_t offset = x0 * C;
+        for (int64_t t = 0; t < taps; t++) *slot++ = tap0[t] + offset;
         continue;
       }
       for (int64_t ky = 0; ky < kh; ky++)
