@@ -118,11 +118,21 @@ static void flip_signs(uint8_t *dst, const int8_t *src, size_t n) {
   for (; i < n; i++) dst[i] = (uint8_t)(src[i] ^ (int8_t)0x80);
 }
 
-/* n bytes; runs up to 16 move as one 16-byte copy when the source has that many bytes left (the
- * excess lands where the next run, the row's pad byte or the slack goes). */
-static inline void copy_run(int8_t *dst, const int8_t *src, size_t n, const int8_t *end) {
-  if (n <= 16 && src + 16 <= end) memcpy(dst, src, 16);
-  else memcpy(dst, src, n);
+/* n bytes (xor `flip` per byte: 0, or 0x80 for the quads' uint8 rows); runs up to 16 move as one
+ * 16-byte copy when the source has that many bytes left (the excess lands where the next run, the
+ * row's pad bytes or the slack goes). Flipping here, not in a pass over the staged rows, keeps
+ * later loads from straddling these overlapping stores (store-forwarding stalls on short runs). */
+static inline void copy_run(int8_t *dst, const int8_t *src, size_t n, const int8_t *end, uint64_t flip) {
+  if (n <= 16 && src + 16 <= end) {
+    uint64_t v[2];
+    memcpy(v, src, 16);
+    v[0] ^= flip, v[1] ^= flip;
+    memcpy(dst, v, 16);
+  } else if (flip) {
+    flip_signs((uint8_t *)dst, src, n);
+  } else {
+    memcpy(dst, src, n);
+  }
 }
 
 static void convert_rows(const qgemm_task *t, size_t n, const int8_t *stage, void *a) {
@@ -140,6 +150,8 @@ static void pack_rows(const qgemm_task *t, size_t b, size_t m0, size_t rows, voi
     return;
   }
   int8_t *row = stage;
+  const uint64_t flip = t->quads ? 0x8080808080808080ull : 0;
+  const int8_t pad = (int8_t)(zp ^ (int8_t)(flip & 0xFF)); /* the zero point as stored in the rows */
   if (t->mode == 0) {
     for (size_t r = 0; r < rows; r++, row += t->kp) {
       memcpy(row, x + (m0 + r) * t->K, t->K);
@@ -151,29 +163,31 @@ static void pack_rows(const qgemm_task *t, size_t b, size_t m0, size_t rows, voi
   const int64_t *g = t->g, H = t->x->dims[1], W = t->x->dims[2], C = t->x->dims[3], OW = t->y->dims[2];
   const int64_t kw = g[1], span = kw * C;
   const int8_t *image = x + (int64_t)b * H * W * C;
+  int64_t oy = (int64_t)m0 / OW, ox = (int64_t)m0 % OW - 1; /* advanced before use: no division per row */
   for (size_t r = 0; r < rows; r++, row += t->kp) {
-    const int64_t oy = (int64_t)(m0 + r) / OW, ox = (int64_t)(m0 + r) % OW, x0 = ox * g[3] - g[7];
+    if (++ox == OW) ox = 0, oy++;
+    const int64_t x0 = ox * g[3] - g[7];
     const int whole = g[5] == 1 && x0 >= 0 && x0 + kw <= W; /* the kw taps are one contiguous run */
     int8_t *col = row;
     for (int64_t ky = 0; ky < g[0]; ky++) {
       const int64_t iy = oy * g[2] - g[6] + ky * g[4];
       if (iy < 0 || iy >= H) {
-        memset(col, zp, (size_t)span);
+        memset(col, pad, (size_t)span);
         col += span;
       } else if (whole) {
-        copy_run(col, image + (iy * W + x0) * C, (size_t)span, end);
+        copy_run(col, image + (iy * W + x0) * C, (size_t)span, end, flip);
         col += span;
       } else {
         for (int64_t kx = 0; kx < kw; kx++, col += C) {
           const int64_t ix = x0 + kx * g[5];
-          if (ix >= 0 && ix < W) copy_run(col, image + (iy * W + ix) * C, (size_t)C, end);
-          else memset(col, zp, (size_t)C);
+          if (ix >= 0 && ix < W) copy_run(col, image + (iy * W + ix) * C, (size_t)C, end, flip);
+          else memset(col, pad, (size_t)C);
         }
       }
     }
-    if (t->kp > t->K) memset(row + t->K, zp, t->kp - t->K);
+    if (t->kp > t->K) memset(row + t->K, pad, t->kp - t->K);
   }
-  convert_rows(t, rows * t->kp, stage, a);
+  if (!t->quads) el_qkernels.qpack(rows * t->kp, stage, zp, a); /* quads: flipped in place already */
 }
 
 static void qgemm_tile(const void *ctx, size_t tile, size_t thread) {

@@ -187,7 +187,8 @@ def _multiplier(real: np.float64) -> tuple[int, int]:
     return int(multiplier), int(shift)
 
 
-def _gemm_weights(lw, weights: np.ndarray, bias: np.ndarray, multiplier, shift, zero: int) -> tuple[int, int, int]:
+def _gemm_weights(lw, weights: np.ndarray, bias: np.ndarray, multiplier, shift,
+                  zero: int) -> tuple[int, int, int]:
     """[N, K] (zero-point-centred) weights packed in the format native_qgemm picks: the packed
     tensor, the shared scratch (one slice per thread, ops_qconv.c's slice_bytes) and the format."""
     fmt = native_qgemm.choose_format(weights)
