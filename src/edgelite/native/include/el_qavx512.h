@@ -13,29 +13,32 @@
 
 /* Per 64-bit lane (even channels, or odd ones): the shift 31 + right and the rounding
  * 2^30 + (right ? 2^(30+right) : 0), right = max(-shift, 0): floor((x*m + round) >> total) is
- * ruy's two half-up roundings (see el_qavx2.h). */
+ * ruy's two half-up roundings (see el_qavx2.h). Lane j of the even / odd vectors is channel 2j /
+ * 2j + 1, the lanes vpmuldq multiplies. */
 typedef struct {
   __m512i m, m_odd, left, round_even, round_odd, total_even, total_odd;
   int shifts_left;
 } el_qrq16;
 
+/* The two halves' 4-lane words at `offset` (+ 32 for odd lanes) of the header as 8 lanes. */
+EL_AVX512VNNI static inline __m512i el_qhdr_lanes(const char *group, size_t offset) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(group + offset))),
+                            _mm256_loadu_si256((const __m256i *)(group + offset + 64)), 1);
+}
+
+/* From the header's AVX2 words (validated against the shifts at program creation): their 2^63
+ * bias, which the AVX2 kernels' logical shifts need, comes off with one xor. */
 EL_AVX512VNNI static inline el_qrq16 el_qrq16_load(const char *group) {
   el_qrq16 r;
-  const __m512i shift = _mm512_loadu_si512(group + EL_QHDR_SHIFT), zero = _mm512_setzero_si512();
-  const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-  const __m512i right_even = _mm512_and_si512(right, _mm512_set1_epi64(0xFFFFFFFF));
-  const __m512i right_odd = _mm512_srli_epi64(right, 32), base = _mm512_set1_epi64((int64_t)1 << 30);
-  const __m512i one = _mm512_set1_epi64(1), thirty = _mm512_set1_epi64(30), thirty_one = _mm512_set1_epi64(31);
+  const __m512i bias63 = _mm512_set1_epi64(INT64_MIN);
   r.m = _mm512_loadu_si512(group + EL_QHDR_MULT);
   r.m_odd = _mm512_srli_epi64(r.m, 32);
   r.left = _mm512_loadu_si512(group + EL_QHDR_LEFT);
   r.shifts_left = _mm512_test_epi32_mask(r.left, r.left) != 0;
-  r.total_even = _mm512_add_epi64(right_even, thirty_one);
-  r.total_odd = _mm512_add_epi64(right_odd, thirty_one);
-  r.round_even = _mm512_add_epi64(base, _mm512_maskz_sllv_epi64(_mm512_test_epi64_mask(right_even, right_even), one,
-                                                                 _mm512_add_epi64(right_even, thirty)));
-  r.round_odd = _mm512_add_epi64(base, _mm512_maskz_sllv_epi64(_mm512_test_epi64_mask(right_odd, right_odd), one,
-                                                                _mm512_add_epi64(right_odd, thirty)));
+  r.round_even = _mm512_xor_si512(el_qhdr_lanes(group, EL_QHDR_ROUND), bias63);
+  r.round_odd = _mm512_xor_si512(el_qhdr_lanes(group, EL_QHDR_ROUND + 32), bias63);
+  r.total_even = el_qhdr_lanes(group, EL_QHDR_TOTAL);
+  r.total_odd = el_qhdr_lanes(group, EL_QHDR_TOTAL + 32);
   return r;
 }
 
