@@ -59,6 +59,13 @@ def gemm_format(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["pairs", "quads"])
+def dw_format(request, monkeypatch):
+    """Pack DEPTHWISE_CONV_2D weights as int16 tap pairs (qdwconv) or int8 tap quads (qdwconvc4)."""
+    monkeypatch.setattr(native_qgemm, "DW_FORMAT", request.param)
+    return request.param
+
+
 def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str, threads: int | None = None):
     interpreter = Interpreter(model_content=model_bytes, experimental_executor=executor, num_threads=threads)
     interpreter.allocate_tensors()
@@ -225,7 +232,7 @@ def test_gemm_format_follows_the_level_and_the_weight_range(isa, w_zero):
 @SETTINGS
 @given(window(max_kernel=5), st.integers(1, 2), st.integers(1, 40), quants(), ACTIVATIONS, st.booleans(),
        seeds)
-def test_depthwise_conv_2d(isa, geometry, batch, channels, q, activation, with_bias, seed):
+def test_depthwise_conv_2d(isa, dw_format, geometry, batch, channels, q, activation, with_bias, seed):
     kh, kw, sh, sw, dilation, padding, h, w = geometry
     rng = np.random.default_rng(seed)
     operands, out = conv_case(rng, q, (batch, h, w, channels), (1, kh, kw, channels), 3, kh * kw, with_bias)
@@ -235,13 +242,27 @@ def test_depthwise_conv_2d(isa, geometry, batch, channels, q, activation, with_b
 
 @pytest.mark.parametrize("ties", [False, True])
 @pytest.mark.parametrize("stride", [1, 2])
-@pytest.mark.parametrize("channels", [8, 13, 24, 32, 56])
-def test_depthwise_3x3(isa, stride, channels, ties):
+@pytest.mark.parametrize("channels", [8, 13, 24, 32, 56, 64, 77, 136])
+def test_depthwise_3x3(isa, dw_format, stride, channels, ties):
     q = Quant(2.0**-4, 2.0**-5, 1, -5, True, ties, 60.0)
     rng = np.random.default_rng(channels)
     operands, out = conv_case(rng, q, (1, 11, 9, channels), (1, 3, 3, channels), 3, 9)
     options = DepthwiseConv2DOptions(Padding.SAME, stride, stride, 1, q.activation(Activation.RELU6))
     check_exact("DEPTHWISE_CONV_2D", operands, options, out, threads=2)
+
+
+@pytest.mark.parametrize("channels", [48, 64, 128])
+def test_depthwise_format_follows_the_level_and_the_block(isa, channels):
+    """Depthwise quads (vpdpbusd) where the level has VNNI and the channels fill 64-channel blocks."""
+    q = Quant(2.0**-4, 2.0**-5, -128, 127, True, False, 60.0)
+    shapes = (1, 5, 6, channels), (1, 3, 3, channels)
+    operands, out = conv_case(np.random.default_rng(channels), q, *shapes, 3, 9)
+    options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 1, Activation.NONE)
+    model = single_op_model("DEPTHWISE_CONV_2D", operands, options, output_dtypes=[np.int8],
+                            output_quant=[out]).to_bytes()
+    want_quads = isa == "avx512vnni" and channels % 64 == 0
+    assert lowered_params(model)[12] == (native_qgemm.QUADS if want_quads else native_qgemm.PAIRS)
+    check_exact("DEPTHWISE_CONV_2D", operands, options, out)
 
 
 @SETTINGS

@@ -9,8 +9,9 @@
  *   of Kp (K rounded up to even) values, quads take x + 128 (x ^ 0x80; the padding the zero point
  *   + 128) as uint8 rows of Kp (K rounded up to a multiple of 4).
  * QDWCONV params: [kh, kw, stride h, w, dilation h, w, pad top, pad left, output zero point, lo,
- *   hi, ruy channels]. Inputs: x (int8), packed groups (bias already minus zp * sum of weights),
- *   pad row (>= C int8 copies of the input zero point, read-only). */
+ *   hi, ruy channels, format (0: int16 tap pairs for qdwconv, 1: int8 tap quads for qdwconvc4)].
+ *   Inputs: x (int8), packed groups (bias already minus zp * sum of weights; quads: minus (zp +
+ *   128) * sum), pad row (>= C int8 copies of the input zero point, read-only). */
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
 #include "include/el_ops_common.h"
@@ -263,6 +264,11 @@ void el_run_qgemm(const el_program *p, const el_node *n) {
   el_parallel(p, qgemm_tile, &t, batches * t.blocks * t.splits);
 }
 
+/* Bytes of one packed depthwise group: tap pairs (int16) or tap quads (int8), 16 channels. */
+static size_t dw_group_bytes(int quads, size_t taps) {
+  return EL_QGROUP_HEADER + (quads ? (taps + 3) / 4 * 64 : (taps + 1) / 2 * 64);
+}
+
 int el_validate_qdwconv(const el_program *p, const el_node *n, char *err, size_t len) {
   const el_tensor *x = el_in(p, n, 0), *w = el_in(p, n, 1), *z = el_in(p, n, 2), *y = el_out(p, n);
   if (x->dtype != EL_I8 || y->dtype != EL_I8 || z->dtype != EL_I8) return el_fail(err, len, n, "needs int8 operands");
@@ -273,8 +279,9 @@ int el_validate_qdwconv(const el_program *p, const el_node *n, char *err, size_t
   if (taps > EL_DW_MAX_TAPS) return el_fail(err, len, n, "more than %d taps", EL_DW_MAX_TAPS);
   if (z->writable || z->count < C) return el_fail(err, len, n, "pad row too small or writable");
   if (!EL_RANGE(n->p[11], 0, C)) return el_fail(err, len, n, "bad ruy channel count");
-  const int64_t even = taps + (taps & 1);
-  return check_groups(n, w, (size_t)((C + EL_QGROUP - 1) / EL_QGROUP), (size_t)(EL_QGROUP_HEADER + even * 32), err, len);
+  if (!EL_RANGE(n->p[12], 0, 1)) return el_fail(err, len, n, "bad weight format");
+  return check_groups(n, w, (size_t)((C + EL_QGROUP - 1) / EL_QGROUP), dw_group_bytes((int)n->p[12], (size_t)taps),
+                      err, len);
 }
 
 typedef struct {
@@ -283,6 +290,7 @@ typedef struct {
   const char *w;
   const int8_t *pad;
   size_t taps, group_bytes, ruy_channels;
+  el_qdwconv_fn *kernel;
   el_qout q;
 } qdwconv_task;
 
@@ -326,18 +334,20 @@ static void qdwconv_row(const void *ctx, size_t tile, size_t thread) {
           *slot++ = row[ky] != NULL && ix >= 0 && ix < W ? row[ky] + ix * C : t->pad;
         }
     }
-    el_qdwconv_fn *kernel = t->taps == 9 && el_qkernels.qdwconv9 != NULL ? el_qkernels.qdwconv9 : el_qkernels.qdwconv;
-    kernel(t->taps, (size_t)C, (size_t)count, ind, t->w, t->group_bytes,
+    t->kernel(t->taps, (size_t)C, (size_t)count, ind, t->w, t->group_bytes,
                         el_i8(t->y) + ((b * OH + oy) * OW + ox0) * C, &t->q, t->ruy_channels);
   }
 }
 
 void el_run_qdwconv(const el_program *p, const el_node *n) {
   const el_tensor *y = el_out(p, n);
-  const size_t taps = (size_t)(n->p[0] * n->p[1]), pairs = (taps + 1) / 2;
+  const size_t taps = (size_t)(n->p[0] * n->p[1]);
+  const int quads = (int)n->p[12];
+  el_qdwconv_fn *kernel = quads ? el_qkernels.qdwconvc4
+                          : taps == 9 && el_qkernels.qdwconv9 != NULL ? el_qkernels.qdwconv9 : el_qkernels.qdwconv;
   const qdwconv_task t = {.x = el_in(p, n, 0), .y = y, .g = n->p, .w = (const char *)el_in(p, n, 1)->data,
-                          .pad = el_i8(el_in(p, n, 2)), .taps = taps, .group_bytes = EL_QGROUP_HEADER + pairs * 64,
-                          .ruy_channels = (size_t)n->p[11],
+                          .pad = el_i8(el_in(p, n, 2)), .taps = taps, .group_bytes = dw_group_bytes(quads, taps),
+                          .ruy_channels = (size_t)n->p[11], .kernel = kernel,
                           .q = {(int32_t)n->p[8], (int32_t)n->p[9], (int32_t)n->p[10]}};
   el_parallel(p, qdwconv_row, &t, (size_t)(y->dims[0] * y->dims[1]));
 }

@@ -252,9 +252,15 @@ def lower_depthwise(lw, node):
     taps = weights.reshape(kh * kw, c).astype(np.int64)
     bias = _bias(lw, node, c) - zero * taps.sum(axis=0)  # the kernel reads raw inputs; pads hold zp
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
-    packed = extra(lw, pack_dwconv(taps, bias, stage.multiplier, stage.shift), I8)
+    fmt = native_qgemm.choose_dw_format(c)
+    if fmt == native_qgemm.QUADS:
+        headers = lambda corrected: group_headers(corrected, stage.multiplier, stage.shift)  # noqa: E731
+        packed = native_qgemm.pack_dw_quads(taps, bias, headers)
+    else:
+        packed = pack_dwconv(taps, bias, stage.multiplier, stage.shift)
+    packed = extra(lw, packed, I8)
     pad_row = extra(lw, np.full(c, zero, np.int8), I8)
-    params = [kh, kw, *stride, *dilation, *pads, stage.zero_point, stage.low, stage.high, c - c % 8]
+    params = [kh, kw, *stride, *dilation, *pads, stage.zero_point, stage.low, stage.high, c - c % 8, fmt]
     return record(lw, "QDWCONV", [qtensor(lw, x_id), packed, pad_row], out_id, params)
 
 
