@@ -1,6 +1,7 @@
 """Builds edgelite's optional native engine (C11, no other toolchain). Everything else is in
 pyproject.toml. `optional=True`: without a working C compiler edgelite installs anyway and runs on
-the reference executor. AVX2+FMA kernels carry __attribute__((target)), so no per-file flags."""
+the reference executor. AVX2+FMA kernels carry __attribute__((target)), so no per-file flags; on
+AArch64 the same list builds the NEON kernels (x86 files compile to nothing there, and vice versa)."""
 
 import os
 from glob import glob

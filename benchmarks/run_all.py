@@ -1,7 +1,11 @@
 """Benchmark every shared model (and any given .tflite paths) in edgelite and LiteRT, and write the
 table into README.md's Performance section, between the benchmark markers. Never edit it by hand.
 
-    python benchmarks/run_all.py [MODEL.tflite ...] [--runs 30] [--threads 1 2] [--no-write]
+    python benchmarks/run_all.py [MODEL.tflite ...] [--runs 30] [--threads 1 2] [--no-write] [--no-mobilenet]
+
+MobileNetV2-1.0-224 float32 and int8 (benchmarks/mobilenet_v2.py: torch definition, edgelite's ONNX
+converter, random weights) join the shared models when torch is installed; they are built once into
+benchmarks/.models/.
 
 Each row is one `edgelite.benchmark(model, threads, runs, compare=("litert",), profile=True)`:
 both runtimes in their own process, same inputs and threads, runs alternated between them.
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -24,6 +29,7 @@ from edgelite.tools.benchmark import BenchmarkResult, benchmark
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO.parent / "shared" / "models"
 README = REPO / "README.md"
+BUILT_DIR = REPO / "benchmarks" / ".models"
 BEGIN, END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
 HEADER = ["model", "threads", "edgelite ms", "LiteRT ms", "ratio", "edgelite arena / peak RSS",
           "LiteRT peak RSS", "size", "outputs", "edgelite's costliest op type"]
@@ -151,6 +157,44 @@ def write_readme(readme: Path, block: str) -> None:
     readme.write_text(text)
 
 
+def mobilenet_models() -> list[Path]:
+    """MobileNetV2-1.0-224 float32 + int8, built once (needs torch); [] with a note when torch is missing."""
+    import mobilenet_v2
+
+    paths = sorted(BUILT_DIR.glob("mobilenet_v2_1_224_*.tflite"))
+    if len(paths) == 2:
+        return paths
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("torch is not installed: MobileNetV2-1.0-224 is left out", file=sys.stderr)
+        return []
+    return mobilenet_v2.write(BUILT_DIR)
+
+
+def geomeans(pairs: list[tuple[Path, BenchmarkResult | None]]) -> str:
+    """Geometric-mean ratio per precision and thread count, the worst model, and 1 -> 2 thread speed-ups."""
+    groups: dict[tuple[str, int], list[tuple[float, str]]] = {}
+    by_model: dict[str, dict[int, float]] = {}
+    for path, result in pairs:
+        if result is None or not result.ratio("p50_ms"):
+            continue
+        kind = "int8" if "int8" in path.stem else "float"
+        groups.setdefault((kind, result.threads), []).append((result.ratio("p50_ms"), path.stem))
+        by_model.setdefault(path.stem, {})[result.threads] = result.runtime("edgelite").latency["p50_ms"]
+    lines = []
+    for (kind, threads), ratios in sorted(groups.items()):
+        geomean = math.exp(sum(math.log(r) for r, _ in ratios) / len(ratios))
+        worst = max(ratios)
+        lines.append(f"{kind}, {threads} thread(s): geomean {geomean:.2f}× over {len(ratios)} models "
+                     f"(worst {worst[1]} {worst[0]:.2f}×)")
+    speedups = [f"{name} {times[1] / times[2]:.2f}×"
+                for name, times in by_model.items() if {1, 2} <= set(times)]
+    if speedups:
+        lines.append("edgelite 1 → 2 threads: " + ", ".join(speedups))
+    return "\n".join(f"- {line}" for line in lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", type=Path, help="more .tflite files to benchmark")
@@ -159,9 +203,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default 1 2)")
     parser.add_argument("--readme", type=Path, default=README, help="the README to write into")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
+    parser.add_argument("--no-mobilenet", action="store_true", help="leave out MobileNetV2-1.0-224")
     parser.add_argument("--json", type=Path, help="also save every BenchmarkResult as a JSON list here")
     args = parser.parse_args(argv)
     paths = (sorted(MODELS_DIR.glob("*.tflite")) if MODELS_DIR.is_dir() else []) + list(args.models)
+    if not args.no_mobilenet:
+        paths += mobilenet_models()
     if not paths:
         sys.exit(f"no models in {MODELS_DIR} and none given")
     start_load = machine()["load_average"]
@@ -169,7 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     pairs = [(p, r) for p, r in zip([p for p in paths for _ in args.threads], results, strict=True)]
     given = argv if argv is not None else sys.argv[1:]
     command = " ".join(["python benchmarks/run_all.py", *given])
-    block = section(rows, slowest_note(pairs), args.runs, args.warmup, command, start_load)
+    note = "\n\n".join(part for part in (geomeans(pairs), slowest_note(pairs)) if part)
+    block = section(rows, note, args.runs, args.warmup, command, start_load)
     if args.json:
         args.json.write_text(json.dumps([json.loads(r.to_json()) if r else None for r in results], indent=1))
     if args.no_write:

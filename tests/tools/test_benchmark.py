@@ -18,7 +18,7 @@ import pytest
 import edgelite
 from edgelite.runtime import native as native_engine
 from edgelite.tools._bench_system import EnergyCounter
-from tests.tools.test_cli import assert_one_line_error, cli
+from tests.tools.cli_runner import assert_one_line_error, cli
 
 MODEL = str(resources.files("edgelite") / "data" / "digits_mlp.tflite")
 LATENCY_KEYS = {"count", "mean_ms", "std_ms", "min_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms",
@@ -235,3 +235,22 @@ def test_compare_onnxruntime(tmp_path: Path) -> None:
     result = edgelite.benchmark(MODEL, runs=2, warmup=0, compare="none", onnx=onnx_path)
     ort = result.runtime("onnxruntime")
     assert ort.error is None and ort.agreement.agree, ort.agreement
+
+
+@pytest.mark.parametrize("delegate", ["native", "reference"])
+def test_delegate_picks_the_executor_that_runs(delegate: str) -> None:
+    if delegate == "native" and not native_engine.available():
+        pytest.skip("the native engine is not built here")
+    result = edgelite.benchmark(MODEL, runs=2, warmup=0, delegate=delegate, compare=())
+    assert result.delegate == delegate
+
+
+def test_a_dequantized_output_may_differ_by_one_step_only() -> None:
+    from edgelite.tools._bench_result import agreement
+
+    scale = 0.02
+    reference = [np.array([1.0, 2.0], np.float32)]
+    one_step = [reference[0] + np.float32(scale)]
+    assert agreement(reference, one_step, [scale]).agree
+    assert not agreement(reference, one_step, [0.0]).agree
+    assert not agreement(reference, [reference[0] + np.float32(2 * scale)], [scale]).agree

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgelite.cli import main
+from tests.tools.cli_runner import assert_one_line_error, cli
 
 MODELS = Path(__file__).parents[2].parent / "shared" / "models"
 ALL_MODELS = sorted(p.name for p in MODELS.glob("*.tflite")) if MODELS.is_dir() else []
@@ -19,31 +19,6 @@ FLOAT_MODELS = [name for name in ALL_MODELS
                 if name.startswith(("digits_cnn_float", "mnv2_035_96_float32", "face_", "hand_", "selfie_"))]
 DIGITS = "digits_cnn_float32.tflite"
 needs_models = pytest.mark.skipif(not ALL_MODELS, reason=f"no test models in {MODELS}")
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables wide enough that long tensor names are not folded (pytest-xdist sets COLUMNS=80)."""
-    monkeypatch.setenv("COLUMNS", "200")
-
-
-def cli(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """Run `edgelite ARGS` in-process; return (exit code, stdout, stderr)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(err: str, *fragments: str) -> None:
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("edgelite"), err
-    for fragment in fragments:
-        assert fragment in lines[0], err
 
 
 def litert(path: Path, default_delegates: bool = True):

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgelite.cli import main
 from edgelite.errors import EdgeliteError
 from edgelite.model.ir import Quantization, Tensor, TensorType
 from edgelite.model.reader import load
 from edgelite.tools import _metrics as metrics
 from edgelite.tools.compare import ComparisonError, compare_models, dequantize, match_tensors, to_input
+from tests.tools.cli_runner import assert_one_line_error, cli
 
 MODELS = Path(__file__).parents[2].parent / "shared" / "models"
 FLOAT32 = MODELS / "digits_cnn_float32.tflite"
@@ -25,34 +25,12 @@ INT8_IO = MODELS / "digits_cnn_int8_io.tflite"
 needs_models = pytest.mark.skipif(not FLOAT32.exists(), reason=f"no digits models in {MODELS}")
 
 
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "200")
-
-
 @pytest.fixture(scope="module")
 def digits_images() -> np.ndarray:
     """scikit-learn's held-out digits as the models take them: (N, 16, 16, 1) float32 in [0, 1]."""
     datasets = pytest.importorskip("sklearn.datasets", reason="scikit-learn provides the digits data")
     images = datasets.load_digits().images[1400:]
     return np.stack([np.kron(image / 16, np.ones((2, 2))) for image in images]).astype(np.float32)[..., None]
-
-
-def cli(capsys: pytest.CaptureFixture, *args: object) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(err: str, *fragments: str) -> None:
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for fragment in fragments:
-        assert fragment in lines[0], err
 
 
 def runs_in_edgelite(path: Path) -> bool:

@@ -8,25 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgelite.cli import main
+from tests.tools.cli_runner import cli
 
 MODELS = Path(__file__).parents[2].parent / "shared" / "models"
 DIGITS = MODELS / "digits_cnn_float32.tflite"
 pytestmark = pytest.mark.skipif(not DIGITS.is_file(), reason=f"no test models in {MODELS}")
-
-
-@pytest.fixture(autouse=True)
-def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "200")
-
-
-def cli(capsys: pytest.CaptureFixture, *args) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

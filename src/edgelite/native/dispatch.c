@@ -5,11 +5,21 @@
 
 #include "include/el_kernels.h"
 
+#if EL_ARCH_ARM64 && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 el_ukernels el_kernels;
 static int el_cap = EL_ISA_COUNT - 1;
 static int el_active = EL_ISA_scalar;
 
+#if EL_ARCH_X86
 static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "avx2", "avx512vnni"};
+#elif EL_ARCH_ARM64
+static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "neon", "neondot"};
+#else
+static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar"};
+#endif
 
 const char *el_isa_name(int isa) { return isa >= 0 && isa < EL_ISA_COUNT ? el_isa_names[isa] : "?"; }
 
@@ -24,6 +34,13 @@ int el_isa_supported(int isa) {
     return el_isa_supported(EL_ISA_avx2) && __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512vnni");
+#endif
+#if EL_ARCH_ARM64 && defined(__linux__)
+  const unsigned long hwcap = getauxval(AT_HWCAP);
+  if (isa == EL_ISA_neon) return (hwcap & HWCAP_ASIMD) != 0;
+  if (isa == EL_ISA_neondot) return (hwcap & HWCAP_ASIMD) != 0 && (hwcap & HWCAP_ASIMDDP) != 0;
+#elif EL_ARCH_ARM64
+  if (isa == EL_ISA_neon) return 1; /* ASIMD is part of AArch64; the dot product cannot be asked */
 #endif
   return 0;
 }

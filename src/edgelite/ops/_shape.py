@@ -102,6 +102,24 @@ def paddings(node: Node, i: int, rank: int) -> list[tuple[int, int]] | None:
     return pairs
 
 
+def block_and_paddings(node: Node) -> tuple[list[int], list[tuple[int, int]]] | None:
+    """SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND's block_shape (input 1) and paddings or crops (input 2)."""
+    block, dims = int_values(node, 1), node.input_shapes[0]
+    pairs = None if block is None else paddings(node, 2, len(block))
+    if pairs is None:
+        return None
+    if len(block) > len(dims) - 1 or min(block, default=1) < 1:
+        raise model_error(node, f"block_shape {block} does not fit input shape {tuple(dims)}")
+    return block, pairs
+
+
+def check_block_op(node: Node) -> None:
+    """SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND: integer block and paddings, data moved unchanged."""
+    check_index_type(node, 1)
+    check_index_type(node, 2)
+    check_movement(node)
+
+
 def options_of(node: Node, cls: type):
     """The node's options, or the schema defaults when the model stored none."""
     return node.options if isinstance(node.options, cls) else cls()

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgelite.ops._shape import MOVEMENT, check_index_type, check_movement, int_values, model_error, paddings
+from edgelite.ops._shape import MOVEMENT, block_and_paddings, check_block_op, model_error
 from edgelite.ops.base import Node, OpDef
 
 
 def _params(node: Node) -> tuple[list[int], list] | None:
-    block, dims = int_values(node, 1), node.input_shapes[0]
-    if block is None:
+    params, dims = block_and_paddings(node), node.input_shapes[0]
+    if params is None:
         return None
-    crops = paddings(node, 2, len(block))
-    if crops is None:
-        return None
-    blocks = int(np.prod(block))
-    if len(block) > len(dims) - 1 or min(block, default=1) < 1 or dims[0] % blocks:
+    block, crops = params
+    if dims[0] % int(np.prod(block)):
         raise model_error(node, f"block_shape {block} does not fit input shape {tuple(dims)}")
     for axis, (b, (before, after)) in enumerate(zip(block, crops, strict=True), start=1):
         if before + after > dims[axis] * b:
@@ -34,12 +31,6 @@ def shape(node: Node) -> list:
     return [(dims[0] // int(np.prod(block)), *spatial, *dims[len(block) + 1:])]
 
 
-def check(node: Node) -> None:
-    check_index_type(node, 1)
-    check_index_type(node, 2)
-    check_movement(node)
-
-
 def run(node: Node) -> None:
     block, crops = _params(node)
     x, out, m = node.inputs[0], node.outputs[0], len(block)
@@ -52,4 +43,4 @@ def run(node: Node) -> None:
     out[...] = x[(slice(None), *index)]
 
 
-OP = OpDef("BATCH_TO_SPACE_ND", run, shape=shape, check=check, types=MOVEMENT)
+OP = OpDef("BATCH_TO_SPACE_ND", run, shape=shape, check=check_block_op, types=MOVEMENT)

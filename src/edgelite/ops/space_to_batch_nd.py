@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgelite.ops._shape import (
-    MOVEMENT,
-    check_index_type,
-    check_movement,
-    int_values,
-    model_error,
-    paddings,
-    zero_point,
-)
+from edgelite.ops._shape import MOVEMENT, block_and_paddings, check_block_op, model_error, zero_point
 from edgelite.ops.base import Node, OpDef
 
 
 def _params(node: Node) -> tuple[list[int], list] | None:
-    block, dims = int_values(node, 1), node.input_shapes[0]
-    if block is None:
+    params, dims = block_and_paddings(node), node.input_shapes[0]
+    if params is None:
         return None
-    pads = paddings(node, 2, len(block))
-    if pads is None:
-        return None
-    if len(block) > len(dims) - 1 or min(block, default=1) < 1:
-        raise model_error(node, f"block_shape {block} does not fit input shape {tuple(dims)}")
+    block, pads = params
     for axis, (b, (before, after)) in enumerate(zip(block, pads, strict=True), start=1):
         if (dims[axis] + before + after) % b:
             raise model_error(node, f"padded dimension {axis} ({dims[axis]} + {before} + {after}) "
@@ -42,12 +30,6 @@ def shape(node: Node) -> list:
     return [(dims[0] * int(np.prod(block)), *spatial, *dims[len(block) + 1:])]
 
 
-def check(node: Node) -> None:
-    check_index_type(node, 1)
-    check_index_type(node, 2)
-    check_movement(node)
-
-
 def run(node: Node) -> None:
     block, pads = _params(node)
     x, out, m = node.inputs[0], node.outputs[0], len(block)
@@ -61,4 +43,4 @@ def run(node: Node) -> None:
     out[...] = x.transpose(order).reshape(out.shape)
 
 
-OP = OpDef("SPACE_TO_BATCH_ND", run, shape=shape, check=check, types=MOVEMENT)
+OP = OpDef("SPACE_TO_BATCH_ND", run, shape=shape, check=check_block_op, types=MOVEMENT)

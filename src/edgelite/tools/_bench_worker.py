@@ -34,7 +34,7 @@ class _TFLiteAPI:
 
 
 class EdgeliteRuntime(_TFLiteAPI):
-    """edgelite's Interpreter (reference executor), per-node times from the executor's profile hook."""
+    """edgelite's Interpreter (the spec's executor, native by default), per-node times from its hook."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         import edgelite
@@ -43,11 +43,13 @@ class EdgeliteRuntime(_TFLiteAPI):
         self.spec, self.version, self._interpreter_class = spec, edgelite.__version__, Interpreter
 
     def load(self) -> None:
-        self.interpreter = interpreter = self._interpreter_class(model_path=self.spec["model"],
-                                                                 num_threads=self.spec["threads"])
+        self.interpreter = interpreter = self._interpreter_class(
+            model_path=self.spec["model"], num_threads=self.spec["threads"],
+            experimental_executor=self.spec.get("executor"))
         _allocate(interpreter, self.spec["inputs"])
         self.executor = interpreter._executor  # the profile hook is the executor's, not tf.lite API
         self.arena_bytes = interpreter.plan.arena_size
+        self.executor_name = "native" if type(self.executor).__name__.startswith("Native") else "reference"
 
     def invoke(self, profile: list[int] | None) -> None:
         if profile is None:
@@ -175,7 +177,8 @@ class Worker:
             self.profile_ns = [0] * len(nodes)
         return {"ok": True, "version": runtime.version, "init_ns": init_ns, "first_ns": first_ns,
                 "warmup_ns": warmup_ns, "arena_bytes": runtime.arena_bytes, "rss_before_load": baseline,
-                "energy_reason": self.energy.reason, "nodes": nodes}
+                "energy_reason": self.energy.reason, "nodes": nodes,
+                "executor": getattr(runtime, "executor_name", None)}
 
     def _timed(self, profile: list[int] | None) -> int:
         start = perf_counter_ns()

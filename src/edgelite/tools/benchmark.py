@@ -24,7 +24,7 @@ from edgelite.tools.run import _coerce, _fits, input_names, parse_input_arg, ran
 __all__ = ["BenchmarkResult", "RuntimeResult", "benchmark"]
 
 COMPARABLE = ("litert", "onnxruntime")
-DELEGATES = ("reference",)  # edgelite's executors; add a delegate's name here when it lands
+DELEGATES = ("native", "reference")  # edgelite's executors (default: native when built)
 DEFAULT_RUNS, DEFAULT_WARMUP, INPUT_SEED = 50, 3, 0
 
 
@@ -54,19 +54,33 @@ def benchmark(model_path: str | os.PathLike, threads: int = 1, runs: int | None 
     model = load_model(path)
     values, described = _inputs(model, inputs or {})
     spec = {"model": path, "onnx": None if onnx is None else os.fspath(onnx), "threads": threads,
-            "inputs": values, "warmup": warmup, "profile": profile}
+            "inputs": values, "warmup": warmup, "profile": profile, "executor": delegate}
     raws = measure(runtimes, spec, runs, duration, progress)
     energy_reason = EnergyCounter().reason or None
     results = [runtime_result(raw, energy_reason) for raw in raws]
     ours = raws[0].finish.get("outputs")
     for raw, result in zip(raws[1:], results[1:], strict=True):
         if ours is not None and raw.error is None:
-            result.agreement = agreement(ours, raw.finish["outputs"])
+            result.agreement = agreement(ours, raw.finish["outputs"], dequantized_from(model))
     failed = [r for r in results if r.error is not None]
     if strict and failed:
         raise CliError(f"{failed[0].name} cannot run '{path}': {failed[0].error}")
-    return BenchmarkResult(path, os.path.getsize(path), threads, runs, duration, warmup,
-                           delegate or "reference", described, machine(), results)
+    executor = raws[0].start.get("executor") or delegate or "native"
+    return BenchmarkResult(path, os.path.getsize(path), threads, runs, duration, warmup, executor, described,
+                           machine(), results)
+
+
+def dequantized_from(model: Any) -> list[float]:
+    """Per output of the main subgraph: the scale of the integer tensor a DEQUANTIZE made it from, or 0."""
+    subgraph = model.subgraphs[0]
+    producers = {out: op for op in subgraph.operators for out in op.outputs}
+    quanta = []
+    for index in subgraph.outputs:
+        op = producers.get(index)
+        source = subgraph.tensors[op.inputs[0]] if op is not None and op.name == "DEQUANTIZE" else None
+        quantization = None if source is None or source.dtype.kind not in "iu" else source.quantization
+        quanta.append(float(np.max(quantization.scale)) if quantization is not None else 0.0)
+    return quanta
 
 
 def _compare_list(compare: Iterable[str] | str | None, onnx: Any) -> list[str]:

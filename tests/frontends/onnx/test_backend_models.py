@@ -69,7 +69,9 @@ def run_light_model(case: Any, runtimes: tuple[str, ...] = RUNTIMES, optimize_re
     ops = [op.name for op in rep.model.subgraphs[0].operators]
     report = {"name": case.name, "rtol": case.rtol, "atol": case.atol, "expected": expected,
               "convert_s": seconds, "onnx_nodes": len(model.graph.node), "ops": len(ops),
-              "transposes": ops.count("TRANSPOSE"), "op_counts": {k: ops.count(k) for k in sorted(set(ops))},
+              "transposes": ops.count("TRANSPOSE"),
+              "onnx_transposes": sum(n.op_type == "Transpose" for n in model.graph.node),
+              "op_counts": {k: ops.count(k) for k in sorted(set(ops))},
               "size_mb": len(rep.model_bytes) / 2**20, "outputs": {}}
     for runtime in runtimes:
         report["outputs"][runtime] = list((rep if runtime == "edgelite" else rep.on(runtime)).run(feeds))
@@ -187,6 +189,8 @@ def test_light_model(case: Any, record_property: Any) -> None:
                 np.testing.assert_allclose(got, want, rtol=ORT_TOLERANCE, atol=ORT_TOLERANCE,
                                            err_msg=f"{runtime} output {k} vs onnxruntime")
         record_property(f"max_error_{runtime}", _max_error(outputs, report["expected"]))
+    # One transpose for the NCHW input; ShuffleNet keeps one per channel shuffle (a real permutation).
+    assert report["transposes"] <= 1 + report["onnx_transposes"], report["op_counts"]
 
 
 def main() -> None:

@@ -3,9 +3,6 @@ the light models of the onnx wheel convert and match onnxruntime, torch modules 
 
 from __future__ import annotations
 
-import glob
-import os
-
 import numpy as np
 import onnx
 import pytest
@@ -13,11 +10,10 @@ from onnx import TensorProto, helper
 
 import edgelite
 from edgelite.frontends.onnx.importer import converters
-from tests.frontends.onnx.common import check_onnx, make_model, opcodes, rng_inputs, run_onnxruntime
+from tests.frontends.onnx.common import check_onnx, make_model, opcodes, rng_inputs
 
 F = TensorProto.FLOAT
 RNG = np.random.default_rng(2)
-LIGHT = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "light")
 
 
 def require(*op_types: str) -> None:
@@ -111,26 +107,6 @@ def test_cnn_blocks_keep_at_most_one_transpose_per_io(build, extra):
     assert "RELU" not in ops, ops  # fused into producers
     nhwc = edgelite.convert(model, nhwc_io=True)
     assert "TRANSPOSE" not in opcodes(nhwc)
-
-
-def light_models() -> list[str]:
-    return sorted(glob.glob(os.path.join(LIGHT, "light_*.onnx")))
-
-
-@pytest.mark.parametrize("path", light_models(), ids=lambda p: os.path.basename(p)[6:-5])
-def test_light_models(path):
-    model = onnx.load(path)
-    require(*{n.op_type for n in model.graph.node})
-    from onnx.backend.test.runner import Runner
-
-    inits = {t.name for t in model.graph.initializer}
-    feeds = {i.name: Runner.generate_dummy_data(i) for i in model.graph.input if i.name not in inits}
-    converted = check_onnx(model, feeds, rtol=1e-3, atol=1e-4)
-    expected = onnx.numpy_helper.to_array(onnx.load_tensor(path[:-5] + "_output_0.pb"))
-    np.testing.assert_allclose(run_onnxruntime(model, feeds)[0], expected, rtol=1e-3, atol=1e-4)
-    # One transpose for the NCHW input; ShuffleNet keeps one per channel shuffle (a real permutation).
-    shuffles = sum(n.op_type == "Transpose" for n in model.graph.node)
-    assert opcodes(converted).count("TRANSPOSE") <= 1 + shuffles
 
 
 def test_torch_module_converts():

@@ -10,9 +10,21 @@
 #else
 #define EL_ARCH_X86 0
 #endif
+#if defined(__aarch64__)
+#define EL_ARCH_ARM64 1
+#else
+#define EL_ARCH_ARM64 0
+#endif
 
-/* Dispatch levels, lowest first; a kernel of level L runs only when the CPU has L and the cap allows it. */
+/* Dispatch levels of the target architecture, lowest first; a kernel of level L runs only when
+ * the CPU has L and the cap allows it. Arm: neon (ASIMD), neondot (ASIMD + the dot product). */
+#if EL_ARCH_X86
 enum el_isa { EL_ISA_scalar = 0, EL_ISA_avx2 = 1, EL_ISA_avx512vnni = 2, EL_ISA_COUNT };
+#elif EL_ARCH_ARM64
+enum el_isa { EL_ISA_scalar = 0, EL_ISA_neon = 1, EL_ISA_neondot = 2, EL_ISA_COUNT };
+#else
+enum el_isa { EL_ISA_scalar = 0, EL_ISA_COUNT };
+#endif
 
 /* gemm: c[mr x nc] = clamp(a[mr x kc] * w + bias). w is packed in panels of EL_GEMM_NR columns,
  * each panel [bias EL_GEMM_NR][kc rows x EL_GEMM_NR]; the last panel is zero-padded. a_stride and
