@@ -196,7 +196,7 @@ static void pack_rows(const qgemm_task *t, size_t b, size_t m0, size_t rows, voi
         }
       }
     }
-    if (t->kp > t->K) memset(row + t->K, pad, t->kp - t->K);
+    for (size_t k = t->K; k < t->kp; k++) row[k] = pad; /* at most 3 bytes: no memset call */
   }
   if (!t->quads) el_qkernels.qpack(rows * t->kp, stage, zp, a); /* quads: flipped in place already */
 }
