@@ -35,9 +35,9 @@ EL_AVX512VNNI static inline __m512i both(const char *g0, const char *g1, size_t 
 
 /* Channels [c0, c0 + 32): groups g0 and g1, both full (so every channel rounds as ruy). */
 EL_AVX512VNNI static void two_groups(size_t c0, size_t channels, size_t pixels, const int8_t **input,
-                                     const char *g0, const char *g1, int8_t *out, __m512i zp, __m512i vlo,
-                                     __m512i vhi) {
-  const el_qrq16 rq0 = el_qrq16_load(g0), rq1 = el_qrq16_load(g1);
+                                     const char *g0, const char *g1, int8_t *out, int32_t zero_point, __m512i zp,
+                                     __m512i vlo, __m512i vhi) {
+  const el_qrq16 rq0 = el_qrq16_load(g0, zero_point), rq1 = el_qrq16_load(g1, zero_point);
   __m512i wlo[5], whi[5];
   for (size_t k = 0; k < 5; k++) {
     wlo[k] = both(g0, g1, EL_QGROUP_HEADER + 64 * k);
@@ -76,7 +76,7 @@ EL_AVX512VNNI static void one_group(size_t c0, size_t width, size_t channels, si
                                     const char *group, int8_t *out, const el_qout *q, size_t ruy_channels,
                                     __m512i zp, __m512i vlo, __m512i vhi) {
   const __mmask16 keep = (__mmask16)((1u << width) - 1);
-  const el_qrq16 rq = el_qrq16_load(group);
+  const el_qrq16 rq = el_qrq16_load(group, q->zero_point);
   const __m512i bias = _mm512_loadu_si512(group + EL_QHDR_BIAS);
   const __m256i *body = (const __m256i *)(const void *)(group + EL_QGROUP_HEADER);
   __m256i wlo[5], whi[5];
@@ -115,7 +115,7 @@ EL_AVX512VNNI void el_qs8_dwconv9_avx512vnni(size_t taps, size_t channels, size_
   const char *group = w;
   size_t c0 = 0;
   for (; c0 + 2 * EL_QGROUP <= channels && c0 + 2 * EL_QGROUP <= ruy_channels; c0 += 2 * EL_QGROUP) {
-    two_groups(c0, channels, pixels, input, group, group + group_bytes, out, zp, vlo, vhi);
+    two_groups(c0, channels, pixels, input, group, group + group_bytes, out, q->zero_point, zp, vlo, vhi);
     group += 2 * group_bytes;
   }
   for (; c0 < channels; c0 += EL_QGROUP, group += group_bytes) {
