@@ -71,7 +71,9 @@ EL_AVX512VNNI static void two_groups(size_t c0, size_t channels, size_t pixels, 
     hi = _mm256_dpwssd_epi32(hi, _mm256_unpackhi_epi16(x0, x1), whi[T / 2]);                    \
   }
 
-/* Channels [c0, c0 + width) of one group, width <= 16. */
+/* Channels [c0, c0 + width) of one group, width <= 16: two pixels per step in zmm halves (the
+ * unpacks stay in 128-bit lanes, so the permutes of two_groups sort them out), a last odd pixel
+ * and groups with gemmlowp-rounded channels one pixel at a time in ymm. */
 EL_AVX512VNNI static void one_group(size_t c0, size_t width, size_t channels, size_t pixels, const int8_t **input,
                                     const char *group, int8_t *out, const el_qout *q, size_t ruy_channels,
                                     __m512i zp, __m512i vlo, __m512i vhi) {
@@ -85,7 +87,42 @@ EL_AVX512VNNI static void one_group(size_t c0, size_t width, size_t channels, si
     whi[k] = _mm256_loadu_si256(body + 2 * k + 1);
   }
   const int8_t **rows = input;
-  for (size_t p = 0; p < pixels; p++, rows += 9) {
+  size_t p = 0;
+  if (c0 + width <= ruy_channels) { /* pixel pairs in zmm: pixel p in the low half, p + 1 high */
+    __m512i wlo2[5], whi2[5];
+    for (int k = 0; k < 5; k++) {
+      wlo2[k] = _mm512_broadcast_i64x4(wlo[k]);
+      whi2[k] = _mm512_broadcast_i64x4(whi[k]);
+    }
+    const __m512i bias_lo = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 4, 5, 0, 1, 4, 5), bias);
+    const __m512i bias_hi = _mm512_permutexvar_epi64(_mm512_setr_epi64(2, 3, 6, 7, 2, 3, 6, 7), bias);
+    const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);
+    const __m512i second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+    for (; p + 2 <= pixels; p += 2, rows += 18) {
+      __m512i lo2 = bias_lo, hi2 = bias_hi;
+#define EL_DW9_TAP2(T) \
+  _mm512_cvtepi8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_maskz_loadu_epi8(keep, rows[T] + c0)), \
+                                               _mm_maskz_loadu_epi8(keep, rows[9 + (T)] + c0), 1))
+#define EL_DW9_PAIR2(T, X1)                                                                     \
+  {                                                                                             \
+    const __m512i x0 = EL_DW9_TAP2(T), x1 = X1;                                                 \
+    lo2 = _mm512_dpwssd_epi32(lo2, _mm512_unpacklo_epi16(x0, x1), wlo2[T / 2]);                 \
+    hi2 = _mm512_dpwssd_epi32(hi2, _mm512_unpackhi_epi16(x0, x1), whi2[T / 2]);                 \
+  }
+      EL_DW9_PAIR2(0, EL_DW9_TAP2(1))
+      EL_DW9_PAIR2(2, EL_DW9_TAP2(3))
+      EL_DW9_PAIR2(4, EL_DW9_TAP2(5))
+      EL_DW9_PAIR2(6, EL_DW9_TAP2(7))
+      EL_DW9_PAIR2(8, _mm512_setzero_si512())
+#undef EL_DW9_PAIR2
+#undef EL_DW9_TAP2
+      int8_t *dst = out + p * channels + c0;
+      _mm_mask_storeu_epi8(dst, keep, el_qrq16_apply(_mm512_permutex2var_epi64(lo2, first, hi2), &rq, zp, vlo, vhi));
+      _mm_mask_storeu_epi8(dst + channels, keep,
+                           el_qrq16_apply(_mm512_permutex2var_epi64(lo2, second, hi2), &rq, zp, vlo, vhi));
+    }
+  }
+  for (; p < pixels; p++, rows += 9) {
     __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
     EL_DW9_PAIR(0, load16(rows[1] + c0, keep))
     EL_DW9_PAIR(2, load16(rows[3] + c0, keep))
