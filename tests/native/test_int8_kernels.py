@@ -32,7 +32,7 @@ from edgelite.ops.fully_connected import FullyConnectedOptions
 from edgelite.ops.mul import MulOptions
 from edgelite.ops.softmax import SoftmaxOptions
 from edgelite.ops.sub import SubOptions
-from edgelite.runtime import native, native_int8
+from edgelite.runtime import native, native_int8, native_qgemm
 from edgelite.runtime.interpreter import Interpreter
 
 pytestmark = pytest.mark.skipif(native._engine is None, reason="the native extension is not built "
@@ -53,6 +53,20 @@ def isa(request):
     assert native.set_isa(request.param) == request.param
     yield request.param
     native.set_isa(previous)
+
+
+@pytest.fixture(params=["pairs", "quads"])
+def gemm_format(request, monkeypatch):
+    """Pack QGEMM weights as int16 pairs (qgemm kernels) or int8 quads (qgemmc4) at every level."""
+    monkeypatch.setattr(native_qgemm, "FORMAT", request.param)
+    return request.param
+
+
+@pytest.fixture(params=["pairs", "quads"])
+def dw_format(request, monkeypatch):
+    """Pack DEPTHWISE_CONV_2D weights as int16 tap pairs (qdwconv) or int8 tap quads (qdwconvc4)."""
+    monkeypatch.setattr(native_qgemm, "DW_FORMAT", request.param)
+    return request.param
 
 
 def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str, threads: int | None = None):
@@ -161,7 +175,7 @@ def window(draw, max_kernel: int = 3):
 @SETTINGS
 @given(window(), st.integers(1, 2), st.integers(1, 20), st.integers(1, 40), quants(), ACTIVATIONS,
        st.booleans(), seeds)
-def test_conv_2d(isa, geometry, batch, in_c, out_c, q, activation, with_bias, seed):
+def test_conv_2d(isa, gemm_format, geometry, batch, in_c, out_c, q, activation, with_bias, seed):
     kh, kw, sh, sw, dilation, padding, h, w = geometry
     operands, out = conv_case(np.random.default_rng(seed), q, (batch, h, w, in_c), (out_c, kh, kw, in_c), 0,
                               kh * kw * in_c, with_bias)
@@ -172,7 +186,7 @@ def test_conv_2d(isa, geometry, batch, in_c, out_c, q, activation, with_bias, se
 @SETTINGS
 @given(st.integers(1, 70), st.integers(1, 50), st.integers(1, 40), quants(), seeds,
        st.sampled_from([None, 2, 3]))
-def test_conv_1x1_is_a_gemm(isa, pixels, in_c, out_c, q, seed, threads):
+def test_conv_1x1_is_a_gemm(isa, gemm_format, pixels, in_c, out_c, q, seed, threads):
     rng = np.random.default_rng(seed)
     operands, out = conv_case(rng, q, (1, pixels, 1, in_c), (out_c, 1, 1, in_c), 0, in_c)
     options = Conv2DOptions(Padding.SAME, 1, 1, q.activation(Activation.RELU6))
@@ -180,9 +194,48 @@ def test_conv_1x1_is_a_gemm(isa, pixels, in_c, out_c, q, seed, threads):
 
 
 @SETTINGS
+@given(st.integers(1, 20), st.integers(1, 13), st.integers(1, 40), st.sampled_from([-128, 127, 0]),
+       st.sampled_from([-128, 127, 3]), st.sampled_from([2.0**-24, 2.0**-9, 0.5, 64.0, 2.0**27]), seeds)
+def test_gemm_extremes(isa, gemm_format, rows, depth, units, x_zero, out_zero, ratio, seed):
+    """Zero points at the int8 ends, every K tail of the pair and quad formats, multipliers from
+    far above one (left shifts, wrapping) to about 2^-30 (right shifts near 31)."""
+    rng = np.random.default_rng(seed)
+    q = Quant(0.05, 0.01, x_zero, out_zero, True, False, 100.0)
+    operands, _ = conv_case(rng, q, (1, rows, 1, depth), (units, 1, 1, depth), 0, depth)
+    weights = operands[1].value.reshape(-1)
+    weights[: min(2, weights.size)] = (-128, 127)[: min(2, weights.size)]
+    out = Quantization.of(float(0.05 * 0.01 * ratio), out_zero)
+    check_exact("CONV_2D", operands, Conv2DOptions(Padding.SAME, 1, 1, Activation.NONE), out)
+
+
+def lowered_params(model_bytes: bytes) -> list[int]:
+    """The first node's params in the native node table."""
+    interpreter = Interpreter(model_content=model_bytes, experimental_executor="native")
+    interpreter.allocate_tensors()
+    executor = interpreter._executor
+    lowering = native.Lowering(executor)
+    assert lowering.lower(executor.plan.nodes[0])
+    _, nodes = lowering.tables()
+    return list(nodes[0][19:])
+
+
+@pytest.mark.parametrize("w_zero", [0, 9])
+def test_gemm_format_follows_the_level_and_the_weight_range(isa, w_zero):
+    """Quads (vpdpbusd) where the level has VNNI and the centred weights fit int8, else pairs."""
+    q = Quant(0.1, 0.02, 3, 0, False, False, 100.0)
+    operands, out = conv_case(np.random.default_rng(1), q, (2, 20), (24, 20), 0, 20, True, w_zero)
+    operands[1].value.reshape(-1)[0] = -128  # centred by w_zero = 9: -137, outside int8
+    model = single_op_model("FULLY_CONNECTED", operands, FullyConnectedOptions(), output_dtypes=[np.int8],
+                            output_quant=[out]).to_bytes()
+    want_quads = isa == "avx512vnni" and w_zero == 0
+    assert lowered_params(model)[15] == (native_qgemm.QUADS if want_quads else native_qgemm.PAIRS)
+    check_exact("FULLY_CONNECTED", operands, FullyConnectedOptions(), out)
+
+
+@SETTINGS
 @given(window(max_kernel=5), st.integers(1, 2), st.integers(1, 40), quants(), ACTIVATIONS, st.booleans(),
        seeds)
-def test_depthwise_conv_2d(isa, geometry, batch, channels, q, activation, with_bias, seed):
+def test_depthwise_conv_2d(isa, dw_format, geometry, batch, channels, q, activation, with_bias, seed):
     kh, kw, sh, sw, dilation, padding, h, w = geometry
     rng = np.random.default_rng(seed)
     operands, out = conv_case(rng, q, (batch, h, w, channels), (1, kh, kw, channels), 3, kh * kw, with_bias)
@@ -192,8 +245,8 @@ def test_depthwise_conv_2d(isa, geometry, batch, channels, q, activation, with_b
 
 @pytest.mark.parametrize("ties", [False, True])
 @pytest.mark.parametrize("stride", [1, 2])
-@pytest.mark.parametrize("channels", [8, 13, 24, 32, 56])
-def test_depthwise_3x3(isa, stride, channels, ties):
+@pytest.mark.parametrize("channels", [8, 13, 24, 32, 56, 64, 77, 136])
+def test_depthwise_3x3(isa, dw_format, stride, channels, ties):
     q = Quant(2.0**-4, 2.0**-5, 1, -5, True, ties, 60.0)
     rng = np.random.default_rng(channels)
     operands, out = conv_case(rng, q, (1, 11, 9, channels), (1, 3, 3, channels), 3, 9)
@@ -201,10 +254,24 @@ def test_depthwise_3x3(isa, stride, channels, ties):
     check_exact("DEPTHWISE_CONV_2D", operands, options, out, threads=2)
 
 
+@pytest.mark.parametrize("channels", [48, 64, 128])
+def test_depthwise_format_follows_the_level_and_the_block(isa, channels):
+    """Depthwise quads (vpdpbusd) where the level has VNNI and the channels fill 64-channel blocks."""
+    q = Quant(2.0**-4, 2.0**-5, -128, 127, True, False, 60.0)
+    shapes = (1, 5, 6, channels), (1, 3, 3, channels)
+    operands, out = conv_case(np.random.default_rng(channels), q, *shapes, 3, 9)
+    options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 1, Activation.NONE)
+    model = single_op_model("DEPTHWISE_CONV_2D", operands, options, output_dtypes=[np.int8],
+                            output_quant=[out]).to_bytes()
+    want_quads = isa == "avx512vnni" and channels % 64 == 0
+    assert lowered_params(model)[12] == (native_qgemm.QUADS if want_quads else native_qgemm.PAIRS)
+    check_exact("DEPTHWISE_CONV_2D", operands, options, out)
+
+
 @SETTINGS
 @given(st.integers(1, 9), st.integers(1, 70), st.integers(1, 40), quants(), zero_points, ACTIVATIONS,
        st.booleans(), seeds)
-def test_fully_connected(isa, batch, depth, units, q, w_zero, activation, with_bias, seed):
+def test_fully_connected(isa, gemm_format, batch, depth, units, q, w_zero, activation, with_bias, seed):
     w_zero = w_zero % 5 - 2 if q.ties else w_zero  # LiteRT's per-tensor int8 kernel takes a weight zero point
     rng = np.random.default_rng(seed)
     operands, out = conv_case(rng, q, (batch, depth), (units, depth), 0, depth, with_bias, w_zero)

@@ -23,6 +23,7 @@ from edgelite.ops import _lut, _qbinary, _quant
 from edgelite.ops._common import Activation, Padding, padding_before
 from edgelite.ops._conv import output_stage
 from edgelite.ops._matmul import effective_scale
+from edgelite.runtime import native_qgemm
 
 GROUP, HEADER, IM2COL_ROWS, DW_MAX_TAPS = 16, 640, 48, 64
 F32, I8, I32, I16 = 0, 1, 2, 3  # enum el_dtype
@@ -189,10 +190,17 @@ def _multiplier(real: np.float64) -> tuple[int, int]:
     return int(multiplier), int(shift)
 
 
-def _scratch(lw, kp: int) -> int:
-    """The shared float scratch (one slice per thread): an int16 im2col tile and its int8 rows
-    (ops_qconv.c's slice_bytes)."""
-    return lw.scratch(-(-(IM2COL_ROWS * kp * 3 + 32) // 32) * 8)
+def _gemm_weights(lw, weights: np.ndarray, bias: np.ndarray, multiplier, shift,
+                  zero: int) -> tuple[int, int, int]:
+    """[N, K] (zero-point-centred) weights packed in the format native_qgemm picks: the packed
+    tensor, the shared scratch (one slice per thread, ops_qconv.c's slice_bytes) and the format."""
+    fmt = native_qgemm.choose_format(weights)
+    if fmt == native_qgemm.QUADS:
+        packed = native_qgemm.pack_quads(weights, bias, zero,
+                                         lambda corrected: group_headers(corrected, multiplier, shift))
+    else:
+        packed = pack_gemm(weights.astype(np.int16), bias, multiplier, shift)
+    return extra(lw, packed, I8), lw.scratch(native_qgemm.slice_floats(fmt, weights.shape[1])), fmt
 
 
 def _stage(node, channels: int):
@@ -209,13 +217,12 @@ def lower_conv(lw, node):
     stage, bias = _stage(node, o), _bias(lw, node, o)
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
     k = kh * kw * c
-    packed = pack_gemm(weights.reshape(o, k).astype(np.int16), bias, stage.multiplier, stage.shift)
-    packed = extra(lw, packed, I8)
     direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0)
     zero = quant(node.input_tensors[0])[1]
+    packed, scratch, fmt = _gemm_weights(lw, weights.reshape(o, k), bias, stage.multiplier, stage.shift, zero)
     params = [0 if direct else 1, kh, kw, *stride, *dilation, *pads, k, o, zero, stage.zero_point, stage.low,
-              stage.high]
-    return record(lw, "QGEMM", [qtensor(lw, x_id), packed, _scratch(lw, k + k % 2)], out_id, params)
+              stage.high, fmt]
+    return record(lw, "QGEMM", [qtensor(lw, x_id), packed, scratch], out_id, params)
 
 
 def lower_fully_connected(lw, node):
@@ -232,10 +239,10 @@ def lower_fully_connected(lw, node):
     low, high = _quant.activation_range_quantized(node.options.fused_activation_function, out_scale, out_zero,
                                                   np.int8)
     centered = weights.astype(np.int16) - np.int16(w_quant.zero_point[0])
-    packed = extra(lw, pack_gemm(centered, bias, multiplier, shift), I8)
     zero = quant(node.input_tensors[0])[1]
-    params = [0, *[0] * 8, k, units, zero, out_zero, low, high]
-    return record(lw, "QGEMM", [qtensor(lw, x_id), packed, _scratch(lw, k + k % 2)], out_id, params)
+    packed, scratch, fmt = _gemm_weights(lw, centered, bias, multiplier, shift, zero)
+    params = [0, *[0] * 8, k, units, zero, out_zero, low, high, fmt]
+    return record(lw, "QGEMM", [qtensor(lw, x_id), packed, scratch], out_id, params)
 
 
 def lower_depthwise(lw, node):
@@ -248,9 +255,15 @@ def lower_depthwise(lw, node):
     taps = weights.reshape(kh * kw, c).astype(np.int64)
     bias = _bias(lw, node, c) - zero * taps.sum(axis=0)  # the kernel reads raw inputs; pads hold zp
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
-    packed = extra(lw, pack_dwconv(taps, bias, stage.multiplier, stage.shift), I8)
+    fmt = native_qgemm.choose_dw_format(c)
+    if fmt == native_qgemm.QUADS:
+        headers = lambda corrected: group_headers(corrected, stage.multiplier, stage.shift)  # noqa: E731
+        packed = native_qgemm.pack_dw_quads(taps, bias, headers)
+    else:
+        packed = pack_dwconv(taps, bias, stage.multiplier, stage.shift)
+    packed = extra(lw, packed, I8)
     pad_row = extra(lw, np.full(c, zero, np.int8), I8)
-    params = [kh, kw, *stride, *dilation, *pads, stage.zero_point, stage.low, stage.high, c - c % 8]
+    params = [kh, kw, *stride, *dilation, *pads, stage.zero_point, stage.low, stage.high, c - c % 8, fmt]
     return record(lw, "QDWCONV", [qtensor(lw, x_id), packed, pad_row], out_id, params)
 
 

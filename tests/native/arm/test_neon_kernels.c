@@ -651,6 +651,8 @@ static any_fn dispatched(const entry *e) {
   if (!strcmp(f, "raddstoreexp")) return (any_fn)el_kernels.raddstoreexp;
   if (!strcmp(f, "pool")) return (any_fn)el_kernels.pool;
   if (!strcmp(f, "qgemm")) return (any_fn)el_qkernels.qgemm;
+  if (!strcmp(f, "qgemmc4")) return (any_fn)el_qkernels.qgemmc4;
+  if (!strcmp(f, "qdwconvc4")) return (any_fn)el_qkernels.qdwconvc4;
   if (!strcmp(f, "qdwconv")) return (any_fn)(e->arg == 9 ? el_qkernels.qdwconv9 : el_qkernels.qdwconv);
   if (!strcmp(f, "qpack")) return (any_fn)el_qkernels.qpack;
   if (!strcmp(f, "qvbinary")) return (any_fn)el_qkernels.qvbinary;

@@ -9,6 +9,11 @@
  *   odd ones: rounding[8] (2^30 + (right ? 2^(30+right) : 0) + 2^63, wrapped), total shift[8]
  *   (31 + right), correction[8] (2^(63 - total shift)); right = max(-shift, 0).
  *   qgemm body: K/2 (K rounded up to even) pairs x 16 channels x 2 int16: w[n][2p], w[n][2p+1].
+ *   qgemmc4 body: K/4 (K rounded up to a multiple of 4) quads x 16 channels x 4 int8: w[n][4q..4q+3]
+ *   (the layout of vpdpbusd); the header's bias already holds -(input zero point + 128) x sum(w).
+ *   qdwconvc4 body: (taps + 3) / 4 quads x 16 channels x 4 int8: w[tap 4q + i][c] at 64q + 4c + i
+ *   (taps past the window 0); its bias holds -(input zero point + 128) x sum(w), the kernels
+ *   reading x ^ 0x80 as uint8 (the layout of vpdpbusd).
  *   qdwconv body: (taps + 1) / 2 pairs x 32 int16, two vectors of 8 pairs holding
  *   channels {0-3, 8-11} and {4-7, 12-15} (the lane order of _mm256_unpack{lo,hi}_epi16).
  * native_int8.py writes these; engine validation checks sizes and shift ranges. */
@@ -40,6 +45,12 @@ typedef void el_qgemm_fn(size_t mr, size_t nc, size_t kp, const int16_t *a, size
                          const void *w, size_t group_bytes, int8_t *c, size_t c_stride,
                          const el_qout *q);
 
+/* qgemmc4: as qgemm, but a holds uint8 rows (input + 128, i.e. x ^ 0x80; padding the zero point
+ * + 128) of kq (a multiple of 4) values and w the qgemmc4 groups; a_stride counts bytes. */
+typedef void el_qgemmc4_fn(size_t mr, size_t nc, size_t kq, const uint8_t *a, size_t a_stride,
+                           const void *w, size_t group_bytes, int8_t *c, size_t c_stride,
+                           const el_qout *q);
+
 /* qdwconv: for each of `pixels` outputs, channels [0, channels): bias + sum over `taps` of
  * input[p*taps + t][c] * w (groups hold (taps + 1) / 2 tap pairs, an odd last tap paired with zero
  * weights); channels below `ruy_channels` requantize with ruy's rounding, the rest with gemmlowp's
@@ -47,6 +58,9 @@ typedef void el_qgemm_fn(size_t mr, size_t nc, size_t kp, const int16_t *a, size
 typedef void el_qdwconv_fn(size_t taps, size_t channels, size_t pixels, const int8_t **input,
                            const void *w, size_t group_bytes, int8_t *out, const el_qout *q,
                            size_t ruy_channels);
+
+/* qdwconvc4: as qdwconv over qdwconvc4 groups (raw int8 inputs, flipped to uint8 inside). */
+typedef el_qdwconv_fn el_qdwconvc4_fn;
 
 /* qpack: y[i] = x[i] - zero_point as int16 (the qgemm's input rows). */
 typedef void el_qpack_fn(size_t n, const int8_t *x, int32_t zero_point, int16_t *y);
@@ -72,8 +86,11 @@ typedef struct {
   el_qpool_fn *qpool;
   el_qgemm_fn *qgemm;
   size_t qgemm_mr;
+  el_qgemmc4_fn *qgemmc4;
+  size_t qgemmc4_mr;
   el_qdwconv_fn *qdwconv;
   el_qdwconv_fn *qdwconv9; /* specialised for 9 taps (3x3), or NULL */
+  el_qdwconvc4_fn *qdwconvc4;
   el_qpack_fn *qpack;
   el_qvbinary_fn *qvbinary;
   el_qvcvt_fn *qvcvt;
@@ -83,9 +100,17 @@ extern el_qukernels el_qkernels;
 
 /* Called by dispatch.c's manifest walk (lowest level first, so the best kernel wins). */
 static inline void set_qgemm(el_qgemm_fn *fn, size_t mr) { el_qkernels.qgemm = fn; el_qkernels.qgemm_mr = mr; }
+static inline void set_qgemmc4(el_qgemmc4_fn *fn, size_t mr) {
+  el_qkernels.qgemmc4 = fn;
+  el_qkernels.qgemmc4_mr = mr;
+}
 static inline void set_qdwconv(el_qdwconv_fn *fn, size_t taps) {
   if (taps == 9) el_qkernels.qdwconv9 = fn;
   else el_qkernels.qdwconv = fn;
+}
+static inline void set_qdwconvc4(el_qdwconvc4_fn *fn, size_t taps) {
+  (void)taps;
+  el_qkernels.qdwconvc4 = fn;
 }
 static inline void set_qpool(el_qpool_fn *fn, size_t arg) { (void)arg; el_qkernels.qpool = fn; }
 static inline void set_qpack(el_qpack_fn *fn, size_t arg) { (void)arg; el_qkernels.qpack = fn; }

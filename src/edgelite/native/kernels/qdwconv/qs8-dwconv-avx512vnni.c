@@ -23,7 +23,7 @@ EL_AVX512VNNI void el_qs8_dwconv_avx512vnni(size_t taps, size_t channels, size_t
   for (size_t c0 = 0; c0 < channels; c0 += EL_QGROUP, group += group_bytes) {
     const size_t width = channels - c0 < EL_QGROUP ? channels - c0 : EL_QGROUP;
     const __mmask16 keep = (__mmask16)((1u << width) - 1);
-    const el_qrq16 rq = el_qrq16_load(group);
+    const el_qrq16 rq = el_qrq16_load(group, q->zero_point);
     const __m512i bias = _mm512_loadu_si512(group + EL_QHDR_BIAS);
     const int16_t *body = (const int16_t *)(const void *)(group + EL_QGROUP_HEADER);
     const int8_t **rows = input;

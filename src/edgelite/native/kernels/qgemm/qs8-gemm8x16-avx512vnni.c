@@ -74,7 +74,7 @@ EL_AVX512VNNI void el_qs8_gemm8x16_avx512vnni(size_t mr, size_t nc, size_t kp, c
         EL_QGEMM_BODY(__m512i, _mm512_set1_epi32, LOAD512, _mm512_dpwssd_epi32, 1)
       }
     }
-    const el_qrq16 rq = el_qrq16_load(group);
+    const el_qrq16 rq = el_qrq16_load(group, q->zero_point);
     const __mmask16 keep = (__mmask16)((1u << width) - 1);
     for (size_t r = 0; r < mr; r++)
       _mm_mask_storeu_epi8(c + r * c_stride + n0, keep, el_qrq16_apply(acc[r], &rq, zp, lo, hi));
