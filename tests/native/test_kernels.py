@@ -226,3 +226,51 @@ def test_manifest_files_exist_and_follow_the_naming_rule():
     listed = {stem for *_, stem, _ in native._engine.ukernels()}
     on_disk = {p.stem for p in root.glob("*/*.c")}
     assert on_disk <= listed, f"kernel files missing from a manifest: {sorted(on_disk - listed)}"
+
+
+def pad_then_conv_model(x: np.ndarray, pads: list[int], opcode: str, weights: np.ndarray, bias: np.ndarray,
+                        options) -> bytes:
+    """x -> PAD (height and width: top, bottom, left, right) -> CONV_2D or DEPTHWISE_CONV_2D -> y."""
+    from edgelite.model.ir import Model, Operator, Subgraph, Tensor, TensorType
+    from edgelite.ops._conv import forward_conv_size
+
+    model = Model(subgraphs=[Subgraph(name="main")])
+    graph = model.subgraphs[0]
+    paddings = np.array([[0, 0], pads[:2], pads[2:], [0, 0]], np.int32)
+    padded = (x.shape[0], x.shape[1] + pads[0] + pads[1], x.shape[2] + pads[2] + pads[3], x.shape[3])
+    kh, kw = weights.shape[1:3]
+    out_h = forward_conv_size(padded[1], kh, options.stride_h, options.padding)
+    out_w = forward_conv_size(padded[2], kw, options.stride_w, options.padding)
+    channels = weights.shape[0] if opcode == "CONV_2D" else weights.shape[3]
+    graph.tensors += [Tensor("x", x.shape, TensorType.FLOAT32, 0),
+                      Tensor("paddings", (4, 2), TensorType.INT32, model.add_buffer(paddings)),
+                      Tensor("padded", padded, TensorType.FLOAT32, 0),
+                      Tensor("w", weights.shape, TensorType.FLOAT32, model.add_buffer(weights)),
+                      Tensor("b", bias.shape, TensorType.FLOAT32, model.add_buffer(bias)),
+                      Tensor("y", (x.shape[0], out_h, out_w, channels), TensorType.FLOAT32, 0)]
+    graph.operators += [Operator("PAD", (0, 1), (2,), None), Operator(opcode, (2, 3, 4), (5,), options)]
+    graph.inputs, graph.outputs = (0,), (5,)
+    return model.to_bytes()
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 2), min_size=4, max_size=4), st.sampled_from(["CONV_2D", "DEPTHWISE_CONV_2D"]),
+       st.integers(1, 3), st.integers(1, 2), st.sampled_from([Padding.VALID, Padding.SAME]),
+       st.integers(1, 20), st.integers(0, 2**16))
+def test_padding_fused_into_the_next_convolution(isa, pads, opcode, kernel, stride, padding, channels, seed):
+    """A zero PAD of height and width right before a convolution is done by the convolution (its
+    PAD node runs as a no-op), with the reference's results."""
+    x = values(seed, (1, 4 + seed % 5, 3 + seed % 7, channels))
+    if opcode == "CONV_2D":
+        weights, bias = values(seed + 1, (5, kernel, kernel, channels)), values(seed + 2, (5,))
+        options = Conv2DOptions(padding, stride, stride)
+    else:
+        weights = values(seed + 1, (1, kernel, kernel, channels))
+        options = DepthwiseConv2DOptions(padding, stride, stride, 1, Activation.RELU6)
+        bias = values(seed + 2, (channels,))
+    model_bytes = pad_then_conv_model(x, pads, opcode, weights, bias, options)
+    want, _ = run(model_bytes, [x], "reference")
+    got, executor = run(model_bytes, [x], "native")
+    assert all(executor.native) and executor.fused_pads == {2}
+    atol = max(1e-6, 1e-5 * float(np.max(np.abs(want[0]), initial=0.0)), kernel * kernel * channels * 5e-7)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=atol)

@@ -9,7 +9,7 @@ el_ukernels el_kernels;
 static int el_cap = EL_ISA_COUNT - 1;
 static int el_active = EL_ISA_scalar;
 
-static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "avx2", "avx512vnni"};
+static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni"};
 
 const char *el_isa_name(int isa) { return isa >= 0 && isa < EL_ISA_COUNT ? el_isa_names[isa] : "?"; }
 
@@ -20,7 +20,11 @@ int el_isa_supported(int isa) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
-  if (isa == EL_ISA_avx512vnni) /* AVX-512 F/BW/VL + VNNI (int8 kernels; float ones stay AVX2) */
+  if (isa == EL_ISA_avx512) /* AVX-512 F/BW/VL/DQ (float32 kernels) */
+    return el_isa_supported(EL_ISA_avx2) && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq");
+  if (isa == EL_ISA_avx512vnni) /* AVX-512 F/BW/VL + VNNI (int8 kernels) */
     return el_isa_supported(EL_ISA_avx2) && __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512vnni");

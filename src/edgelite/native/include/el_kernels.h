@@ -12,7 +12,7 @@
 #endif
 
 /* Dispatch levels, lowest first; a kernel of level L runs only when the CPU has L and the cap allows it. */
-enum el_isa { EL_ISA_scalar = 0, EL_ISA_avx2 = 1, EL_ISA_avx512vnni = 2, EL_ISA_COUNT };
+enum el_isa { EL_ISA_scalar = 0, EL_ISA_avx2 = 1, EL_ISA_avx512 = 2, EL_ISA_avx512vnni = 3, EL_ISA_COUNT };
 
 /* gemm: c[mr x nc] = clamp(a[mr x kc] * w + bias). w is packed in panels of EL_GEMM_NR columns,
  * each panel [bias EL_GEMM_NR][kc rows x EL_GEMM_NR]; the last panel is zero-padded. a_stride and
