@@ -127,6 +127,17 @@ def test_depthwise_3x3(isa, stride, channels):
                  DepthwiseConv2DOptions(Padding.SAME, stride, stride, 1, Activation.RELU6))
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("channels", [5, 16, 40])
+def test_depthwise_5x5(isa, stride, dilation, channels):
+    """The 5x5 specialisation (dwconv25) with strides, dilation and a channel tail."""
+    operands = [values(stride, (1, 14, 13, channels)), const(values(3, (1, 5, 5, channels))),
+                const(values(4, (channels,)))]
+    options = DepthwiseConv2DOptions(Padding.SAME, stride, stride, 1, Activation.RELU6, dilation, dilation)
+    check_native("DEPTHWISE_CONV_2D", operands, options)
+
+
 @SETTINGS
 @given(st.integers(1, 9), st.integers(1, 70), st.integers(1, 40), ACTIVATIONS, st.booleans(),
        st.integers(0, 2**16))

@@ -37,6 +37,7 @@ int el_isa_active(void) { return el_active; }
 static void set_gemm(el_gemm_fn *fn, size_t mr) { el_kernels.gemm = fn; el_kernels.gemm_mr = mr; }
 static void set_dwconv(el_dwconv_fn *fn, size_t taps) {
   if (taps == 9) el_kernels.dwconv9 = fn;
+  else if (taps == 25) el_kernels.dwconv25 = fn;
   else el_kernels.dwconv_any = fn;
 }
 static void set_vbinary(el_vbinary_fn *fn, size_t arg) { (void)arg; el_kernels.vbinary = fn; }
@@ -57,6 +58,7 @@ static void dispatch(void) {
 #include "kernels/manifest.inc"
 #undef EL_UKERNEL
   if (el_kernels.dwconv9 == NULL) el_kernels.dwconv9 = el_kernels.dwconv_any;
+  if (el_kernels.dwconv25 == NULL) el_kernels.dwconv25 = el_kernels.dwconv_any;
 }
 
 void el_set_isa_cap(int isa) {

@@ -16,4 +16,38 @@ EL_AVX512 static inline __m512 el_clamp16(__m512 x, __m512 lo, __m512 hi) {
   return _mm512_min_ps(hi, _mm512_max_ps(lo, x));
 }
 
+
+
+/* Depthwise convolution over 16-channel blocks (see el_dwconv_fn), the block loop outside the
+ * pixel loop so that the `taps` weight vectors (a compile-time constant at each use) and the bias
+ * stay in registers while a row of pixels streams through. */
+EL_AVX512 static inline __attribute__((always_inline)) void el_dwconv16_fixed(
+    const size_t taps, size_t channels, size_t pixels, const float **input, size_t pixel_stride, const float *w,
+    float *out, float lo, float hi) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  for (size_t c = 0; c < channels; c += 16) {
+    const __mmask16 mask = el_mask16(channels - c < 16 ? channels - c : 16);
+    const __m512 bias = _mm512_maskz_loadu_ps(mask, w + c);
+    __m512 wt[25];
+#pragma GCC unroll 25
+    for (size_t t = 0; t < taps; t++) wt[t] = _mm512_maskz_loadu_ps(mask, w + (1 + t) * channels + c);
+    float *o = out + c;
+    if (pixel_stride) {
+      for (size_t p = 0, offset = c; p < pixels; p++, offset += pixel_stride, o += channels) {
+        __m512 acc = bias;
+#pragma GCC unroll 25
+        for (size_t t = 0; t < taps; t++) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, input[t] + offset), wt[t], acc);
+        _mm512_mask_storeu_ps(o, mask, el_clamp16(acc, vlo, vhi));
+      }
+    } else {
+      const float **in = input;
+      for (size_t p = 0; p < pixels; p++, in += taps, o += channels) {
+        __m512 acc = bias;
+#pragma GCC unroll 25
+        for (size_t t = 0; t < taps; t++) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, in[t] + c), wt[t], acc);
+        _mm512_mask_storeu_ps(o, mask, el_clamp16(acc, vlo, vhi));
+      }
+    }
+  }
+}
 #endif

@@ -68,6 +68,7 @@ typedef struct {
   size_t gemm_mr;
   el_dwconv_fn *dwconv_any;
   el_dwconv_fn *dwconv9;
+  el_dwconv_fn *dwconv25;
   el_vbinary_fn *vbinary;
   el_vunary_fn *vunary;
   el_ibilinear_fn *ibilinear;
