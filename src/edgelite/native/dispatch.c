@@ -35,6 +35,7 @@ int el_isa_supported(int isa) {
 int el_isa_active(void) { return el_active; }
 
 static void set_gemm(el_gemm_fn *fn, size_t mr) { el_kernels.gemm = fn; el_kernels.gemm_mr = mr; }
+static void set_conv(el_conv_fn *fn, size_t mr) { el_kernels.conv = fn; el_kernels.conv_mr = mr; }
 static void set_dwconv(el_dwconv_fn *fn, size_t taps) {
   if (taps == 9) el_kernels.dwconv9 = fn;
   else if (taps == 25) el_kernels.dwconv25 = fn;

@@ -21,6 +21,12 @@ enum el_isa { EL_ISA_scalar = 0, EL_ISA_avx2 = 1, EL_ISA_avx512 = 2, EL_ISA_avx5
 typedef void el_gemm_fn(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
                         const float *w, float *c, size_t c_stride, float lo, float hi);
 
+/* conv: the gemm above with A rows that are evenly spaced input windows: A(r, j*seg_len + i) =
+ * seg[j][r*a_stride + i] for the `segments` pieces of a window (kc = segments x seg_len), so the
+ * interior pixels of a convolution need no im2col. mr <= the kernel's MR (the manifest's arg). */
+typedef void el_conv_fn(size_t mr, size_t nc, size_t segments, size_t seg_len, const float *const *seg,
+                        size_t a_stride, const float *w, float *c, size_t c_stride, float lo, float hi);
+
 /* dwconv: for each of `pixels` outputs, out[p*channels + c] = clamp(bias[c] +
  * sum_t in(p, t)[c] * w[(1 + t)*channels + c]). w = [bias C][taps x C]. With pixel_stride 0,
  * in(p, t) = input[p*taps + t] (an indirection buffer); otherwise input holds pixel 0's taps and
@@ -66,6 +72,8 @@ typedef float el_raddstoreexp_fn(size_t n, const float *x, float max, float beta
 typedef struct {
   el_gemm_fn *gemm;
   size_t gemm_mr;
+  el_conv_fn *conv;
+  size_t conv_mr;
   el_dwconv_fn *dwconv_any;
   el_dwconv_fn *dwconv9;
   el_dwconv_fn *dwconv25;

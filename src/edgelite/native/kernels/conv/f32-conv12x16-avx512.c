@@ -1,0 +1,48 @@
+/* f32-conv12x16-avx512: 12 rows x 16 columns over strided window rows, one zmm accumulator per
+ * row, the A values broadcast from memory (see el_conv_fn). Fewer than 12 rows take the 8-, 4-, 2-
+ * or 1-row tile. */
+#include "../../include/el_kernels.h"
+
+#if EL_ARCH_X86
+#include "../../include/el_avx512.h"
+
+EL_AVX512 static inline __attribute__((always_inline)) void conv_tile(
+    const size_t tile, size_t mr, size_t nc, size_t segments, size_t seg_len, const float *const *seg,
+    size_t a_stride, const float *w, float *c, size_t c_stride, __m512 vlo, __m512 vhi) {
+  size_t off[12];
+#pragma GCC unroll 12
+  for (size_t r = 0; r < tile; r++) off[r] = (r < mr ? r : mr - 1) * a_stride;
+  for (size_t n0 = 0; n0 < nc; n0 += EL_GEMM_NR) {
+    __m512 acc[12];
+    const __m512 bias = _mm512_loadu_ps(w);
+#pragma GCC unroll 12
+    for (size_t r = 0; r < tile; r++) acc[r] = bias;
+    w += EL_GEMM_NR;
+    for (size_t j = 0; j < segments; j++) {
+      const float *a = seg[j];
+      for (size_t i = 0; i < seg_len; i++, w += EL_GEMM_NR) {
+        const __m512 b = _mm512_loadu_ps(w);
+#pragma GCC unroll 12
+        for (size_t r = 0; r < tile; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[off[r] + i]), b, acc[r]);
+      }
+    }
+    const __mmask16 mask = el_mask16(nc - n0 < EL_GEMM_NR ? nc - n0 : EL_GEMM_NR);
+    float *out = c + n0;
+#pragma GCC unroll 12
+    for (size_t r = 0; r < tile; r++)
+      if (r < mr) _mm512_mask_storeu_ps(out + r * c_stride, mask, el_clamp16(acc[r], vlo, vhi));
+  }
+}
+
+EL_AVX512 void el_f32_conv12x16_avx512(size_t mr, size_t nc, size_t segments, size_t seg_len,
+                                       const float *const *seg, size_t a_stride, const float *w, float *c,
+                                       size_t c_stride, float lo, float hi) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+  const size_t tile = mr > 8 ? 12 : mr > 4 ? 8 : mr > 2 ? 4 : mr;
+  if (tile == 12) conv_tile(12, mr, nc, segments, seg_len, seg, a_stride, w, c, c_stride, vlo, vhi);
+  else if (tile == 8) conv_tile(8, mr, nc, segments, seg_len, seg, a_stride, w, c, c_stride, vlo, vhi);
+  else if (tile == 4) conv_tile(4, mr, nc, segments, seg_len, seg, a_stride, w, c, c_stride, vlo, vhi);
+  else if (tile == 2) conv_tile(2, mr, nc, segments, seg_len, seg, a_stride, w, c, c_stride, vlo, vhi);
+  else conv_tile(1, mr, nc, segments, seg_len, seg, a_stride, w, c, c_stride, vlo, vhi);
+}
+#endif
