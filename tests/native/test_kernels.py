@@ -99,6 +99,19 @@ def test_conv_2d(isa, geometry, batch, dilation, in_c, out_c, activation, with_b
 
 
 @SETTINGS
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(20, 60), st.integers(1, 8),
+       st.integers(1, 40), st.sampled_from([Padding.SAME, Padding.VALID]), st.integers(0, 2**16))
+def test_conv_wide_rows(isa, kernel, stride, dilation, width, in_c, out_c, padding, seed):
+    """Long runs of interior windows (the conv kernels, in MR-row chunks with a tail) between the
+    border pixels (im2col and the gemm kernels), with strides and dilation."""
+    h = kernel + (kernel - 1) * (dilation - 1) + seed % 4
+    operands = [values(seed, (1, h, width, in_c)), const(values(seed + 1, (out_c, kernel, kernel, in_c))),
+                const(values(seed + 2, (out_c,)))]
+    options = Conv2DOptions(padding, stride, stride, Activation.RELU, dilation, dilation)
+    check_native("CONV_2D", operands, options, terms=kernel * kernel * in_c)
+
+
+@SETTINGS
 @given(st.integers(1, 30), st.integers(1, 50), st.integers(1, 40), ACTIVATIONS, st.integers(0, 2**16))
 def test_conv_1x1_is_a_gemm(isa, pixels, in_c, out_c, activation, seed):
     operands = [values(seed, (1, pixels, 1, in_c)), const(values(seed + 1, (out_c, 1, 1, in_c))),
