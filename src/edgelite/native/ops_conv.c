@@ -107,10 +107,16 @@ static void im2col_rows(const el_tensor *x, const int64_t *g, int64_t b, int64_t
 
 #define EL_CONV_MAX_SEGMENTS 64 /* windows of more pieces go through im2col */
 
-/* Whether output pixel (oy, ox)'s window lies inside the image (no padding read). */
-static int window_inside(const int64_t *g, int64_t H, int64_t W, int64_t oy, int64_t ox) {
-  const int64_t iy = oy * g[2] - g[6], ix = ox * g[3] - g[7];
-  return iy >= 0 && iy + (g[0] - 1) * g[4] < H && ix >= 0 && ix + (g[1] - 1) * g[5] < W;
+/* Output columns [*x0, *x1) of output row oy whose windows lie inside the image (empty if a window
+ * row of oy falls outside). */
+static void inside_columns(const int64_t *g, int64_t H, int64_t W, int64_t OW, int64_t oy, int64_t *x0, int64_t *x1) {
+  const int64_t iy = oy * g[2] - g[6], last = (g[1] - 1) * g[5];
+  *x0 = *x1 = 0;
+  if (iy < 0 || iy + (g[0] - 1) * g[4] >= H || W - 1 - last + g[7] < 0) return;
+  *x0 = (g[7] + g[3] - 1) / g[3];
+  *x1 = (W - 1 - last + g[7]) / g[3] + 1;
+  if (*x1 > OW) *x1 = OW;
+  if (*x0 > *x1) *x0 = *x1;
 }
 
 /* gemm of rows [m, m + rows) of the output (one batch and group), A given as im2col rows. */
@@ -139,11 +145,20 @@ static void conv_rows(const gemm_task *t, size_t b, size_t group, size_t m0, siz
   const float *seg[EL_CONV_MAX_SEGMENTS];
   for (size_t m = m0, end = m0 + rows; m < end;) {
     const int64_t oy = (int64_t)m / OW, ox = (int64_t)m % OW;
-    size_t run = 1;
-    const int inside = direct && window_inside(g, H, W, oy, ox);
-    while (m + run < end && (int64_t)(m + run) / OW == oy &&
-           (direct && window_inside(g, H, W, oy, ox + (int64_t)run)) == inside)
-      run++;
+    int64_t x0 = 0, x1 = 0;
+    if (direct) inside_columns(g, H, W, OW, oy, &x0, &x1);
+    const int inside = ox >= x0 && ox < x1;
+    /* An interior run ends with the row's interior columns; a border run at the next interior
+     * pixel, which may be in the next row (im2col and the gemm take rows across output rows). */
+    int64_t stop = x1;
+    if (!inside && ox < x0) {
+      stop = x0;
+    } else if (!inside) {
+      int64_t nx0 = 0, nx1 = 0;
+      if (direct && oy + 1 < t->y->dims[1]) inside_columns(g, H, W, OW, oy + 1, &nx0, &nx1);
+      stop = OW + (nx0 < nx1 ? nx0 : OW);
+    }
+    const size_t run = (size_t)(stop - ox) < end - m ? (size_t)(stop - ox) : end - m;
     if (!inside) {
       im2col_rows(t->x, g, (int64_t)b, (int64_t)m, (int64_t)run, OW, c0, cg, col);
       gemm_rows(t, col, t->K, run, w, c + (m - m0) * c_stride, c_stride, nc);
