@@ -160,6 +160,16 @@ def test_fully_connected(isa, batch, in_size, units, activation, with_bias, seed
     check_native("FULLY_CONNECTED", operands, FullyConnectedOptions(activation), terms=in_size)
 
 
+@SETTINGS
+@given(st.integers(1, 3), st.integers(1, 70), st.integers(60, 200), ACTIVATIONS, st.integers(0, 2**16))
+def test_fully_connected_wide(isa, batch, in_size, units, activation, seed):
+    """Many output panels for 1 to 3 rows (the AVX-512 gemm takes 4 or 2 panels at once for 1 or 2
+    rows), with a partial last panel."""
+    operands = [values(seed, (batch, in_size)), const(values(seed + 1, (units, in_size))),
+                const(values(seed + 2, (units,)))]
+    check_native("FULLY_CONNECTED", operands, FullyConnectedOptions(activation), terms=in_size)
+
+
 @st.composite
 def broadcast_pair(draw):
     rank = draw(st.integers(1, 5))
