@@ -100,10 +100,11 @@ def test_conv_2d(isa, geometry, batch, dilation, in_c, out_c, activation, with_b
 
 @SETTINGS
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(20, 60), st.integers(1, 8),
-       st.integers(1, 40), st.sampled_from([Padding.SAME, Padding.VALID]), st.integers(0, 2**16))
+       st.integers(1, 80), st.sampled_from([Padding.SAME, Padding.VALID]), st.integers(0, 2**16))
 def test_conv_wide_rows(isa, kernel, stride, dilation, width, in_c, out_c, padding, seed):
-    """Long runs of interior windows (the conv kernels, in MR-row chunks with a tail) between the
-    border pixels (im2col and the gemm kernels), with strides and dilation."""
+    """Long runs of interior windows (the conv kernels, in MR-row chunks with a tail of any size,
+    over up to 5 panels) between the border pixels (im2col and the gemm kernels), with strides and
+    dilation."""
     h = kernel + (kernel - 1) * (dilation - 1) + seed % 4
     operands = [values(seed, (1, h, width, in_c)), const(values(seed + 1, (out_c, kernel, kernel, in_c))),
                 const(values(seed + 2, (out_c,)))]
