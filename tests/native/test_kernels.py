@@ -112,6 +112,16 @@ def test_conv_wide_rows(isa, kernel, stride, dilation, width, in_c, out_c, paddi
     check_native("CONV_2D", operands, options, terms=kernel * kernel * in_c)
 
 
+@pytest.mark.parametrize("width", [25, 27, 29])
+@pytest.mark.parametrize("out_c", [33, 70])
+def test_conv_row_tails(isa, width, out_c):
+    """Interior runs of 13, 14 and 15 pixels (12-row tiles plus a 1-, 2- or 3-row tail) over several
+    panels: a 1x1 stride-2 convolution, whose every window is interior."""
+    operands = [values(width, (1, 3, width, 5)), const(values(out_c, (out_c, 1, 1, 5))),
+                const(values(1, (out_c,)))]
+    check_native("CONV_2D", operands, Conv2DOptions(Padding.VALID, 2, 2, Activation.RELU6), terms=5)
+
+
 @SETTINGS
 @given(st.integers(1, 30), st.integers(1, 50), st.integers(1, 40), ACTIVATIONS, st.integers(0, 2**16))
 def test_conv_1x1_is_a_gemm(isa, pixels, in_c, out_c, activation, seed):
