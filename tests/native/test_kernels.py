@@ -101,6 +101,30 @@ def test_conv_2d(isa, geometry, batch, dilation, in_c, out_c, activation, with_b
 
 
 @SETTINGS
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(20, 60), st.integers(1, 8),
+       st.integers(1, 80), st.sampled_from([Padding.SAME, Padding.VALID]), st.integers(0, 2**16))
+def test_conv_wide_rows(isa, kernel, stride, dilation, width, in_c, out_c, padding, seed):
+    """Long runs of interior windows (the conv kernels, in MR-row chunks with a tail of any size,
+    over up to 5 panels) between the border pixels (im2col and the gemm kernels), with strides and
+    dilation."""
+    h = kernel + (kernel - 1) * (dilation - 1) + seed % 4
+    operands = [values(seed, (1, h, width, in_c)), const(values(seed + 1, (out_c, kernel, kernel, in_c))),
+                const(values(seed + 2, (out_c,)))]
+    options = Conv2DOptions(padding, stride, stride, Activation.RELU, dilation, dilation)
+    check_native("CONV_2D", operands, options, terms=kernel * kernel * in_c)
+
+
+@pytest.mark.parametrize("width", [25, 27, 29])
+@pytest.mark.parametrize("out_c", [33, 70])
+def test_conv_row_tails(isa, width, out_c):
+    """Interior runs of 13, 14 and 15 pixels (12-row tiles plus a 1-, 2- or 3-row tail) over several
+    panels: a 1x1 stride-2 convolution, whose every window is interior."""
+    operands = [values(width, (1, 3, width, 5)), const(values(out_c, (out_c, 1, 1, 5))),
+                const(values(1, (out_c,)))]
+    check_native("CONV_2D", operands, Conv2DOptions(Padding.VALID, 2, 2, Activation.RELU6), terms=5)
+
+
+@SETTINGS
 @given(st.integers(1, 30), st.integers(1, 50), st.integers(1, 40), ACTIVATIONS, st.integers(0, 2**16))
 def test_conv_1x1_is_a_gemm(isa, pixels, in_c, out_c, activation, seed):
     operands = [values(seed, (1, pixels, 1, in_c)), const(values(seed + 1, (out_c, 1, 1, in_c))),
@@ -129,12 +153,33 @@ def test_depthwise_3x3(isa, stride, channels):
                  DepthwiseConv2DOptions(Padding.SAME, stride, stride, 1, Activation.RELU6))
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("channels", [5, 16, 40])
+def test_depthwise_5x5(isa, stride, dilation, channels):
+    """The 5x5 specialisation (dwconv25) with strides, dilation and a channel tail."""
+    operands = [values(stride, (1, 14, 13, channels)), const(values(3, (1, 5, 5, channels))),
+                const(values(4, (channels,)))]
+    options = DepthwiseConv2DOptions(Padding.SAME, stride, stride, 1, Activation.RELU6, dilation, dilation)
+    check_native("DEPTHWISE_CONV_2D", operands, options)
+
+
 @SETTINGS
 @given(st.integers(1, 9), st.integers(1, 70), st.integers(1, 40), ACTIVATIONS, st.booleans(),
        st.integers(0, 2**16))
 def test_fully_connected(isa, batch, in_size, units, activation, with_bias, seed):
     operands = [values(seed, (batch, in_size)), const(values(seed + 1, (units, in_size))),
                 const(values(seed + 2, (units,))) if with_bias else None]
+    check_native("FULLY_CONNECTED", operands, FullyConnectedOptions(activation), terms=in_size)
+
+
+@SETTINGS
+@given(st.integers(1, 3), st.integers(1, 70), st.integers(60, 200), ACTIVATIONS, st.integers(0, 2**16))
+def test_fully_connected_wide(isa, batch, in_size, units, activation, seed):
+    """Many output panels for 1 to 3 rows (the AVX-512 gemm takes 4 or 2 panels at once for 1 or 2
+    rows), with a partial last panel."""
+    operands = [values(seed, (batch, in_size)), const(values(seed + 1, (units, in_size))),
+                const(values(seed + 2, (units,)))]
     check_native("FULLY_CONNECTED", operands, FullyConnectedOptions(activation), terms=in_size)
 
 
@@ -231,3 +276,51 @@ def test_manifest_files_exist_and_follow_the_naming_rule():
     listed |= {"-".join(m) for m in re.findall(r"EL_UKERNEL\(\w+, (\w+), (\w+), (\w+), \d+\)", manifests)}
     on_disk = {p.stem for p in root.glob("*/*.c")}
     assert on_disk <= listed, f"kernel files missing from a manifest: {sorted(on_disk - listed)}"
+
+
+def pad_then_conv_model(x: np.ndarray, pads: list[int], opcode: str, weights: np.ndarray, bias: np.ndarray,
+                        options) -> bytes:
+    """x -> PAD (height and width: top, bottom, left, right) -> CONV_2D or DEPTHWISE_CONV_2D -> y."""
+    from edgelite.model.ir import Model, Operator, Subgraph, Tensor, TensorType
+    from edgelite.ops._conv import forward_conv_size
+
+    model = Model(subgraphs=[Subgraph(name="main")])
+    graph = model.subgraphs[0]
+    paddings = np.array([[0, 0], pads[:2], pads[2:], [0, 0]], np.int32)
+    padded = (x.shape[0], x.shape[1] + pads[0] + pads[1], x.shape[2] + pads[2] + pads[3], x.shape[3])
+    kh, kw = weights.shape[1:3]
+    out_h = forward_conv_size(padded[1], kh, options.stride_h, options.padding)
+    out_w = forward_conv_size(padded[2], kw, options.stride_w, options.padding)
+    channels = weights.shape[0] if opcode == "CONV_2D" else weights.shape[3]
+    graph.tensors += [Tensor("x", x.shape, TensorType.FLOAT32, 0),
+                      Tensor("paddings", (4, 2), TensorType.INT32, model.add_buffer(paddings)),
+                      Tensor("padded", padded, TensorType.FLOAT32, 0),
+                      Tensor("w", weights.shape, TensorType.FLOAT32, model.add_buffer(weights)),
+                      Tensor("b", bias.shape, TensorType.FLOAT32, model.add_buffer(bias)),
+                      Tensor("y", (x.shape[0], out_h, out_w, channels), TensorType.FLOAT32, 0)]
+    graph.operators += [Operator("PAD", (0, 1), (2,), None), Operator(opcode, (2, 3, 4), (5,), options)]
+    graph.inputs, graph.outputs = (0,), (5,)
+    return model.to_bytes()
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 2), min_size=4, max_size=4), st.sampled_from(["CONV_2D", "DEPTHWISE_CONV_2D"]),
+       st.integers(1, 3), st.integers(1, 2), st.sampled_from([Padding.VALID, Padding.SAME]),
+       st.integers(1, 20), st.integers(0, 2**16))
+def test_padding_fused_into_the_next_convolution(isa, pads, opcode, kernel, stride, padding, channels, seed):
+    """A zero PAD of height and width right before a convolution is done by the convolution (its
+    PAD node runs as a no-op), with the reference's results."""
+    x = values(seed, (1, 4 + seed % 5, 3 + seed % 7, channels))
+    if opcode == "CONV_2D":
+        weights, bias = values(seed + 1, (5, kernel, kernel, channels)), values(seed + 2, (5,))
+        options = Conv2DOptions(padding, stride, stride)
+    else:
+        weights = values(seed + 1, (1, kernel, kernel, channels))
+        options = DepthwiseConv2DOptions(padding, stride, stride, 1, Activation.RELU6)
+        bias = values(seed + 2, (channels,))
+    model_bytes = pad_then_conv_model(x, pads, opcode, weights, bias, options)
+    want, _ = run(model_bytes, [x], "reference")
+    got, executor = run(model_bytes, [x], "native")
+    assert all(executor.native) and executor.fused_pads == {2}
+    atol = max(1e-6, 1e-5 * float(np.max(np.abs(want[0]), initial=0.0)), kernel * kernel * channels * 5e-7)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=atol)

@@ -14,7 +14,7 @@ static int el_cap = EL_ISA_COUNT - 1;
 static int el_active = EL_ISA_scalar;
 
 #if EL_ARCH_X86
-static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "avx2", "avx512vnni"};
+static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni"};
 #elif EL_ARCH_ARM64
 static const char *const el_isa_names[EL_ISA_COUNT] = {"scalar", "neon", "neondot"};
 #else
@@ -30,7 +30,11 @@ int el_isa_supported(int isa) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
-  if (isa == EL_ISA_avx512vnni) /* AVX-512 F/BW/VL + VNNI (int8 kernels; float ones stay AVX2) */
+  if (isa == EL_ISA_avx512) /* AVX-512 F/BW/VL/DQ (float32 kernels) */
+    return el_isa_supported(EL_ISA_avx2) && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq");
+  if (isa == EL_ISA_avx512vnni) /* AVX-512 F/BW/VL + VNNI (int8 kernels) */
     return el_isa_supported(EL_ISA_avx2) && __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512vnni");
@@ -48,8 +52,10 @@ int el_isa_supported(int isa) {
 int el_isa_active(void) { return el_active; }
 
 static void set_gemm(el_gemm_fn *fn, size_t mr) { el_kernels.gemm = fn; el_kernels.gemm_mr = mr; }
+static void set_conv(el_conv_fn *fn, size_t mr) { el_kernels.conv = fn; el_kernels.conv_mr = mr; }
 static void set_dwconv(el_dwconv_fn *fn, size_t taps) {
   if (taps == 9) el_kernels.dwconv9 = fn;
+  else if (taps == 25) el_kernels.dwconv25 = fn;
   else el_kernels.dwconv_any = fn;
 }
 static void set_vbinary(el_vbinary_fn *fn, size_t arg) { (void)arg; el_kernels.vbinary = fn; }
@@ -72,6 +78,7 @@ static void dispatch(void) {
 #include "kernels/manifest.inc"
 #undef EL_UKERNEL
   if (el_kernels.dwconv9 == NULL) el_kernels.dwconv9 = el_kernels.dwconv_any;
+  if (el_kernels.dwconv25 == NULL) el_kernels.dwconv25 = el_kernels.dwconv_any;
 }
 
 void el_set_isa_cap(int isa) {

@@ -105,6 +105,79 @@ static void im2col_rows(const el_tensor *x, const int64_t *g, int64_t b, int64_t
   }
 }
 
+#define EL_CONV_MAX_SEGMENTS 64 /* windows of more pieces go through im2col */
+
+/* Output columns [*x0, *x1) of output row oy whose windows lie inside the image (empty if a window
+ * row of oy falls outside). */
+static void inside_columns(const int64_t *g, int64_t H, int64_t W, int64_t OW, int64_t oy, int64_t *x0, int64_t *x1) {
+  const int64_t iy = oy * g[2] - g[6], last = (g[1] - 1) * g[5];
+  *x0 = *x1 = 0;
+  if (iy < 0 || iy + (g[0] - 1) * g[4] >= H || W - 1 - last + g[7] < 0) return;
+  *x0 = (g[7] + g[3] - 1) / g[3];
+  *x1 = (W - 1 - last + g[7]) / g[3] + 1;
+  if (*x1 > OW) *x1 = OW;
+  if (*x0 > *x1) *x0 = *x1;
+}
+
+/* gemm of rows [m, m + rows) of the output (one batch and group), A given as im2col rows. */
+static void gemm_rows(const gemm_task *t, const float *a, size_t a_stride, size_t rows, const float *w, float *c,
+                      size_t c_stride, size_t nc) {
+  const size_t mr = el_kernels.gemm_mr;
+  for (size_t m = 0; m < rows; m += mr)
+    el_kernels.gemm(rows - m < mr ? rows - m : mr, nc, t->K, a + m * a_stride, a_stride, w, c + m * c_stride,
+                    c_stride, t->lo, t->hi);
+}
+
+/* Output pixels [m0, m0 + rows) of batch b, group `group`: runs of pixels whose windows lie inside
+ * the image go to the conv kernel, which reads the input in place (a window row of every channel,
+ * or with dilation or groups each tap's channels, as one segment); the others through im2col. */
+static void conv_rows(const gemm_task *t, size_t b, size_t group, size_t m0, size_t rows, const float *w, float *c,
+                      size_t c_stride, size_t nc, size_t thread) {
+  const int64_t *g = t->g;
+  const int64_t H = t->x->dims[1], W = t->x->dims[2], C = t->x->dims[3], OW = t->y->dims[2];
+  const int64_t cg = C / (int64_t)t->G, c0 = (int64_t)group * cg;
+  const float *image = t->x->data + (int64_t)b * H * W * C + c0;
+  float *col = (float *)t->scratch + thread * EL_IM2COL_ROWS * t->K;
+  const int whole_rows = g[5] == 1 && cg == C;
+  const size_t segments = (size_t)(whole_rows ? g[0] : g[0] * g[1]);
+  const size_t seg_len = (size_t)(whole_rows ? g[1] * C : cg), mr = el_kernels.conv_mr;
+  const int direct = segments <= EL_CONV_MAX_SEGMENTS;
+  const float *seg[EL_CONV_MAX_SEGMENTS];
+  for (size_t m = m0, end = m0 + rows; m < end;) {
+    const int64_t oy = (int64_t)m / OW, ox = (int64_t)m % OW;
+    int64_t x0 = 0, x1 = 0;
+    if (direct) inside_columns(g, H, W, OW, oy, &x0, &x1);
+    const int inside = ox >= x0 && ox < x1;
+    /* An interior run ends with the row's interior columns; a border run at the next interior
+     * pixel, which may be in the next row (im2col and the gemm take rows across output rows). */
+    int64_t stop = x1;
+    if (!inside && ox < x0) {
+      stop = x0;
+    } else if (!inside) {
+      int64_t nx0 = 0, nx1 = 0;
+      if (direct && oy + 1 < t->y->dims[1]) inside_columns(g, H, W, OW, oy + 1, &nx0, &nx1);
+      stop = OW + (nx0 < nx1 ? nx0 : OW);
+    }
+    const size_t run = (size_t)(stop - ox) < end - m ? (size_t)(stop - ox) : end - m;
+    if (!inside) {
+      im2col_rows(t->x, g, (int64_t)b, (int64_t)m, (int64_t)run, OW, c0, cg, col);
+      gemm_rows(t, col, t->K, run, w, c + (m - m0) * c_stride, c_stride, nc);
+      m += run;
+      continue;
+    }
+    for (size_t q = 0; q < run; q += mr) {
+      const int64_t iy = oy * g[2] - g[6], ix = (ox + (int64_t)q) * g[3] - g[7];
+      size_t s = 0;
+      for (int64_t ky = 0; ky < g[0]; ky++)
+        for (int64_t kx = 0; kx < (whole_rows ? 1 : g[1]); kx++)
+          seg[s++] = image + ((iy + ky * g[4]) * W + ix + kx * g[5]) * C;
+      el_kernels.conv(run - q < mr ? run - q : mr, nc, segments, seg_len, seg, (size_t)(g[3] * C), w,
+                      c + (m + q - m0) * c_stride, c_stride, t->lo, t->hi);
+    }
+    m += run;
+  }
+}
+
 static void gemm_tile(const void *ctx, size_t tile, size_t thread) {
   const gemm_task *t = ctx;
   const size_t split = tile % t->panel_splits, block = tile / t->panel_splits % t->blocks;
@@ -114,23 +187,14 @@ static void gemm_tile(const void *ctx, size_t tile, size_t thread) {
   const size_t m0 = block * t->row_block, rows = t->rows - m0 < t->row_block ? t->rows - m0 : t->row_block;
   const size_t nc = (p1 * EL_GEMM_NR < t->N ? p1 * EL_GEMM_NR : t->N) - p0 * EL_GEMM_NR;
   const float *w = t->w + (group * t->panels + p0) * EL_GEMM_NR * (t->K + 1);
-  const size_t c_stride = t->G * t->N, mr = el_kernels.gemm_mr;
+  const size_t c_stride = t->G * t->N;
   float *c = t->y->data + (b * t->rows + m0) * c_stride + group * t->N + p0 * EL_GEMM_NR;
-  const float *a;
-  size_t a_stride;
   if (t->mode == 0) {
-    a_stride = t->G * t->K;
-    a = t->x->data + m0 * a_stride + group * t->K;
+    const size_t a_stride = t->G * t->K;
+    gemm_rows(t, t->x->data + m0 * a_stride + group * t->K, a_stride, rows, w, c, c_stride, nc);
   } else {
-    float *col = (float *)t->scratch + thread * EL_IM2COL_ROWS * t->K;
-    const int64_t cg = t->x->dims[3] / (int64_t)t->G;
-    im2col_rows(t->x, t->g, (int64_t)b, (int64_t)m0, (int64_t)rows, t->y->dims[2], (int64_t)group * cg, cg, col);
-    a = col;
-    a_stride = t->K;
+    conv_rows(t, b, group, m0, rows, w, c, c_stride, nc, thread);
   }
-  for (size_t m = 0; m < rows; m += mr)
-    el_kernels.gemm(rows - m < mr ? rows - m : mr, nc, t->K, a + m * a_stride, a_stride, w, c + m * c_stride,
-                    c_stride, t->lo, t->hi);
 }
 
 void el_run_gemm(const el_program *p, const el_node *n) {

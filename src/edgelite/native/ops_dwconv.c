@@ -100,8 +100,8 @@ void el_run_dwconv(const el_program *p, const el_node *n) {
   const el_tensor *x = el_in(p, n, 0), *y = el_out(p, n);
   const size_t taps = (size_t)(n->p[0] * n->p[1]);
   const int64_t M = n->p[10] < 1 ? 1 : n->p[10];
+  el_dwconv_fn *kernel = taps == 9 ? el_kernels.dwconv9 : taps == 25 ? el_kernels.dwconv25 : el_kernels.dwconv_any;
   dw_task t = {x, y, n->p, el_in(p, n, 1)->data, el_in(p, n, 2)->data, M > 1 ? el_in(p, n, 3)->data : NULL,
-               taps == 9 ? el_kernels.dwconv9 : el_kernels.dwconv_any, M, el_param_f32(n->p[8]),
-               el_param_f32(n->p[9])};
+               kernel, M, el_param_f32(n->p[8]), el_param_f32(n->p[9])};
   el_parallel_work(p, dw_row, &t, (size_t)(x->dims[0] * y->dims[1]), (double)y->count * (double)taps);
 }

@@ -71,7 +71,7 @@ def available() -> bool:
 
 
 def isa() -> str | None:
-    """The dispatch level in use ('scalar', 'avx2', 'avx512vnni'), None without the extension."""
+    """The dispatch level in use (x86: 'scalar', 'avx2', 'avx512', 'avx512vnni'; Arm: 'scalar', 'neon', 'neondot'), None without the extension."""
     return _engine.isa() if _engine is not None else None
 
 
@@ -151,6 +151,11 @@ class Lowering:
         self.zero_floats = 0
         self._scratch = self._zeros = -1
         self.reason: str | None = None  # why the last node lower() was given stays on the reference
+        # PAD output -> (its record, its input, pads before, its index in plan.nodes)
+        self.pads: dict[int, tuple[_Record, int, list[int], int]] = {}
+        self.fused_pads: set[int] = set()  # PAD outputs whose padding a convolution does instead
+        self._order = {id(planned): i for i, planned in enumerate(self.plan.nodes)}
+        self._position = -2  # index in plan.nodes of the node being lowered
 
     # -- tensors ----------------------------------------------------------------------------
     def _add(self, buffer: int, offset: int, shape: tuple) -> int:
@@ -217,6 +222,7 @@ class Lowering:
     # -- nodes ------------------------------------------------------------------------------
     def lower(self, planned: PlannedNode) -> bool:
         """Append the node's record; False (tables unchanged, `reason` set) when it stays on the reference."""
+        self._position = self._order.get(id(planned), -2)
         lowerer = lowerers().get(planned.opdef.name)
         self.reason = None
         if lowerer is None:
@@ -277,6 +283,33 @@ def _window(size: tuple, kernel: tuple, stride: tuple, dilation: tuple, out: tup
     return [padding_before(size[a], kernel[a], stride[a], dilation[a], out[a]) for a in range(2)]
 
 
+def _fused_pad(lw: Lowering, x_id: int, out_id: int) -> tuple[int, int, int] | None:
+    """When x_id is the output of a zero PAD of height and width lowered just before this node, only
+    read here, whose input stays intact while this node writes out_id: (PAD's input, pad top,
+    pad left). The caller then reads PAD's input with those extra pads and calls _skip_pad."""
+    entry = lw.pads.get(x_id)
+    if entry is None or lw.plan.preserved or entry[3] != lw._position - 1:
+        return None
+    record, source, before, _ = entry
+    graph = lw.plan.subgraph
+    readers = sum(i == x_id for planned in lw.plan.nodes for i in planned.node.op.inputs)
+    if readers != 1 or x_id in graph.outputs or source in graph.outputs or len(lw.plan.shapes[x_id]) != 4:
+        return None
+    offsets = lw.plan.arena_offsets
+    if source in offsets and out_id in offsets:
+        ends = {i: offsets[i] + int(np.prod(lw.plan.shapes[i], dtype=np.int64)) * 4 for i in (source, out_id)}
+        if offsets[source] < ends[out_id] and offsets[out_id] < ends[source]:
+            return None
+    return source, before[1], before[2]
+
+
+def _skip_pad(lw: Lowering, x_id: int) -> None:
+    """The fused PAD's record becomes a copy of its output onto itself (which the engine skips)."""
+    record = lw.pads[x_id][0]
+    record.op, record.inputs, record.params = "COPY", [record.output], []
+    lw.fused_pads.add(x_id)
+
+
 def lower_conv(lw: Lowering, node) -> _Record:
     x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
     weights = lw.constant(w_id)
@@ -288,14 +321,20 @@ def lower_conv(lw: Lowering, node) -> _Record:
     out_shape, opt = lw.plan.shapes[out_id], node.options
     stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
     pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
+    fused = _fused_pad(lw, x_id, out_id)
+    if fused is not None:
+        x_id, pads = fused[0], [pads[0] + fused[1], pads[1] + fused[2]]
     k, n = kh * kw * ic, o // groups
     rows = [slice(g * n, (g + 1) * n) for g in range(groups)]
     packed = lw.extra(np.concatenate([pack_gemm(weights[r].reshape(n, k), None if bias is None else bias[r])
                                       .reshape(-1) for r in rows]))
-    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0)
+    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and fused is None
     geometry = [kh, kw, *stride, *dilation, *pads]
     inputs = [lw.tensor(x_id), packed] + ([] if direct else [lw.scratch(IM2COL_ROWS * k)])
-    return lw.node("GEMM", inputs, out_id, [0 if direct else 1, *geometry, *_clamp(node), k, n, groups])
+    record = lw.node("GEMM", inputs, out_id, [0 if direct else 1, *geometry, *_clamp(node), k, n, groups])
+    if fused is not None:
+        _skip_pad(lw, node.op.inputs[0])
+    return record
 
 
 def lower_fully_connected(lw: Lowering, node) -> _Record:
@@ -320,12 +359,18 @@ def lower_depthwise(lw: Lowering, node) -> _Record:
     out_shape, opt = lw.plan.shapes[out_id], node.options
     stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
     pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
+    fused = _fused_pad(lw, x_id, out_id)
+    if fused is not None:
+        x_id, pads, w = fused[0], [pads[0] + fused[1], pads[1] + fused[2]], lw.plan.shapes[fused[0]][2]
     packed = np.concatenate([np.zeros((1, oc), np.float32) if bias is None else bias.reshape(1, oc),
                              weights.reshape(kh * kw, oc)])
     inputs = [lw.tensor(x_id), lw.extra(packed), lw.zeros(oc)]
     if multiplier > 1:
         inputs.append(lw.scratch(kh * w * oc))  # the rows a tile reads, channels repeated
-    return lw.node("DWCONV", inputs, out_id, [kh, kw, *stride, *dilation, *pads, *_clamp(node), multiplier])
+    record = lw.node("DWCONV", inputs, out_id, [kh, kw, *stride, *dilation, *pads, *_clamp(node), multiplier])
+    if fused is not None:
+        _skip_pad(lw, node.op.inputs[0])
+    return record
 
 
 def lower_binary(lw: Lowering, node) -> _Record:
@@ -379,8 +424,12 @@ def lower_pad(lw: Lowering, node) -> _Record:
     pads = lw.plan.constants.get(node.op.inputs[1])
     if pads is None or len(shape) > 4 or np.asarray(pads).size != 2 * len(shape):
         raise Unsupported("PAD needs constant paddings and rank <= 4")
-    before = [0] * (4 - len(shape)) + [int(v) for v in np.asarray(pads).reshape(-1, 2)[:, 0]]
-    return lw.node("PAD", [lw.tensor(x_id)], node.op.outputs[0], before)
+    pairs = np.asarray(pads).reshape(-1, 2)
+    before = [0] * (4 - len(shape)) + [int(v) for v in pairs[:, 0]]
+    record = lw.node("PAD", [lw.tensor(x_id)], node.op.outputs[0], before)
+    if len(shape) == 4 and not pairs[[0, 3]].any() and (pairs >= 0).all():
+        lw.pads[node.op.outputs[0]] = (record, x_id, before, lw._position)
+    return record
 
 
 def lower_concat(lw: Lowering, node) -> _Record:
@@ -457,6 +506,7 @@ class NativeExecutor(ReferenceExecutor):
             self.program = _engine.Program(tensors, nodes, lowering.buffers, lowering.writable, self.threads)
         self.native = native  # per plan node: runs in C
         self._keep = lowering.buffers  # the Program holds views too; kept for inspection
+        self.fused_pads = lowering.fused_pads
         self.segments: list[tuple[bool, int, int]] = []  # (native, first, end) over plan.nodes
         native_index = 0
         for i, is_native in enumerate(native):

@@ -25,6 +25,7 @@ _FOLD_CONSTANT_OPS = frozenset({"DEQUANTIZE", "DENSIFY"})
 ARENA_ALIGNMENT = 64
 # Ops whose output holds exactly its input's bytes: the output may share the input's memory.
 _ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+_PAD_FUSERS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"})  # the native engine reads their PAD's input
 
 
 @dataclass
@@ -230,6 +231,9 @@ def _allocations(graph: Subgraph, shapes: list, constants: dict, dynamic: set,
     whole_graph = (0, max(len(graph.operators) - 1, 0))
     if preserve_all:
         lifetimes = dict.fromkeys(lifetimes, whole_graph)
+    for source, step in _padded_reads(graph).items():
+        if source in lifetimes:
+            lifetimes[source] = (lifetimes[source][0], max(lifetimes[source][1], step))
     aliases = {} if preserve_all else _aliases(graph, shapes, set(lifetimes) - dynamic)
     span: dict[int, tuple[int, int]] = {}
     for i, (first, last) in lifetimes.items():  # a shared buffer lives as long as all its tensors
@@ -239,6 +243,22 @@ def _allocations(graph: Subgraph, shapes: list, constants: dict, dynamic: set,
     tensors = sorted(i for i in lifetimes if i not in dynamic and i not in aliases)
     allocations = [Allocation(tensor_nbytes(shapes[i], graph.tensors[i].type), *span[i]) for i in tensors]
     return allocations, tensors, aliases
+
+
+def _padded_reads(graph: Subgraph) -> dict[int, int]:
+    """PAD input -> step of the convolution right after the PAD that is its output's only reader:
+    the native engine may fuse the padding into that convolution, reading the PAD's input there."""
+    reads: dict[int, int] = {}
+    for op in graph.operators:
+        for i in op.inputs:
+            reads[i] = reads.get(i, 0) + 1
+    found = {}
+    for step, op in enumerate(graph.operators[:-1]):
+        after = graph.operators[step + 1]
+        if (op.opcode == "PAD" and op.inputs and len(op.outputs) == 1 and after.opcode in _PAD_FUSERS
+                and after.inputs and after.inputs[0] == op.outputs[0] and reads.get(op.outputs[0]) == 1):
+            found[op.inputs[0]] = step + 1
+    return found
 
 
 def _aliases(graph: Subgraph, shapes: list, in_arena: set[int]) -> dict[int, int]:

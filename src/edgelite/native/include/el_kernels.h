@@ -17,9 +17,10 @@
 #endif
 
 /* Dispatch levels of the target architecture, lowest first; a kernel of level L runs only when
- * the CPU has L and the cap allows it. Arm: neon (ASIMD), neondot (ASIMD + the dot product). */
+ * the CPU has L and the cap allows it. x86: avx512 (F/BW/VL/DQ) takes the float32
+ * kernels, avx512vnni the int8 ones. Arm: neon (ASIMD), neondot (ASIMD + the dot product). */
 #if EL_ARCH_X86
-enum el_isa { EL_ISA_scalar = 0, EL_ISA_avx2 = 1, EL_ISA_avx512vnni = 2, EL_ISA_COUNT };
+enum el_isa { EL_ISA_scalar = 0, EL_ISA_avx2 = 1, EL_ISA_avx512 = 2, EL_ISA_avx512vnni = 3, EL_ISA_COUNT };
 #elif EL_ARCH_ARM64
 enum el_isa { EL_ISA_scalar = 0, EL_ISA_neon = 1, EL_ISA_neondot = 2, EL_ISA_COUNT };
 #else
@@ -32,6 +33,12 @@ enum el_isa { EL_ISA_scalar = 0, EL_ISA_COUNT };
 #define EL_GEMM_NR 16
 typedef void el_gemm_fn(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
                         const float *w, float *c, size_t c_stride, float lo, float hi);
+
+/* conv: the gemm above with A rows that are evenly spaced input windows: A(r, j*seg_len + i) =
+ * seg[j][r*a_stride + i] for the `segments` pieces of a window (kc = segments x seg_len), so the
+ * interior pixels of a convolution need no im2col. mr <= the kernel's MR (the manifest's arg). */
+typedef void el_conv_fn(size_t mr, size_t nc, size_t segments, size_t seg_len, const float *const *seg,
+                        size_t a_stride, const float *w, float *c, size_t c_stride, float lo, float hi);
 
 /* dwconv: for each of `pixels` outputs, out[p*channels + c] = clamp(bias[c] +
  * sum_t in(p, t)[c] * w[(1 + t)*channels + c]). w = [bias C][taps x C]. With pixel_stride 0,
@@ -94,8 +101,11 @@ typedef float el_raddstoreexp_fn(size_t n, const float *x, float max, float beta
 typedef struct {
   el_gemm_fn *gemm;
   size_t gemm_mr;
+  el_conv_fn *conv;
+  size_t conv_mr;
   el_dwconv_fn *dwconv_any;
   el_dwconv_fn *dwconv9;
+  el_dwconv_fn *dwconv25;
   el_vbinary_fn *vbinary;
   el_vunary_fn *vunary;
   el_ibilinear_fn *ibilinear;
