@@ -71,7 +71,8 @@ def available() -> bool:
 
 
 def isa() -> str | None:
-    """The dispatch level in use (x86: 'scalar', 'avx2', 'avx512', 'avx512vnni'; Arm: 'scalar', 'neon', 'neondot'), None without the extension."""
+    """The dispatch level in use (x86: 'scalar', 'avx2', 'avx512', 'avx512vnni'; Arm: 'scalar', 'neon',
+    'neondot'), None without the extension."""
     return _engine.isa() if _engine is not None else None
 
 

@@ -644,6 +644,7 @@ static int same_slot(const entry *a, const entry *b) {
 static any_fn dispatched(const entry *e) {
   const char *f = e->family;
   if (!strcmp(f, "gemm")) return (any_fn)el_kernels.gemm;
+  if (!strcmp(f, "conv")) return (any_fn)el_kernels.conv; /* scalar only on Arm */
   if (!strcmp(f, "dwconv")) return (any_fn)(e->arg == 9 ? el_kernels.dwconv9 : el_kernels.dwconv_any);
   if (!strcmp(f, "vbinary")) return (any_fn)el_kernels.vbinary;
   if (!strcmp(f, "vunary")) return (any_fn)el_kernels.vunary;
