@@ -36,15 +36,6 @@ RANGES = st.sampled_from(["mixed", "positive", "negative", "zero", "wide"])
 seeds = st.integers(0, 2**32 - 1)
 
 
-@pytest.fixture(params=native.supported_isas())
-def isa(request):
-    """Run the test with the dispatch level capped at each level the CPU supports."""
-    previous = native.isa()
-    assert native.set_isa(request.param) == request.param
-    yield request.param
-    native.set_isa(previous)
-
-
 def floats(rng: np.random.Generator, shape, kind: str) -> np.ndarray:
     """A float32 input whose range exercises the input quantizers' cases."""
     x = rng.normal(0, 1, shape).astype(np.float32)

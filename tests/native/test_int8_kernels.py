@@ -46,15 +46,6 @@ zero_points = st.integers(-128, 127)
 seeds = st.integers(0, 2**32 - 1)
 
 
-@pytest.fixture(params=native.supported_isas())
-def isa(request):
-    """Run the test with the dispatch level capped at each level the CPU supports."""
-    previous = native.isa()
-    assert native.set_isa(request.param) == request.param
-    yield request.param
-    native.set_isa(previous)
-
-
 @pytest.fixture(params=["pairs", "quads"])
 def gemm_format(request, monkeypatch):
     """Pack QGEMM weights as int16 pairs (qgemm kernels) or int8 quads (qgemmc4) at every level."""

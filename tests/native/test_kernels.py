@@ -32,20 +32,10 @@ from edgelite.runtime.interpreter import Interpreter
 
 pytestmark = pytest.mark.skipif(native._engine is None, reason="the native extension is not built "
                                 "(no C compiler at install time); the reference executor runs instead")
-ISAS = native.supported_isas()
 ACTIVATIONS = st.sampled_from([Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1])
 SETTINGS = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 # (the `isa` fixture only caps the process-wide dispatch level: safe to share across examples)
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    """Run the test with the dispatch level capped at each level the CPU supports."""
-    previous = native.isa()
-    assert native.set_isa(request.param) == request.param
-    yield request.param
-    native.set_isa(previous)
 
 
 def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str) -> tuple[list[np.ndarray], object]:

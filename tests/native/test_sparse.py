@@ -28,15 +28,6 @@ SETTINGS = settings(max_examples=20, deadline=None,
 ACTIVATIONS = st.sampled_from([Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1])
 
 
-@pytest.fixture(params=native.supported_isas())
-def isa(request):
-    """Run the test with the dispatch level capped at each level the CPU supports."""
-    previous = native.isa()
-    assert native.set_isa(request.param) == request.param
-    yield request.param
-    native.set_isa(previous)
-
-
 def run(content: bytes, feeds: list[np.ndarray], executor: str, threads: int | None = None):
     interpreter = Interpreter(model_content=content, experimental_executor=executor, num_threads=threads)
     interpreter.allocate_tensors()

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from tests.native.test_kernels import ACTIVATIONS, ISAS, SETTINGS, broadcast_pair, check_native, run, values
+from tests.native.test_kernels import ACTIVATIONS, SETTINGS, broadcast_pair, check_native, run, values
 from tests.ops.harness import const, graph_feeds, single_op_model
 
 from edgelite.errors import EdgeliteError
@@ -48,15 +48,6 @@ from edgelite.runtime.interpreter import Interpreter
 pytestmark = pytest.mark.skipif(native._engine is None, reason="the native extension is not built "
                                 "(no C compiler at install time); the reference executor runs instead")
 MODELS = Path(__file__).parents[2].parent / "shared" / "models"
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    """Run the test with the dispatch level capped at each level the CPU supports."""
-    previous = native.isa()
-    assert native.set_isa(request.param) == request.param
-    yield request.param
-    native.set_isa(previous)
 
 
 # -- new kernels vs the reference, every ISA level -------------------------------------------------
