@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.native.test_kernels import pad_then_conv_model, values
 from tests.ops import test_quant_movement as movement
 from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
@@ -32,6 +33,7 @@ from edgelite.ops.fully_connected import FullyConnectedOptions
 from edgelite.ops.mul import MulOptions
 from edgelite.ops.softmax import SoftmaxOptions
 from edgelite.ops.sub import SubOptions
+from edgelite.optimize.quantize.api import quantize
 from edgelite.runtime import native, native_int8, native_qgemm
 from edgelite.runtime.interpreter import Interpreter
 
@@ -508,4 +510,28 @@ def test_movement_op_with_a_runtime_operand_stays_on_the_reference(isa):
     want, _ = run(model, feeds, "reference")
     got, executor = run(model, feeds, "native")
     assert not any(executor.native)
+    np.testing.assert_array_equal(got[0], want[0])
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 2), min_size=4, max_size=4), st.sampled_from(["CONV_2D", "DEPTHWISE_CONV_2D"]),
+       st.integers(1, 3), st.integers(1, 2), st.sampled_from([Padding.VALID, Padding.SAME]),
+       st.integers(1, 20), seeds)
+def test_int8_padding_fused_into_the_next_convolution(isa, pads, opcode, kernel, stride, padding, channels,
+                                                      seed):
+    """An int8 PAD (its fill the zero point) right before a convolution is done by the convolution,
+    bit-exact with the reference."""
+    x = values(seed, (1, 4 + seed % 5, 3 + seed % 7, channels))
+    if opcode == "CONV_2D":
+        weights, bias = values(seed + 1, (5, kernel, kernel, channels)), values(seed + 2, (5,))
+        options = Conv2DOptions(padding, stride, stride)
+    else:
+        weights, bias = values(seed + 1, (1, kernel, kernel, channels)), values(seed + 2, (channels,))
+        options = DepthwiseConv2DOptions(padding, stride, stride, 1, Activation.RELU6)
+    calibration = [values(seed + 3 + i, x.shape) for i in range(4)]
+    model = quantize(pad_then_conv_model(x, pads, opcode, weights, bias, options), "int8",
+                              calibration_data=calibration, progress=False).to_bytes()
+    want, _ = run(model, [x], "reference")
+    got, executor = run(model, [x], "native")
+    assert all(executor.native) and len(executor.fused_pads) == 1
     np.testing.assert_array_equal(got[0], want[0])

@@ -34,7 +34,7 @@ import numpy as np
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, Padding, activation_range, axis_list, padding_before
 from edgelite.runtime.executor import Placement, ReferenceExecutor, Segment
-from edgelite.runtime.plan import Plan, PlannedNode
+from edgelite.runtime.plan import Plan, PlannedNode, tensor_nbytes
 
 try:
     from edgelite.native import _engine
@@ -298,7 +298,8 @@ def _fused_pad(lw: Lowering, x_id: int, out_id: int) -> tuple[int, int, int] | N
         return None
     offsets = lw.plan.arena_offsets
     if source in offsets and out_id in offsets:
-        ends = {i: offsets[i] + int(np.prod(lw.plan.shapes[i], dtype=np.int64)) * 4 for i in (source, out_id)}
+        ends = {i: offsets[i] + tensor_nbytes(lw.plan.shapes[i], graph.tensors[i].type)
+                for i in (source, out_id)}
         if offsets[source] < ends[out_id] and offsets[out_id] < ends[source]:
             return None
     return source, before[1], before[2]
@@ -307,7 +308,8 @@ def _fused_pad(lw: Lowering, x_id: int, out_id: int) -> tuple[int, int, int] | N
 def _skip_pad(lw: Lowering, x_id: int) -> None:
     """The fused PAD's record becomes a copy of its output onto itself (which the engine skips)."""
     record = lw.pads[x_id][0]
-    record.op, record.inputs, record.params = "COPY", [record.output], []
+    copy = "COPY" if lw.plan.subgraph.tensors[x_id].type == TensorType.FLOAT32 else "BYTECOPY"
+    record.op, record.inputs, record.params = copy, [record.output], []
     lw.fused_pads.add(x_id)
 
 

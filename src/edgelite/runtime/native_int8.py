@@ -203,6 +203,15 @@ def _gemm_weights(lw, weights: np.ndarray, bias: np.ndarray, multiplier, shift,
     return extra(lw, packed, I8), lw.scratch(native_qgemm.slice_floats(fmt, weights.shape[1])), fmt
 
 
+def _fuse_pad(lw, x_id: int, out_id: int, pads: list[int]) -> tuple[int, list[int], bool]:
+    """(input, pads, fused): a zero-point PAD of height / width just before the convolution is read
+    through, its padding added to the convolution's (whose padding holds the zero point too)."""
+    fused = _native()._fused_pad(lw, x_id, out_id)
+    if fused is None:
+        return x_id, pads, False
+    return fused[0], [pads[0] + fused[1], pads[1] + fused[2]], True
+
+
 def _stage(node, channels: int):
     return output_stage(node, 0, 1, channels, node.options.fused_activation_function)
 
@@ -216,13 +225,17 @@ def lower_conv(lw, node):
         raise unsupported("grouped or non-int8 convolution")
     stage, bias = _stage(node, o), _bias(lw, node, o)
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
+    x_id, pads, fused = _fuse_pad(lw, x_id, out_id, pads)
     k = kh * kw * c
-    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0)
+    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and not fused
     zero = quant(node.input_tensors[0])[1]
     packed, scratch, fmt = _gemm_weights(lw, weights.reshape(o, k), bias, stage.multiplier, stage.shift, zero)
     params = [0 if direct else 1, kh, kw, *stride, *dilation, *pads, k, o, zero, stage.zero_point, stage.low,
               stage.high, fmt]
-    return record(lw, "QGEMM", [qtensor(lw, x_id), packed, scratch], out_id, params)
+    result = record(lw, "QGEMM", [qtensor(lw, x_id), packed, scratch], out_id, params)
+    if fused:
+        _native()._skip_pad(lw, node.op.inputs[0])
+    return result
 
 
 def lower_fully_connected(lw, node):
@@ -255,6 +268,7 @@ def lower_depthwise(lw, node):
     taps = weights.reshape(kh * kw, c).astype(np.int64)
     bias = _bias(lw, node, c) - zero * taps.sum(axis=0)  # the kernel reads raw inputs; pads hold zp
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
+    x_id, pads, fused = _fuse_pad(lw, x_id, out_id, pads)
     fmt = native_qgemm.choose_dw_format(c)
     if fmt == native_qgemm.QUADS:
         headers = lambda corrected: group_headers(corrected, stage.multiplier, stage.shift)  # noqa: E731
@@ -264,7 +278,10 @@ def lower_depthwise(lw, node):
     packed = extra(lw, packed, I8)
     pad_row = extra(lw, np.full(c, zero, np.int8), I8)
     params = [kh, kw, *stride, *dilation, *pads, stage.zero_point, stage.low, stage.high, c - c % 8, fmt]
-    return record(lw, "QDWCONV", [qtensor(lw, x_id), packed, pad_row], out_id, params)
+    result = record(lw, "QDWCONV", [qtensor(lw, x_id), packed, pad_row], out_id, params)
+    if fused:
+        _native()._skip_pad(lw, node.op.inputs[0])
+    return result
 
 
 def lower_pool(lw, node):
@@ -482,7 +499,22 @@ def lower_gather(lw, node):
     low, high = _quant.dtype_range(node.input_tensors[0].dtype)
     if not low <= fill <= high:
         raise unsupported("fill value outside the tensor's type")
-    return record(lw, "QGATHER", [x_index, extra(lw, table, I32)], out_id, [fill], _MOVED)
+    result = record(lw, "QGATHER", [x_index, extra(lw, table, I32)], out_id, [fill], _MOVED)
+    if node.op.name == "PAD":  # plan.py keeps a PAD's input alive through the next convolution
+        _offer_pad(lw, node, fill if (table < 0).any() else None, result)
+    return result
+
+
+def _offer_pad(lw, node, fill: int | None, result) -> None:
+    """Let the next convolution fuse an int8 PAD of height / width whose fill (None: nothing padded)
+    is the zero point."""
+    x_id, out_id = node.op.inputs[0], node.op.outputs[0]
+    pairs = np.asarray(lw.plan.constants[node.op.inputs[1]]).reshape(-1, 2)
+    scale, zero = quant(node.input_tensors[0])
+    same = (scale, zero) == quant(node.output_tensors[0]) and fill in (None, zero)
+    if (len(lw.plan.shapes[x_id]) == 4 and node.input_tensors[0].type == TensorType.INT8 and same
+            and not pairs[[0, 3]].any() and (pairs >= 0).all()):
+        lw.pads[out_id] = (result, x_id, [int(v) for v in pairs[:, 0]], lw._position)
 
 
 def lower_copy(lw, node):
