@@ -16,6 +16,7 @@ from flatbuffers.table import Table
 
 _U16 = struct.Struct("<H")
 _I32 = struct.Struct("<i")
+_U32 = struct.Struct("<I")
 
 
 class CorruptError(Exception):
@@ -26,7 +27,7 @@ class CheckedTable(Table):
     """A flatbuffers Table whose header and field offsets were verified (so plain Tables may
     read its scalars too) and whose every read is bounds-checked."""
 
-    __slots__ = ("vtable", "vtable_size", "table_size", "last_vector")
+    __slots__ = ("vtable", "vtable_size", "table_size", "last_vector", "fields")
 
     def __init__(self, buf: Any, pos: int) -> None:
         size = len(buf)
@@ -46,16 +47,33 @@ class CheckedTable(Table):
         super().__init__(buf, pos)
         self.vtable, self.vtable_size, self.table_size = vtable, vtable_size, table_size
         self.last_vector = 0
+        self.fields = fields
 
     def Offset(self, vtableOffset: int) -> int:  # noqa: N802, N803 (flatbuffers API)
-        if vtableOffset >= self.vtable_size:
-            return 0
-        return _U16.unpack_from(self.Bytes, self.vtable + vtableOffset)[0]
+        slot = (vtableOffset - 4) >> 1
+        return self.fields[slot] if 0 <= slot < len(self.fields) else 0
 
     def Get(self, flags: Any, off: int) -> Any:  # noqa: N802
         if not 0 <= off <= len(self.Bytes) - flags.bytewidth:
             raise CorruptError(f"offset {off} lies outside the {len(self.Bytes)}-byte file")
-        return flags.py_type(flags.packer_type.unpack_from(self.Bytes, off)[0])
+        return flags.packer_type.unpack_from(self.Bytes, off)[0]
+
+    def vector(self, vtable_offset: int) -> tuple[int, int]:
+        """(start of the elements, claimed count) of the vector field at `vtable_offset` ((0, 0)
+        when absent); the caller checks the count against the file, as for VectorLen."""
+        slot = (vtable_offset - 4) >> 1
+        field = self.fields[slot] if 0 <= slot < len(self.fields) else 0
+        if not field:
+            return 0, 0
+        size, at = len(self.Bytes), self.Pos + field
+        if at > size - 4:
+            raise CorruptError(f"offset {at} lies outside the {size}-byte file")
+        start = at + _U32.unpack_from(self.Bytes, at)[0]
+        if start > size - 4:
+            raise CorruptError(f"offset {start} lies outside the {size}-byte file")
+        count = _U32.unpack_from(self.Bytes, start)[0]
+        self.last_vector = start + 4
+        return start + 4, count
 
     def Indirect(self, off: int) -> int:  # noqa: N802
         return off + self.Get(number_types.UOffsetTFlags, off)
@@ -84,3 +102,28 @@ def checked(obj: Any) -> Any:
     if obj is not None:
         obj._tab = CheckedTable(obj._tab.Bytes, obj._tab.Pos)
     return obj
+
+
+class _SlotSpy:
+    """Stands in for a table to learn which vtable slot a generated accessor reads."""
+
+    __slots__ = ("slot",)
+
+    def Offset(self, vtableOffset: int) -> int:  # noqa: N802, N803
+        self.slot = vtableOffset
+        return 0
+
+
+_SLOTS: dict[tuple[type, str], int] = {}
+
+
+def slot_of(accessor_class: type, method: str) -> int:
+    """The vtable offset the generated `accessor_class.method` reads (found once, then cached)."""
+    key = (accessor_class, method)
+    slot = _SLOTS.get(key)
+    if slot is None:
+        spy, accessor = _SlotSpy(), accessor_class()
+        accessor._tab = spy
+        getattr(accessor, method)()
+        slot = _SLOTS[key] = spy.slot
+    return slot

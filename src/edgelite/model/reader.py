@@ -25,7 +25,7 @@ import tflite
 from edgelite.errors import ModelError
 from edgelite.model import _lut
 from edgelite.model import _validate as check
-from edgelite.model._flatbuffer import CheckedTable, CorruptError, checked
+from edgelite.model._flatbuffer import CheckedTable, CorruptError, checked, slot_of
 from edgelite.model.ir import (
     UNKNOWN_BUILTIN_PREFIX,
     DimensionMetadata,
@@ -86,6 +86,12 @@ def _enum_names(enum_class: type) -> dict[int, str]:
     return {value: name for name, value in vars(enum_class).items() if not name.startswith("_")}
 
 
+@cache
+def _little_endian(dtype: Any) -> np.dtype:
+    return np.dtype(dtype).newbyteorder("<")
+
+
+@cache
 def _snake(field: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
 
@@ -108,22 +114,26 @@ class _Reader:
             raise ModelError(f"{self.where}: the file's vectors overlap so much that decoding them "
                              "needs more than four times the file size; the file is corrupt")
 
-    def length(self, obj: Any, field: str, item_size: int) -> int:
-        """The length of a vector field, once it is known to lie inside the file."""
-        count = getattr(obj, f"{field}Length")()
-        if count and obj._tab.last_vector + count * item_size > self.size:
+    def vector(self, obj: Any, field: str, item_size: int) -> tuple[int, int]:
+        """(offset of the elements, count) of a vector field, once it is known to lie inside the file."""
+        start, count = obj._tab.vector(slot_of(type(obj), f"{field}Length"))
+        if count and start + count * item_size > self.size:
             raise ModelError(f"{self.where}: its {_snake(field)} vector claims {count} elements, "
                              "more than the file holds")
-        return count
+        return start, count
+
+    def length(self, obj: Any, field: str, item_size: int) -> int:
+        """The length of a vector field, once it is known to lie inside the file."""
+        return self.vector(obj, field, item_size)[1]
 
     def array(self, obj: Any, field: str, dtype: Any) -> np.ndarray:
-        """A numeric vector field as a numpy view of the file (empty if absent)."""
-        dtype = np.dtype(dtype)
-        count = self.length(obj, field, dtype.itemsize)
+        """A numeric vector field as a read-only numpy view of the file (empty if absent)."""
+        dtype = _little_endian(dtype)
+        start, count = self.vector(obj, field, dtype.itemsize)
         if count == 0:
             return np.empty(0, dtype)
         self.spend(count * dtype.itemsize)
-        return getattr(obj, f"{field}AsNumpy")()
+        return np.frombuffer(self.data, dtype, count, start)
 
     def string(self, obj: Any, field: str) -> str | None:
         raw = getattr(obj, field)()
@@ -188,8 +198,8 @@ class _Reader:
     def buffer(self, root: Any, index: int) -> np.ndarray | None:
         self.where = f"buffer {index}"
         table = checked(root.Buffers(index))
-        count = self.length(table, "Data", 1)
-        data = table.DataAsNumpy() if count else np.empty(0, np.uint8)
+        start, count = self.vector(table, "Data", 1)  # a zero-copy view: no decoding budget spent
+        data = np.frombuffer(self.data, np.uint8, count, start) if count else np.empty(0, np.uint8)
         offset, size = table.Offset(), table.Size()
         if offset > 1:  # a large model keeps its data after the flatbuffer (offset 1: placeholder)
             if count:
