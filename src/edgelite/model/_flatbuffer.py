@@ -42,7 +42,7 @@ class CheckedTable(Table):
         if table_size < 4 or pos + table_size > size:
             raise CorruptError(f"the table at {pos} runs past the end of the file")
         fields = struct.unpack_from(f"<{vtable_size // 2 - 2}H", buf, vtable + 4)
-        if any(field >= table_size for field in fields):
+        if fields and max(fields) >= table_size:
             raise CorruptError(f"a field of the table at {pos} lies outside that table")
         super().__init__(buf, pos)
         self.vtable, self.vtable_size, self.table_size = vtable, vtable_size, table_size

@@ -54,6 +54,7 @@ def table_fields(table: str) -> tuple[tuple[str, bool], ...]:
     return tuple(fields)
 
 
+@cache
 def camel(snake: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
 
@@ -84,22 +85,32 @@ def to_options(cls: type | None, table: str, values: dict[str, Any]) -> Any:
     """Build the op's options dataclass (or RawOptions) from CamelCase table values."""
     if cls is None or getattr(cls, "table", None) != table:
         return RawOptions(table, values)
-    hints = _hints(cls)
     kwargs = {}
-    for f in dataclasses.fields(cls):
-        if camel(f.name) not in values:
+    for name, key, kind in _field_plan(cls):
+        if key not in values:
             continue
-        value = values[camel(f.name)]
-        kind = hints.get(f.name)
-        if isinstance(kind, type) and issubclass(kind, enum.IntEnum):
+        value = values[key]
+        if kind is not None and kind is not bool:
             try:
                 value = kind(value)
             except ValueError:
                 pass  # keep unknown enum values as ints; the kernel's check reports them
         elif kind is bool:
             value = bool(value)
-        kwargs[f.name] = value
+        kwargs[name] = value
     return cls(**kwargs)
+
+
+@cache
+def _field_plan(cls: type) -> tuple[tuple[str, str, type | None], ...]:
+    """(field, CamelCase key, IntEnum or bool type to convert to, else None) per dataclass field."""
+    hints = _hints(cls)
+    plan = []
+    for f in dataclasses.fields(cls):
+        kind = hints.get(f.name)
+        convert = kind is bool or (isinstance(kind, type) and issubclass(kind, enum.IntEnum))
+        plan.append((f.name, camel(f.name), kind if convert else None))
+    return tuple(plan)
 
 
 def options_values(options: Any) -> tuple[str, dict[str, Any]]:
