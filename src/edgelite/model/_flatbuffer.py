@@ -17,6 +17,7 @@ from flatbuffers.table import Table
 _U16 = struct.Struct("<H")
 _I32 = struct.Struct("<i")
 _U32 = struct.Struct("<I")
+_TWO_U16 = struct.Struct("<HH")
 
 
 class CorruptError(Exception):
@@ -36,7 +37,7 @@ class CheckedTable(Table):
         vtable = pos - _I32.unpack_from(buf, pos)[0]
         if not 0 <= vtable <= size - 4:
             raise CorruptError(f"the vtable of the table at {pos} lies outside the file")
-        vtable_size, table_size = _U16.unpack_from(buf, vtable)[0], _U16.unpack_from(buf, vtable + 2)[0]
+        vtable_size, table_size = _TWO_U16.unpack_from(buf, vtable)
         if vtable_size < 4 or vtable_size % 2 or vtable + vtable_size > size:
             raise CorruptError(f"the vtable of the table at {pos} is malformed")
         if table_size < 4 or pos + table_size > size:
@@ -44,7 +45,7 @@ class CheckedTable(Table):
         fields = struct.unpack_from(f"<{vtable_size // 2 - 2}H", buf, vtable + 4)
         if fields and max(fields) >= table_size:
             raise CorruptError(f"a field of the table at {pos} lies outside that table")
-        super().__init__(buf, pos)
+        self.Bytes, self.Pos = buf, pos
         self.vtable, self.vtable_size, self.table_size = vtable, vtable_size, table_size
         self.last_vector = 0
         self.fields = fields

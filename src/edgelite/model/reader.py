@@ -247,12 +247,13 @@ class _Reader:
                 ) -> tuple[int, ...]:
         """A vector of tensor indices, each checked (-1 marks an omitted optional input)."""
         self.where = owner
-        values = self.array(obj, field, np.int32)
-        bad = np.flatnonzero((values < (-1 if optional else 0)) | (values >= tensor_count))
-        if bad.size:
-            raise ModelError(f"{owner}: {_snake(field)}[{bad[0]}] is tensor {values[bad[0]]}, but the "
+        values = self.array(obj, field, np.int32).tolist()
+        lowest = -1 if optional else 0
+        if values and (min(values) < lowest or max(values) >= tensor_count):
+            bad = next(k for k, v in enumerate(values) if v < lowest or v >= tensor_count)
+            raise ModelError(f"{owner}: {_snake(field)}[{bad}] is tensor {values[bad]}, but the "
                              f"subgraph has {tensor_count} tensors")
-        return tuple(values.tolist())
+        return tuple(values)
 
     def tensor(self, subgraph: Any, s: int, i: int, buffers: list) -> Tensor:
         label = self.where = f"tensor {i} of subgraph {s}"
