@@ -59,6 +59,18 @@ class CheckedTable(Table):
             raise CorruptError(f"offset {off} lies outside the {len(self.Bytes)}-byte file")
         return flags.packer_type.unpack_from(self.Bytes, off)[0]
 
+    def child(self, vtable_offset: int, accessor_class: type) -> Any:
+        """The table field at `vtable_offset` as an `accessor_class` object over a CheckedTable
+        (None when absent)."""
+        slot = (vtable_offset - 4) >> 1
+        field = self.fields[slot] if 0 <= slot < len(self.fields) else 0
+        if not field:
+            return None
+        at = self.Pos + field
+        if at > len(self.Bytes) - 4:
+            raise CorruptError(f"offset {at} lies outside the {len(self.Bytes)}-byte file")
+        return accessor(accessor_class, self.Bytes, at + _U32.unpack_from(self.Bytes, at)[0])
+
     def vector(self, vtable_offset: int) -> tuple[int, int]:
         """(start of the elements, claimed count) of the vector field at `vtable_offset` ((0, 0)
         when absent); the caller checks the count against the file, as for VectorLen."""
@@ -96,6 +108,13 @@ class CheckedTable(Table):
         if self.Bytes[end] != 0:
             raise CorruptError(f"the string at {start} lacks its terminating zero byte")
         return bytes(self.Bytes[start + 4:end])
+
+
+def accessor(accessor_class: type, buf: Any, pos: int) -> Any:
+    """A generated accessor object of `accessor_class` reading the table at `pos` through a CheckedTable."""
+    obj = accessor_class()
+    obj._tab = CheckedTable(buf, pos)
+    return obj
 
 
 def checked(obj: Any) -> Any:

@@ -25,7 +25,7 @@ import tflite
 from edgelite.errors import ModelError
 from edgelite.model import _lut
 from edgelite.model import _validate as check
-from edgelite.model._flatbuffer import CheckedTable, CorruptError, checked, slot_of
+from edgelite.model._flatbuffer import CheckedTable, CorruptError, accessor, checked, slot_of
 from edgelite.model.ir import (
     UNKNOWN_BUILTIN_PREFIX,
     DimensionMetadata,
@@ -135,6 +135,15 @@ class _Reader:
         self.spend(count * dtype.itemsize)
         return np.frombuffer(self.data, dtype, count, start)
 
+    def tables(self, obj: Any, field: str, accessor_class: type) -> list[Any]:
+        """A vector of tables as checked accessor objects (positions computed in one numpy pass)."""
+        start, count = self.vector(obj, field, 4)
+        if count == 0:
+            return []
+        relative = np.frombuffer(self.data, "<u4", count, start).astype(np.int64)
+        positions = (relative + np.arange(start, start + 4 * count, 4, dtype=np.int64)).tolist()
+        return [accessor(accessor_class, self.data, position) for position in positions]
+
     def string(self, obj: Any, field: str) -> str | None:
         raw = getattr(obj, field)()
         if raw is None:
@@ -234,13 +243,14 @@ class _Reader:
         label = self.where = f"subgraph {index}"
         table = checked(root.Subgraphs(index))
         name = self.string(table, "Name") or ""
-        count = self.length(table, "Tensors", 4)
-        tensors = [self.tensor(table, index, i, buffers) for i in range(count)]
+        tensor_tables = self.tables(table, "Tensors", tflite.Tensor)
+        count = len(tensor_tables)
+        tensors = [self.tensor(tensor_table, index, i, buffers) for i, tensor_table in enumerate(tensor_tables)]
         self.where = label
         inputs = self.indices(table, "Inputs", count, label)
         outputs = self.indices(table, "Outputs", count, label)
-        operators = [self.operator(table, index, k, count, codes)
-                     for k in range(self.length(table, "Operators", 4))]
+        operators = [self.operator(op_table, index, k, count, codes)
+                     for k, op_table in enumerate(self.tables(table, "Operators", tflite.Operator))]
         return Subgraph(tensors, inputs, outputs, operators, name)
 
     def indices(self, obj: Any, field: str, tensor_count: int, owner: str, optional: bool = False
@@ -255,9 +265,8 @@ class _Reader:
                              f"subgraph has {tensor_count} tensors")
         return tuple(values)
 
-    def tensor(self, subgraph: Any, s: int, i: int, buffers: list) -> Tensor:
+    def tensor(self, table: Any, s: int, i: int, buffers: list) -> Tensor:
         label = self.where = f"tensor {i} of subgraph {s}"
-        table = checked(subgraph.Tensors(i))
         name = self.string(table, "Name") or ""
         label = self.where = f"tensor {i} ({name[:60]!r}) of subgraph {s}"
         shape = self.dims(table, "Shape", label, 0)
@@ -294,7 +303,7 @@ class _Reader:
         return dims
 
     def quantization(self, tensor: Any, label: str, shape: tuple[int, ...]) -> Quantization | None:
-        table = checked(tensor.Quantization())
+        table = tensor._tab.child(slot_of(tflite.Tensor, "Quantization"), tflite.QuantizationParameters)
         if table is None:
             return None
         self.where = f"the quantization of {label}"
@@ -310,7 +319,7 @@ class _Reader:
         return quant
 
     def sparsity(self, tensor: Any, label: str) -> Sparsity | None:
-        table = checked(tensor.Sparsity())
+        table = tensor._tab.child(slot_of(tflite.Tensor, "Sparsity"), tflite.SparsityParameters)
         if table is None:
             return None
         self.where = f"the sparsity of {label}"
@@ -337,9 +346,8 @@ class _Reader:
         vector._tab = CheckedTable(self.data, union.Pos)
         return np.array(self.array(vector, "Values", dtype), dtype)
 
-    def operator(self, subgraph: Any, s: int, k: int, tensor_count: int, codes: list) -> Operator:
+    def operator(self, table: Any, s: int, k: int, tensor_count: int, codes: list) -> Operator:
         owner = self.where = f"operator {k} of subgraph {s}"
-        table = checked(subgraph.Operators(k))
         index = table.OpcodeIndex()
         if index >= len(codes):
             raise ModelError(f"{owner} uses operator code {index} but the model has {len(codes)} "
