@@ -16,6 +16,9 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from flatbuffers.number_types import to_numpy_type
+
+from edgelite.model._flatbuffer import CheckedTable, CorruptError
 
 _NOT_FIELDS = ("Init", "GetRootAs")
 _VECTOR_TYPES = {("BucketizeOptions", "Boundaries"): np.float32}
@@ -60,20 +63,87 @@ def camel(snake: str) -> str:
 
 
 def read_table(table: str, buf: Any, pos: int) -> dict[str, Any]:
-    """Read every scalar/vector field of an options table at `pos` into a CamelCase dict."""
-    module = _module(table)
-    reader = getattr(module, table)()
-    reader.Init(buf, pos)
+    """Read every scalar/vector field of an options table at `pos` into a CamelCase dict, each
+    read bounds-checked (CheckedTable)."""
+    tab = CheckedTable(buf, pos)
     values: dict[str, Any] = {}
-    for name, is_vector in table_fields(table):
-        if is_vector:
-            array = getattr(reader, f"{name}AsNumpy")()
-            values[name] = tuple(array.tolist()) if isinstance(array, np.ndarray) else ()
+    for name, slot, flags, default in _field_readers(table):
+        offset = tab.Offset(slot)
+        if default is _OTHER:  # a string or table: not kept, but read (so checked) as before
+            if offset:
+                reader = getattr(_module(table), table)()
+                reader._tab = tab
+                getattr(reader, name)()
+        elif default is _VECTOR:
+            values[name] = _vector_values(tab, slot, flags) if offset else ()
         else:
-            value = getattr(reader, name)()
-            if isinstance(value, (int, float, bool)):
-                values[name] = value
+            values[name] = tab.Get(flags, tab.Pos + offset) if offset else default
     return values
+
+
+_VECTOR, _OTHER = object(), object()
+
+
+def _vector_values(tab: CheckedTable, slot: int, flags: Any) -> tuple:
+    start, count = tab.vector(slot)
+    if start + count * flags.bytewidth > len(tab.Bytes):
+        raise CorruptError(f"an options vector of {count} elements at {start} runs past the end of the file")
+    return tuple(np.frombuffer(tab.Bytes, to_numpy_type(flags), count, start).tolist())
+
+
+class _Probe:
+    """Stands in for a table to learn where and how a generated accessor reads its field."""
+
+    def __init__(self, present: bool) -> None:
+        self.present, self.Pos, self.Bytes = present, 0, b""
+        self.slot, self.flags, self.kind = 0, None, None
+
+    def Offset(self, vtableOffset: int) -> int:  # noqa: N802, N803 (flatbuffers API)
+        self.slot = vtableOffset
+        return 4 if self.present else 0
+
+    def Get(self, flags: Any, off: int) -> Any:  # noqa: N802
+        self.kind, self.flags = "scalar", flags
+        return flags.py_type(0)
+
+    def GetVectorAsNumpy(self, flags: Any, off: int) -> Any:  # noqa: N802
+        self.kind, self.flags = "vector", flags
+        return np.empty(0)
+
+    def __getattr__(self, name: str) -> Any:  # strings, sub-tables, unions: not read
+        raise _NotScalar
+
+
+class _NotScalar(Exception):
+    pass
+
+
+@cache
+def _field_readers(table: str) -> tuple[tuple[str, int, Any, Any], ...]:
+    """(CamelCase name, vtable offset, number flags, default or _VECTOR) of each scalar or vector
+    field that read_table returns, found once per table by probing the generated accessors."""
+    module = _module(table)
+    readers = []
+    for name, is_vector in table_fields(table):
+        method = f"{name}AsNumpy" if is_vector else name
+        absent, present = _Probe(False), _Probe(True)
+        try:
+            default = _probe(module, table, method, absent)
+            _probe(module, table, method, present)
+        except _NotScalar:
+            readers.append((name, absent.slot, None, _OTHER))
+            continue
+        if is_vector and present.kind == "vector":
+            readers.append((name, present.slot, present.flags, _VECTOR))
+        elif not is_vector and present.kind == "scalar" and isinstance(default, (int, float, bool)):
+            readers.append((name, present.slot, present.flags, default))
+    return tuple(readers)
+
+
+def _probe(module: Any, table: str, method: str, probe: _Probe) -> Any:
+    reader = getattr(module, table)()
+    reader._tab = probe
+    return getattr(reader, method)()
 
 
 @cache

@@ -245,7 +245,7 @@ class _Reader:
         name = self.string(table, "Name") or ""
         tensor_tables = self.tables(table, "Tensors", tflite.Tensor)
         count = len(tensor_tables)
-        tensors = [self.tensor(tensor_table, index, i, buffers) for i, tensor_table in enumerate(tensor_tables)]
+        tensors = [self.tensor(tensor, index, i, buffers) for i, tensor in enumerate(tensor_tables)]
         self.where = label
         inputs = self.indices(table, "Inputs", count, label)
         outputs = self.indices(table, "Outputs", count, label)

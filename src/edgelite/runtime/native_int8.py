@@ -481,7 +481,8 @@ def gather_table(lw, node, input_shape: tuple, output_shape: tuple) -> tuple[np.
 def _pad_table(node, input_shape: tuple, output_shape: tuple) -> tuple[np.ndarray, int] | None:
     """PAD's gather table built directly (what the reference kernel yields), or None to run it."""
     pairs = paddings(node, 1, len(input_shape))
-    if pairs is None or tuple(n + a + b for n, (a, b) in zip(input_shape, pairs, strict=True)) != output_shape:
+    padded = tuple(n + a + b for n, (a, b) in zip(input_shape, pairs or (), strict=False))
+    if pairs is None or len(pairs) != len(input_shape) or padded != output_shape:
         return None
     table = np.full(output_shape, -1, np.int32)
     count = int(np.prod(input_shape, dtype=np.int64))
