@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from edgelite.errors import ModelError
 from edgelite.model.ir import Model, Subgraph, Tensor
 
@@ -62,46 +60,20 @@ def lower_bound(allocations: Sequence[Allocation], alignment: int = 64) -> int:
 
 def _place(allocations: Sequence[Allocation], sizes: list[int], order: list[int]) -> list[int]:
     """Offsets from placing allocations in `order`, each in the best-fitting gap of its overlaps."""
-    if sum(sizes) >= 2**62:  # no offset exceeds the sum: below this int64 cannot overflow
-        return _place_unbounded(allocations, sizes, order)
-    count = len(allocations)
-    firsts = np.fromiter((a.first for a in allocations), np.int64, count)
-    lasts = np.fromiter((a.last for a in allocations), np.int64, count)
-    size_array = np.asarray(sizes, np.int64)
-    offsets = np.zeros(count, np.int64)
-    placed = np.zeros(count, bool)
+    offsets = [0] * len(allocations)
+    firsts, lasts = [a.first for a in allocations], [a.last for a in allocations]
+    placed: list[int] = []
     for index in order:
         size = sizes[index]
         if size == 0:
             continue
-        overlaps = np.flatnonzero(placed & (firsts <= lasts[index]) & (firsts[index] <= lasts))
-        starts, ends = offsets[overlaps], offsets[overlaps] + size_array[overlaps]
-        by_offset = np.lexsort((ends, starts))
-        best_offset, best_gap, gap_start = None, None, 0
-        for start, end in zip(starts[by_offset].tolist(), ends[by_offset].tolist(), strict=True):
-            gap = start - gap_start
-            if gap >= size and (best_gap is None or gap < best_gap):
-                best_offset, best_gap = gap_start, gap
-            gap_start = max(gap_start, end)
-        offsets[index] = gap_start if best_offset is None else best_offset
-        placed[index] = True
-    return offsets.tolist()
-
-
-def _place_unbounded(allocations: Sequence[Allocation], sizes: list[int], order: list[int]) -> list[int]:
-    """_place in Python integers, for sizes whose sums could overflow int64."""
-    offsets = [0] * len(allocations)
-    placed: list[int] = []
-    for index in order:
-        if sizes[index] == 0:
-            continue
-        me = allocations[index]
+        first, last = firsts[index], lasts[index]
         overlapping = sorted((offsets[j], offsets[j] + sizes[j]) for j in placed
-                             if allocations[j].first <= me.last and me.first <= allocations[j].last)
+                             if firsts[j] <= last and first <= lasts[j])
         best_offset, best_gap, gap_start = None, None, 0
         for start, end in overlapping:
             gap = start - gap_start
-            if gap >= sizes[index] and (best_gap is None or gap < best_gap):
+            if gap >= size and (best_gap is None or gap < best_gap):
                 best_offset, best_gap = gap_start, gap
             gap_start = max(gap_start, end)
         offsets[index] = gap_start if best_offset is None else best_offset
