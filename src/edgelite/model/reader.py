@@ -86,6 +86,14 @@ def _enum_names(enum_class: type) -> dict[int, str]:
     return {value: name for name, value in vars(enum_class).items() if not name.startswith("_")}
 
 
+_TENSOR_TYPES = {int(t): t for t in TensorType}
+
+
+@cache
+def _int32s(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}i")
+
+
 @cache
 def _little_endian(dtype: Any) -> np.dtype:
     return np.dtype(dtype).newbyteorder("<")
@@ -257,7 +265,10 @@ class _Reader:
                 ) -> tuple[int, ...]:
         """A vector of tensor indices, each checked (-1 marks an omitted optional input)."""
         self.where = owner
-        values = self.array(obj, field, np.int32).tolist()
+        start, count = self.vector(obj, field, 4)
+        self.spend(4 * count)
+        values = _int32s(count).unpack_from(self.data, start) if count < 64 else \
+            np.frombuffer(self.data, "<i4", count, start).tolist()
         lowest = -1 if optional else 0
         if values and (min(values) < lowest or max(values) >= tensor_count):
             bad = next(k for k, v in enumerate(values) if v < lowest or v >= tensor_count)
@@ -271,9 +282,8 @@ class _Reader:
         label = self.where = f"tensor {i} ({name[:60]!r}) of subgraph {s}"
         shape = self.dims(table, "Shape", label, 0)
         code = table.Type()
-        try:
-            tensor_type = TensorType(code)
-        except ValueError:
+        tensor_type = _TENSOR_TYPES.get(code)
+        if tensor_type is None:
             raise ModelError(f"{label} has type {code}, which the TFLite schema does not define") from None
         count = check.check_size(label, shape, tensor_type)
         signature = None
@@ -294,11 +304,12 @@ class _Reader:
         return tensor
 
     def dims(self, table: Any, field: str, label: str, lowest: int) -> tuple[int, ...]:
-        rank = self.length(table, field, 4)
+        start, rank = self.vector(table, field, 4)
         what = _snake(field)
         if rank > check.MAX_RANK:
             raise ModelError(f"{label} has a {what} of rank {rank}; TFLite allows at most {check.MAX_RANK}")
-        dims = tuple(self.array(table, field, np.int32).tolist())
+        self.spend(4 * rank)
+        dims = _int32s(rank).unpack_from(self.data, start)
         check.check_shape(label, dims, what, lowest)
         return dims
 
