@@ -207,14 +207,14 @@ class _Reader:
         return _lut.entries_of(b"" if data is None else data.tobytes(), tensor_counts, self.buffer_count)
 
     def buffers(self, root: Any) -> list[np.ndarray | None]:
-        self.buffer_count = self.length(root, "Buffers", 4)
-        buffers = [self.buffer(root, index) for index in range(self.buffer_count)]
+        tables = self.tables(root, "Buffers", tflite.Buffer)
+        self.buffer_count = len(tables)
+        buffers = [self.buffer(table, index) for index, table in enumerate(tables)]
         # Buffer 0 is the schema's empty sentinel: TFLite ignores whatever it holds.
         return [None, *buffers[1:]]
 
-    def buffer(self, root: Any, index: int) -> np.ndarray | None:
+    def buffer(self, table: Any, index: int) -> np.ndarray | None:
         self.where = f"buffer {index}"
-        table = checked(root.Buffers(index))
         start, count = self.vector(table, "Data", 1)  # a zero-copy view: no decoding budget spent
         data = np.frombuffer(self.data, np.uint8, count, start) if count else np.empty(0, np.uint8)
         offset, size = table.Offset(), table.Size()
@@ -385,8 +385,7 @@ class _Reader:
         position = op.BuiltinOptions() if first else op.BuiltinOptions2()
         if position is None:
             raise ModelError(f"{owner} declares {table} but has no options table")
-        CheckedTable(self.data, position.Pos)  # verifies the header the generic reader relies on
-        values = read_table(table, self.data, position.Pos)
+        values = read_table(table, self.data, position.Pos)  # header and every read checked
         self.spend(4 * sum(len(value) for value in values.values() if isinstance(value, tuple)))
         return to_options(None if name == "CUSTOM" else options_class(name), table, values)
 
