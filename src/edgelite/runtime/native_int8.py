@@ -49,7 +49,7 @@ def unsupported(why: str) -> Exception:
 def aligned(values: np.ndarray, alignment: int = 64) -> np.ndarray:
     """A read-only-by-convention copy of `values` whose data starts on an `alignment` boundary."""
     values = np.ascontiguousarray(values)
-    raw = np.zeros(values.nbytes + alignment, np.uint8)
+    raw = np.empty(values.nbytes + alignment, np.uint8)  # the view below is overwritten whole
     start = -raw.ctypes.data % alignment
     view = raw[start:start + values.nbytes].view(values.dtype).reshape(values.shape)
     view[...] = values

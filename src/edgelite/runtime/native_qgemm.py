@@ -51,11 +51,16 @@ def pack_quads(weights: np.ndarray, bias: np.ndarray, zero_point: int, headers) 
     kq, groups = padded_k(QUADS, k), -(-n // GROUP)
     sums = weights.sum(axis=1, dtype=np.int64)
     corrected = _quant.wrap_int32(bias.astype(np.int64) - (zero_point + 128) * sums)
-    body = np.zeros((groups * GROUP, kq), np.int8)
-    body[:n, :k] = weights
-    quads = body.reshape(groups, GROUP, kq // 4, 4).transpose(0, 2, 1, 3)
-    flat = np.ascontiguousarray(quads).reshape(groups, -1).view(np.uint8)
-    return np.concatenate([headers(corrected), flat], axis=1).view(np.int8)
+    header = headers(corrected)
+    packed = np.empty((groups, header.shape[1] + kq * GROUP), np.uint8)
+    packed[:, :header.shape[1]] = header
+    body = packed[:, header.shape[1]:].view(np.int8).reshape(groups, kq // 4, GROUP, 4)  # a view
+    if (n, k) != (groups * GROUP, kq):
+        padded = np.zeros((groups * GROUP, kq), np.int8)
+        padded[:n, :k] = weights
+        weights = padded
+    body.transpose(0, 2, 1, 3)[...] = weights.reshape(groups, GROUP, kq // 4, 4)
+    return packed.view(np.int8)
 
 
 def choose_dw_format(channels: int) -> int:
