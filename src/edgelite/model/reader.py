@@ -315,8 +315,10 @@ class _Reader:
 
     def quantization(self, tensor: Any, label: str, shape: tuple[int, ...]) -> Quantization | None:
         table = tensor._tab.child(slot_of(tflite.Tensor, "Quantization"), tflite.QuantizationParameters)
-        if table is None:
-            return None
+        vectors = ("ScaleLength", "ZeroPointLength", "MinLength", "MaxLength")
+        if table is None or not any(table._tab.Offset(slot_of(tflite.QuantizationParameters, field))
+                                    for field in vectors):
+            return None  # absent, or all four vectors absent (what empty ones also mean)
         self.where = f"the quantization of {label}"
         scale = np.array(self.array(table, "Scale", np.float32), np.float32)
         zero_point = np.array(self.array(table, "ZeroPoint", np.int64), np.int64)
