@@ -4,6 +4,9 @@ The generated accessors trust every offset: the stock Table reads past the end (
 before the start (Python's struct counts negative offsets from the end) or slices strings short.
 CheckedTable replaces the table of each accessor object the reader touches; it checks the table
 header against the file the way flatbuffers' C++ Verifier does and checks every read it makes.
+Its vtable is decoded once, at construction; `vector` and `child` give the reader whole vectors
+(one bounds check, then numpy or struct over the elements) and sub-tables without going through
+the generated accessors, whose vtable slots `slot_of` learns once per accessor.
 """
 
 from __future__ import annotations
