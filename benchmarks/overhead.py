@@ -1,12 +1,14 @@
 """Per-invoke overhead and start-up of edgelite vs LiteRT, side by side in one process.
 
-    python benchmarks/overhead.py [MODEL.tflite ...] [--models DIR] [--repeats 7] [--calls 20000]
+    python benchmarks/overhead.py [MODEL.tflite ...] [--models-dir DIR] [--repeats 7] [--calls 20000]
+                                  [--startup-only]
 
 (a) A one-op model (RELU on a (1, 8) float32 tensor): `invoke()`, `set_tensor + invoke` and
     `set_tensor + invoke + get_tensor`, in microseconds per call (median of `--repeats` loops).
 (b) Each model: `Interpreter(model_path) + allocate_tensors() + first invoke()` in milliseconds
-    (median of `--repeats`, after one untimed warm-up of each runtime), with edgelite's phases
-    (read the file, plan, lower to the native engine, first invoke). LiteRT runs its default
+    (median of `--repeats` runs alternating between the two runtimes, after one untimed warm-up of
+    each), with edgelite's phases (read the file, plan, lower to the native engine, first invoke,
+    each a median of its own). LiteRT runs its default
     XNNPACK path. Ratios are edgelite / LiteRT; nothing is asserted (timings are noisy).
 """
 
@@ -101,17 +103,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--calls", type=int, default=20000)
+    parser.add_argument("--startup-only", action="store_true", help="skip (a), the per-invoke overhead")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     litert = litert_interpreter()
 
-    print("(a) one-op model (RELU, 1x8 float32), microseconds per call")
-    print(f"{'':34s} {'edgelite':>9s} {'LiteRT':>9s} {'ratio':>6s}")
-    content = one_op_model()
-    ours = invoke_overhead(Interpreter, content, args.calls, args.repeats)
-    theirs = invoke_overhead(litert, content, args.calls, args.repeats)
-    for name, value in ours.items():
-        print(f"{name:34s} {value:9.2f} {theirs[name]:9.2f} {value / theirs[name]:6.2f}")
+    if not args.startup_only:
+        print("(a) one-op model (RELU, 1x8 float32), microseconds per call")
+        print(f"{'':34s} {'edgelite':>9s} {'LiteRT':>9s} {'ratio':>6s}")
+        content = one_op_model()
+        ours = invoke_overhead(Interpreter, content, args.calls, args.repeats)
+        theirs = invoke_overhead(litert, content, args.calls, args.repeats)
+        for name, value in ours.items():
+            print(f"{name:34s} {value:9.2f} {theirs[name]:9.2f} {value / theirs[name]:6.2f}")
 
     paths = sorted(args.models_dir.glob("*.tflite")) if args.models_dir.is_dir() else []
     paths += args.models
@@ -121,8 +125,11 @@ def main(argv: list[str] | None = None) -> None:
     ratios = []
     for path in paths:
         startup_ms(Interpreter, path), startup_ms(litert, path)  # warm-up (imports, caches)
-        ours_ms = statistics.median(startup_ms(Interpreter, path) for _ in range(args.repeats))
-        theirs_ms = statistics.median(startup_ms(litert, path) for _ in range(args.repeats))
+        ours, theirs = [], []
+        for _ in range(args.repeats):  # alternating, so that load on the machine hits both alike
+            ours.append(startup_ms(Interpreter, path))
+            theirs.append(startup_ms(litert, path))
+        ours_ms, theirs_ms = statistics.median(ours), statistics.median(theirs)
         phases = np.median([edgelite_phases_ms(path) for _ in range(args.repeats)], axis=0)
         ratios.append(ours_ms / theirs_ms)
         print(f"{path.stem:30s} {ours_ms:9.2f} {theirs_ms:9.2f} {ratios[-1]:6.2f}   "

@@ -35,12 +35,12 @@ class TensorType(enum.IntEnum):
     @property
     def numpy(self) -> np.dtype:
         """The numpy dtype holding one element (strings and handles use object)."""
-        return np.dtype(_NUMPY_NAMES.get(self, "object"))
+        return _DTYPES[self]
 
     @property
     def itemsize(self) -> int:
         """Bytes per element in a buffer (0 for types without a fixed size)."""
-        return 0 if self in _VARIABLE_SIZE else self.numpy.itemsize
+        return _ITEMSIZES[self]
 
     @classmethod
     def from_numpy(cls, dtype: Any) -> TensorType:
@@ -72,6 +72,8 @@ _NUMPY_NAMES = {
 }
 _VARIABLE_SIZE = {TensorType.STRING, TensorType.RESOURCE, TensorType.VARIANT, TensorType.INT4,
                   TensorType.BFLOAT16}
+_DTYPES = {t: np.dtype(_NUMPY_NAMES.get(t, "object")) for t in TensorType}
+_ITEMSIZES = {t: 0 if t in _VARIABLE_SIZE else _DTYPES[t].itemsize for t in TensorType}
 
 
 @dataclass

@@ -16,6 +16,9 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from flatbuffers.number_types import to_numpy_type
+
+from edgelite.model._flatbuffer import CheckedTable, CorruptError
 
 _NOT_FIELDS = ("Init", "GetRootAs")
 _VECTOR_TYPES = {("BucketizeOptions", "Boundaries"): np.float32}
@@ -54,25 +57,93 @@ def table_fields(table: str) -> tuple[tuple[str, bool], ...]:
     return tuple(fields)
 
 
+@cache
 def camel(snake: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
 
 
 def read_table(table: str, buf: Any, pos: int) -> dict[str, Any]:
-    """Read every scalar/vector field of an options table at `pos` into a CamelCase dict."""
-    module = _module(table)
-    reader = getattr(module, table)()
-    reader.Init(buf, pos)
+    """Read every scalar/vector field of an options table at `pos` into a CamelCase dict, each
+    read bounds-checked (CheckedTable)."""
+    tab = CheckedTable(buf, pos)
     values: dict[str, Any] = {}
-    for name, is_vector in table_fields(table):
-        if is_vector:
-            array = getattr(reader, f"{name}AsNumpy")()
-            values[name] = tuple(array.tolist()) if isinstance(array, np.ndarray) else ()
+    for name, slot, flags, default in _field_readers(table):
+        offset = tab.Offset(slot)
+        if default is _OTHER:  # a string or table: not kept, but read (so checked) as before
+            if offset:
+                reader = getattr(_module(table), table)()
+                reader._tab = tab
+                getattr(reader, name)()
+        elif default is _VECTOR:
+            values[name] = _vector_values(tab, slot, flags) if offset else ()
         else:
-            value = getattr(reader, name)()
-            if isinstance(value, (int, float, bool)):
-                values[name] = value
+            values[name] = tab.Get(flags, tab.Pos + offset) if offset else default
     return values
+
+
+_VECTOR, _OTHER = object(), object()
+
+
+def _vector_values(tab: CheckedTable, slot: int, flags: Any) -> tuple:
+    start, count = tab.vector(slot)
+    if start + count * flags.bytewidth > len(tab.Bytes):
+        raise CorruptError(f"an options vector of {count} elements at {start} runs past the end of the file")
+    return tuple(np.frombuffer(tab.Bytes, to_numpy_type(flags), count, start).tolist())
+
+
+class _Probe:
+    """Stands in for a table to learn where and how a generated accessor reads its field."""
+
+    def __init__(self, present: bool) -> None:
+        self.present, self.Pos, self.Bytes = present, 0, b""
+        self.slot, self.flags, self.kind = 0, None, None
+
+    def Offset(self, vtableOffset: int) -> int:  # noqa: N802, N803 (flatbuffers API)
+        self.slot = vtableOffset
+        return 4 if self.present else 0
+
+    def Get(self, flags: Any, off: int) -> Any:  # noqa: N802
+        self.kind, self.flags = "scalar", flags
+        return flags.py_type(0)
+
+    def GetVectorAsNumpy(self, flags: Any, off: int) -> Any:  # noqa: N802
+        self.kind, self.flags = "vector", flags
+        return np.empty(0)
+
+    def __getattr__(self, name: str) -> Any:  # strings, sub-tables, unions: not read
+        raise _NotScalar
+
+
+class _NotScalar(Exception):
+    pass
+
+
+@cache
+def _field_readers(table: str) -> tuple[tuple[str, int, Any, Any], ...]:
+    """(CamelCase name, vtable offset, number flags, default or _VECTOR) of each scalar or vector
+    field that read_table returns, found once per table by probing the generated accessors."""
+    module = _module(table)
+    readers = []
+    for name, is_vector in table_fields(table):
+        method = f"{name}AsNumpy" if is_vector else name
+        absent, present = _Probe(False), _Probe(True)
+        try:
+            default = _probe(module, table, method, absent)
+            _probe(module, table, method, present)
+        except _NotScalar:
+            readers.append((name, absent.slot, None, _OTHER))
+            continue
+        if is_vector and present.kind == "vector":
+            readers.append((name, present.slot, present.flags, _VECTOR))
+        elif not is_vector and present.kind == "scalar" and isinstance(default, (int, float, bool)):
+            readers.append((name, present.slot, present.flags, default))
+    return tuple(readers)
+
+
+def _probe(module: Any, table: str, method: str, probe: _Probe) -> Any:
+    reader = getattr(module, table)()
+    reader._tab = probe
+    return getattr(reader, method)()
 
 
 @cache
@@ -84,22 +155,32 @@ def to_options(cls: type | None, table: str, values: dict[str, Any]) -> Any:
     """Build the op's options dataclass (or RawOptions) from CamelCase table values."""
     if cls is None or getattr(cls, "table", None) != table:
         return RawOptions(table, values)
-    hints = _hints(cls)
     kwargs = {}
-    for f in dataclasses.fields(cls):
-        if camel(f.name) not in values:
+    for name, key, kind in _field_plan(cls):
+        if key not in values:
             continue
-        value = values[camel(f.name)]
-        kind = hints.get(f.name)
-        if isinstance(kind, type) and issubclass(kind, enum.IntEnum):
+        value = values[key]
+        if kind is not None and kind is not bool:
             try:
                 value = kind(value)
             except ValueError:
                 pass  # keep unknown enum values as ints; the kernel's check reports them
         elif kind is bool:
             value = bool(value)
-        kwargs[f.name] = value
+        kwargs[name] = value
     return cls(**kwargs)
+
+
+@cache
+def _field_plan(cls: type) -> tuple[tuple[str, str, type | None], ...]:
+    """(field, CamelCase key, IntEnum or bool type to convert to, else None) per dataclass field."""
+    hints = _hints(cls)
+    plan = []
+    for f in dataclasses.fields(cls):
+        kind = hints.get(f.name)
+        convert = kind is bool or (isinstance(kind, type) and issubclass(kind, enum.IntEnum))
+        plan.append((f.name, camel(f.name), kind if convert else None))
+    return tuple(plan)
 
 
 def options_values(options: Any) -> tuple[str, dict[str, Any]]:

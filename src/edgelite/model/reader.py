@@ -25,7 +25,7 @@ import tflite
 from edgelite.errors import ModelError
 from edgelite.model import _lut
 from edgelite.model import _validate as check
-from edgelite.model._flatbuffer import CheckedTable, CorruptError, checked
+from edgelite.model._flatbuffer import CheckedTable, CorruptError, accessor, checked, slot_of
 from edgelite.model.ir import (
     UNKNOWN_BUILTIN_PREFIX,
     DimensionMetadata,
@@ -86,6 +86,20 @@ def _enum_names(enum_class: type) -> dict[int, str]:
     return {value: name for name, value in vars(enum_class).items() if not name.startswith("_")}
 
 
+_TENSOR_TYPES = {int(t): t for t in TensorType}
+
+
+@cache
+def _int32s(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}i")
+
+
+@cache
+def _little_endian(dtype: Any) -> np.dtype:
+    return np.dtype(dtype).newbyteorder("<")
+
+
+@cache
 def _snake(field: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
 
@@ -108,22 +122,35 @@ class _Reader:
             raise ModelError(f"{self.where}: the file's vectors overlap so much that decoding them "
                              "needs more than four times the file size; the file is corrupt")
 
-    def length(self, obj: Any, field: str, item_size: int) -> int:
-        """The length of a vector field, once it is known to lie inside the file."""
-        count = getattr(obj, f"{field}Length")()
-        if count and obj._tab.last_vector + count * item_size > self.size:
+    def vector(self, obj: Any, field: str, item_size: int) -> tuple[int, int]:
+        """(offset of the elements, count) of a vector field, once it is known to lie inside the file."""
+        start, count = obj._tab.vector(slot_of(type(obj), f"{field}Length"))
+        if count and start + count * item_size > self.size:
             raise ModelError(f"{self.where}: its {_snake(field)} vector claims {count} elements, "
                              "more than the file holds")
-        return count
+        return start, count
+
+    def length(self, obj: Any, field: str, item_size: int) -> int:
+        """The length of a vector field, once it is known to lie inside the file."""
+        return self.vector(obj, field, item_size)[1]
 
     def array(self, obj: Any, field: str, dtype: Any) -> np.ndarray:
-        """A numeric vector field as a numpy view of the file (empty if absent)."""
-        dtype = np.dtype(dtype)
-        count = self.length(obj, field, dtype.itemsize)
+        """A numeric vector field as a read-only numpy view of the file (empty if absent)."""
+        dtype = _little_endian(dtype)
+        start, count = self.vector(obj, field, dtype.itemsize)
         if count == 0:
             return np.empty(0, dtype)
         self.spend(count * dtype.itemsize)
-        return getattr(obj, f"{field}AsNumpy")()
+        return np.frombuffer(self.data, dtype, count, start)
+
+    def tables(self, obj: Any, field: str, accessor_class: type) -> list[Any]:
+        """A vector of tables as checked accessor objects (positions computed in one numpy pass)."""
+        start, count = self.vector(obj, field, 4)
+        if count == 0:
+            return []
+        relative = np.frombuffer(self.data, "<u4", count, start).astype(np.int64)
+        positions = (relative + np.arange(start, start + 4 * count, 4, dtype=np.int64)).tolist()
+        return [accessor(accessor_class, self.data, position) for position in positions]
 
     def string(self, obj: Any, field: str) -> str | None:
         raw = getattr(obj, field)()
@@ -180,16 +207,16 @@ class _Reader:
         return _lut.entries_of(b"" if data is None else data.tobytes(), tensor_counts, self.buffer_count)
 
     def buffers(self, root: Any) -> list[np.ndarray | None]:
-        self.buffer_count = self.length(root, "Buffers", 4)
-        buffers = [self.buffer(root, index) for index in range(self.buffer_count)]
+        tables = self.tables(root, "Buffers", tflite.Buffer)
+        self.buffer_count = len(tables)
+        buffers = [self.buffer(table, index) for index, table in enumerate(tables)]
         # Buffer 0 is the schema's empty sentinel: TFLite ignores whatever it holds.
         return [None, *buffers[1:]]
 
-    def buffer(self, root: Any, index: int) -> np.ndarray | None:
+    def buffer(self, table: Any, index: int) -> np.ndarray | None:
         self.where = f"buffer {index}"
-        table = checked(root.Buffers(index))
-        count = self.length(table, "Data", 1)
-        data = table.DataAsNumpy() if count else np.empty(0, np.uint8)
+        start, count = self.vector(table, "Data", 1)  # a zero-copy view: no decoding budget spent
+        data = np.frombuffer(self.data, np.uint8, count, start) if count else np.empty(0, np.uint8)
         offset, size = table.Offset(), table.Size()
         if offset > 1:  # a large model keeps its data after the flatbuffer (offset 1: placeholder)
             if count:
@@ -224,36 +251,39 @@ class _Reader:
         label = self.where = f"subgraph {index}"
         table = checked(root.Subgraphs(index))
         name = self.string(table, "Name") or ""
-        count = self.length(table, "Tensors", 4)
-        tensors = [self.tensor(table, index, i, buffers) for i in range(count)]
+        tensor_tables = self.tables(table, "Tensors", tflite.Tensor)
+        count = len(tensor_tables)
+        tensors = [self.tensor(tensor, index, i, buffers) for i, tensor in enumerate(tensor_tables)]
         self.where = label
         inputs = self.indices(table, "Inputs", count, label)
         outputs = self.indices(table, "Outputs", count, label)
-        operators = [self.operator(table, index, k, count, codes)
-                     for k in range(self.length(table, "Operators", 4))]
+        operators = [self.operator(op_table, index, k, count, codes)
+                     for k, op_table in enumerate(self.tables(table, "Operators", tflite.Operator))]
         return Subgraph(tensors, inputs, outputs, operators, name)
 
     def indices(self, obj: Any, field: str, tensor_count: int, owner: str, optional: bool = False
                 ) -> tuple[int, ...]:
         """A vector of tensor indices, each checked (-1 marks an omitted optional input)."""
         self.where = owner
-        values = self.array(obj, field, np.int32)
-        bad = np.flatnonzero((values < (-1 if optional else 0)) | (values >= tensor_count))
-        if bad.size:
-            raise ModelError(f"{owner}: {_snake(field)}[{bad[0]}] is tensor {values[bad[0]]}, but the "
+        start, count = self.vector(obj, field, 4)
+        self.spend(4 * count)
+        values = _int32s(count).unpack_from(self.data, start) if count < 64 else \
+            np.frombuffer(self.data, "<i4", count, start).tolist()
+        lowest = -1 if optional else 0
+        if values and (min(values) < lowest or max(values) >= tensor_count):
+            bad = next(k for k, v in enumerate(values) if v < lowest or v >= tensor_count)
+            raise ModelError(f"{owner}: {_snake(field)}[{bad}] is tensor {values[bad]}, but the "
                              f"subgraph has {tensor_count} tensors")
-        return tuple(values.tolist())
+        return tuple(values)
 
-    def tensor(self, subgraph: Any, s: int, i: int, buffers: list) -> Tensor:
+    def tensor(self, table: Any, s: int, i: int, buffers: list) -> Tensor:
         label = self.where = f"tensor {i} of subgraph {s}"
-        table = checked(subgraph.Tensors(i))
         name = self.string(table, "Name") or ""
         label = self.where = f"tensor {i} ({name[:60]!r}) of subgraph {s}"
         shape = self.dims(table, "Shape", label, 0)
         code = table.Type()
-        try:
-            tensor_type = TensorType(code)
-        except ValueError:
+        tensor_type = _TENSOR_TYPES.get(code)
+        if tensor_type is None:
             raise ModelError(f"{label} has type {code}, which the TFLite schema does not define") from None
         count = check.check_size(label, shape, tensor_type)
         signature = None
@@ -274,18 +304,21 @@ class _Reader:
         return tensor
 
     def dims(self, table: Any, field: str, label: str, lowest: int) -> tuple[int, ...]:
-        rank = self.length(table, field, 4)
+        start, rank = self.vector(table, field, 4)
         what = _snake(field)
         if rank > check.MAX_RANK:
             raise ModelError(f"{label} has a {what} of rank {rank}; TFLite allows at most {check.MAX_RANK}")
-        dims = tuple(self.array(table, field, np.int32).tolist())
+        self.spend(4 * rank)
+        dims = _int32s(rank).unpack_from(self.data, start)
         check.check_shape(label, dims, what, lowest)
         return dims
 
     def quantization(self, tensor: Any, label: str, shape: tuple[int, ...]) -> Quantization | None:
-        table = checked(tensor.Quantization())
-        if table is None:
-            return None
+        table = tensor._tab.child(slot_of(tflite.Tensor, "Quantization"), tflite.QuantizationParameters)
+        vectors = ("ScaleLength", "ZeroPointLength", "MinLength", "MaxLength")
+        if table is None or not any(table._tab.Offset(slot_of(tflite.QuantizationParameters, field))
+                                    for field in vectors):
+            return None  # absent, or all four vectors absent (what empty ones also mean)
         self.where = f"the quantization of {label}"
         scale = np.array(self.array(table, "Scale", np.float32), np.float32)
         zero_point = np.array(self.array(table, "ZeroPoint", np.int64), np.int64)
@@ -299,7 +332,7 @@ class _Reader:
         return quant
 
     def sparsity(self, tensor: Any, label: str) -> Sparsity | None:
-        table = checked(tensor.Sparsity())
+        table = tensor._tab.child(slot_of(tflite.Tensor, "Sparsity"), tflite.SparsityParameters)
         if table is None:
             return None
         self.where = f"the sparsity of {label}"
@@ -326,9 +359,8 @@ class _Reader:
         vector._tab = CheckedTable(self.data, union.Pos)
         return np.array(self.array(vector, "Values", dtype), dtype)
 
-    def operator(self, subgraph: Any, s: int, k: int, tensor_count: int, codes: list) -> Operator:
+    def operator(self, table: Any, s: int, k: int, tensor_count: int, codes: list) -> Operator:
         owner = self.where = f"operator {k} of subgraph {s}"
-        table = checked(subgraph.Operators(k))
         index = table.OpcodeIndex()
         if index >= len(codes):
             raise ModelError(f"{owner} uses operator code {index} but the model has {len(codes)} "
@@ -355,8 +387,7 @@ class _Reader:
         position = op.BuiltinOptions() if first else op.BuiltinOptions2()
         if position is None:
             raise ModelError(f"{owner} declares {table} but has no options table")
-        CheckedTable(self.data, position.Pos)  # verifies the header the generic reader relies on
-        values = read_table(table, self.data, position.Pos)
+        values = read_table(table, self.data, position.Pos)  # header and every read checked
         self.spend(4 * sum(len(value) for value in values.values() if isinstance(value, tuple)))
         return to_options(None if name == "CUSTOM" else options_class(name), table, values)
 

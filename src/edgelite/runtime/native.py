@@ -100,12 +100,18 @@ def f32_bits(value: float) -> int:
 def pack_gemm(weights: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """[N, K] weights and bias -> panels of GEMM_NR columns: [panels, 1 + K, GEMM_NR] (bias first)."""
     n, k = weights.shape
-    panels = -(-n // GEMM_NR)
-    wide = np.zeros((k + 1, panels * GEMM_NR), np.float32)
+    panels, full = -(-n // GEMM_NR), n // GEMM_NR
+    packed = np.empty((panels, k + 1, GEMM_NR), np.float32)
+    by_row = packed.transpose(1, 0, 2)  # a view: [1 + K, panel, column]
+    first = np.zeros(panels * GEMM_NR, np.float32)
     if bias is not None:
-        wide[0, :n] = bias
-    wide[1:, :n] = weights.T
-    return np.ascontiguousarray(wide.reshape(k + 1, panels, GEMM_NR).transpose(1, 0, 2))
+        first[:n] = bias
+    by_row[0] = first.reshape(panels, GEMM_NR)
+    by_row[1:, :full] = weights[:full * GEMM_NR].T.reshape(k, full, GEMM_NR)
+    if full < panels:
+        by_row[1:, full] = 0
+        by_row[1:, full, :n - full * GEMM_NR] = weights[full * GEMM_NR:].T
+    return packed
 
 
 def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list] | None:

@@ -23,6 +23,7 @@ from edgelite.ops import _lut, _qbinary, _quant
 from edgelite.ops._common import Activation, Padding, padding_before
 from edgelite.ops._conv import output_stage
 from edgelite.ops._matmul import effective_scale
+from edgelite.ops._shape import paddings, zero_point
 from edgelite.runtime import native_qgemm
 
 GROUP, HEADER, IM2COL_ROWS, DW_MAX_TAPS = 16, 640, 48, 64
@@ -48,7 +49,7 @@ def unsupported(why: str) -> Exception:
 def aligned(values: np.ndarray, alignment: int = 64) -> np.ndarray:
     """A read-only-by-convention copy of `values` whose data starts on an `alignment` boundary."""
     values = np.ascontiguousarray(values)
-    raw = np.zeros(values.nbytes + alignment, np.uint8)
+    raw = np.empty(values.nbytes + alignment, np.uint8)  # the view below is overwritten whole
     start = -raw.ctypes.data % alignment
     view = raw[start:start + values.nbytes].view(values.dtype).reshape(values.shape)
     view[...] = values
@@ -478,15 +479,33 @@ def gather_table(lw, node, input_shape: tuple, output_shape: tuple) -> tuple[np.
     count = int(np.prod(input_shape, dtype=np.int64))
     if count >= 1 << 30:
         raise unsupported("input too large for an index table")
+    if node.op.name == "PAD":
+        padded = _pad_table(dataclasses.replace(node, inputs=[None, *operands]), input_shape, output_shape)
+        if padded is not None:
+            return padded
     marks = (np.arange(count, dtype=np.int64) + _MARK).reshape(input_shape)
     result = np.empty(output_shape, np.int64)
     opdef.run(dataclasses.replace(node, inputs=[marks, *operands], outputs=[result]))
     result = result.reshape(-1)
-    fills = np.unique(result[result < _MARK])
-    if fills.size > 1 or np.any(result >= _MARK + count):
+    moved = result >= _MARK
+    fills = result[~moved]
+    if (fills.size and fills.min() != fills.max()) or np.any(result >= _MARK + count):
         raise unsupported(f"{node.op.name} is not a pure movement here")
-    table = np.where(result >= _MARK, result - _MARK, -1).astype(np.int32)
+    table = np.where(moved, result - _MARK, -1).astype(np.int32)
     return table, int(fills[0]) if fills.size else 0
+
+
+def _pad_table(node, input_shape: tuple, output_shape: tuple) -> tuple[np.ndarray, int] | None:
+    """PAD's gather table built directly (what the reference kernel yields), or None to run it."""
+    pairs = paddings(node, 1, len(input_shape))
+    padded = tuple(n + a + b for n, (a, b) in zip(input_shape, pairs or (), strict=False))
+    if pairs is None or len(pairs) != len(input_shape) or padded != output_shape:
+        return None
+    table = np.full(output_shape, -1, np.int32)
+    count = int(np.prod(input_shape, dtype=np.int64))
+    inner = tuple(slice(a, a + n) for n, (a, _) in zip(input_shape, pairs, strict=True))
+    table[inner] = np.arange(count, dtype=np.int32).reshape(input_shape)
+    return table.reshape(-1), zero_point(node) if table.size > count else 0
 
 
 def lower_gather(lw, node):

@@ -49,13 +49,18 @@ def pack_quads(weights: np.ndarray, bias: np.ndarray, zero_point: int, headers) 
     group headers (native_int8.group_headers with the node's multipliers)."""
     n, k = weights.shape
     kq, groups = padded_k(QUADS, k), -(-n // GROUP)
-    wide = weights.astype(np.int64)
-    corrected = _quant.wrap_int32(bias.astype(np.int64) - (zero_point + 128) * wide.sum(axis=1))
-    body = np.zeros((groups * GROUP, kq), np.int8)
-    body[:n, :k] = weights
-    quads = body.reshape(groups, GROUP, kq // 4, 4).transpose(0, 2, 1, 3)
-    flat = np.ascontiguousarray(quads).reshape(groups, -1).view(np.uint8)
-    return np.concatenate([headers(corrected), flat], axis=1).view(np.int8)
+    sums = weights.sum(axis=1, dtype=np.int64)
+    corrected = _quant.wrap_int32(bias.astype(np.int64) - (zero_point + 128) * sums)
+    header = headers(corrected)
+    packed = np.empty((groups, header.shape[1] + kq * GROUP), np.uint8)
+    packed[:, :header.shape[1]] = header
+    body = packed[:, header.shape[1]:].view(np.int8).reshape(groups, kq // 4, GROUP, 4)  # a view
+    if (n, k) != (groups * GROUP, kq):
+        padded = np.zeros((groups * GROUP, kq), np.int8)
+        padded[:n, :k] = weights
+        weights = padded
+    body.transpose(0, 2, 1, 3)[...] = weights.reshape(groups, GROUP, kq // 4, 4)
+    return packed.view(np.int8)
 
 
 def choose_dw_format(channels: int) -> int:
@@ -72,7 +77,7 @@ def pack_dw_quads(taps: np.ndarray, bias: np.ndarray, headers) -> np.ndarray:
     bias (already minus zero point x sum(w)) corrected for uint8 inputs x ^ 0x80."""
     count, c = taps.shape
     quads, groups = -(-count // 4), -(-c // GROUP)
-    corrected = _quant.wrap_int32(bias.astype(np.int64) - 128 * taps.astype(np.int64).sum(axis=0))
+    corrected = _quant.wrap_int32(bias.astype(np.int64) - 128 * taps.sum(axis=0, dtype=np.int64))
     body = np.zeros((quads * 4, groups * GROUP), np.int8)
     body[:count, :c] = taps
     ordered = body.reshape(quads, 4, groups, GROUP).transpose(2, 0, 3, 1)  # [group, quad, channel, tap]

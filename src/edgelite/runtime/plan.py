@@ -7,6 +7,7 @@ non-constant tensors out in one arena with the memory planner.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -58,7 +59,7 @@ class Plan:
 
 
 def tensor_nbytes(shape: tuple[int, ...], tensor_type: TensorType) -> int:
-    return int(np.prod(shape, dtype=np.int64)) * tensor_type.itemsize
+    return math.prod(shape) * tensor_type.itemsize  # exact: no int64 wrap-around
 
 
 def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[int, ...]],

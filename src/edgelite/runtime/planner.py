@@ -58,24 +58,38 @@ def lower_bound(allocations: Sequence[Allocation], alignment: int = 64) -> int:
     return best
 
 
-def _place(allocations: Sequence[Allocation], sizes: list[int], order: list[int]) -> list[int]:
+def _overlaps(allocations: Sequence[Allocation], sizes: list[int]) -> list[list[int]]:
+    """For each allocation, the non-empty allocations whose lifetimes overlap its own (one sweep
+    in order of first use, shared by every placement order)."""
+    by_first = sorted((i for i in range(len(allocations)) if sizes[i]), key=lambda i: allocations[i].first)
+    overlaps: list[list[int]] = [[] for _ in allocations]
+    for position, i in enumerate(by_first):
+        last = allocations[i].last
+        for j in by_first[position + 1:]:
+            if allocations[j].first > last:
+                break
+            overlaps[i].append(j)
+            overlaps[j].append(i)
+    return overlaps
+
+
+def _place(sizes: list[int], order: list[int], overlaps: list[list[int]]) -> list[int]:
     """Offsets from placing allocations in `order`, each in the best-fitting gap of its overlaps."""
-    offsets = [0] * len(allocations)
-    placed: list[int] = []
+    offsets = [0] * len(sizes)
+    placed = [False] * len(sizes)
     for index in order:
-        if sizes[index] == 0:
+        size = sizes[index]
+        if size == 0:
             continue
-        me = allocations[index]
-        overlapping = sorted((offsets[j], offsets[j] + sizes[j]) for j in placed
-                             if allocations[j].first <= me.last and me.first <= allocations[j].last)
+        overlapping = sorted((offsets[j], offsets[j] + sizes[j]) for j in overlaps[index] if placed[j])
         best_offset, best_gap, gap_start = None, None, 0
         for start, end in overlapping:
             gap = start - gap_start
-            if gap >= sizes[index] and (best_gap is None or gap < best_gap):
+            if gap >= size and (best_gap is None or gap < best_gap):
                 best_offset, best_gap = gap_start, gap
             gap_start = max(gap_start, end)
         offsets[index] = gap_start if best_offset is None else best_offset
-        placed.append(index)
+        placed[index] = True
     return offsets
 
 
@@ -97,8 +111,9 @@ def plan_arena(allocations: Sequence[Allocation], alignment: int = 64) -> ArenaP
             raise ValueError(f"allocation {index} is invalid: {a} (need size >= 0, first <= last)")
     sizes = [_align(a.size, alignment) for a in allocations]
     best: tuple[int, list[int]] | None = None
+    overlaps = _overlaps(allocations, sizes)
     for order in _orders(allocations, sizes):
-        offsets = _place(allocations, sizes, order)
+        offsets = _place(sizes, order, overlaps)
         arena = max((o + s for o, s in zip(offsets, sizes, strict=True)), default=0)
         if best is None or arena < best[0]:
             best = (arena, offsets)
