@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.native.test_kernels import run
 from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
 from edgelite.model.ir import Quantization, TensorType
@@ -56,16 +57,6 @@ def weights(rng: np.random.Generator, shape, axis: int, per_channel: bool) -> tu
         scales = rng.uniform(1e-3, 0.05, shape[axis]).astype(np.float32)
         return values, Quantization.of(scales, 0, axis)
     return values, Quantization.of(float(rng.uniform(1e-3, 0.05)), 0)
-
-
-def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str, threads: int | None = None):
-    interpreter = Interpreter(model_content=model_bytes, experimental_executor=executor, num_threads=threads)
-    interpreter.allocate_tensors()
-    for detail, value in zip(interpreter.get_input_details(), feeds, strict=True):
-        interpreter.set_tensor(detail["index"], value)
-    interpreter.invoke()
-    outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
-    return outputs, interpreter._executor
 
 
 def check_equal(opcode: str, operands: list, options, threads: int | None = None) -> None:

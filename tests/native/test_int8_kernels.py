@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.native.test_kernels import pad_then_conv_model, values
+from tests.native.test_kernels import pad_then_conv_model, run, values
 from tests.ops import test_quant_movement as movement
 from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
@@ -60,16 +60,6 @@ def dw_format(request, monkeypatch):
     """Pack DEPTHWISE_CONV_2D weights as int16 tap pairs (qdwconv) or int8 tap quads (qdwconvc4)."""
     monkeypatch.setattr(native_qgemm, "DW_FORMAT", request.param)
     return request.param
-
-
-def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str, threads: int | None = None):
-    interpreter = Interpreter(model_content=model_bytes, experimental_executor=executor, num_threads=threads)
-    interpreter.allocate_tensors()
-    for detail, value in zip(interpreter.get_input_details(), feeds, strict=True):
-        interpreter.set_tensor(detail["index"], value)
-    interpreter.invoke()
-    outputs = [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
-    return outputs, interpreter._executor
 
 
 def check_exact(opcode: str, operands: list, options=None, out_quant: Quantization | None = None,

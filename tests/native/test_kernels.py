@@ -38,8 +38,10 @@ SETTINGS = settings(max_examples=15, deadline=None,
 # (the `isa` fixture only caps the process-wide dispatch level: safe to share across examples)
 
 
-def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str) -> tuple[list[np.ndarray], object]:
-    interpreter = Interpreter(model_content=model_bytes, experimental_executor=executor)
+def run(model_bytes: bytes, feeds: list[np.ndarray], executor: str,
+        threads: int | None = None) -> tuple[list[np.ndarray], object]:
+    """The model's outputs on one executor, and that executor."""
+    interpreter = Interpreter(model_content=model_bytes, experimental_executor=executor, num_threads=threads)
     interpreter.allocate_tensors()
     for detail, value in zip(interpreter.get_input_details(), feeds, strict=True):
         interpreter.set_tensor(detail["index"], value)
