@@ -211,23 +211,9 @@ void el_run_gemm(const el_program *p, const el_node *n) {
     batches = (size_t)x->dims[0];
     t.rows = (size_t)(y->dims[1] * y->dims[2]);
   }
-  /* Row blocks of up to EL_IM2COL_ROWS (a multiple of every MR); with threads, enough tiles for
-   * about 4 per thread, splitting the panels when the rows alone do not give that many. */
   const size_t outer = batches * t.G, threads = el_threads_for(p, (double)(outer * t.rows) * (double)(t.N * t.K));
-  const size_t mr = el_kernels.gemm_mr, target = threads > 1 ? 4 * threads : 1;
-  size_t block = EL_IM2COL_ROWS;
-  if (threads > 1 && outer * ((t.rows + block - 1) / block) < target) {
-    const size_t want = (t.rows * outer + target - 1) / target;
-    block = (want + mr - 1) / mr * mr;
-    if (block > EL_IM2COL_ROWS) block = EL_IM2COL_ROWS;
-  }
-  t.row_block = block;
-  t.blocks = (t.rows + block - 1) / block;
-  t.panel_splits = 1;
-  if (outer * t.blocks < target) {
-    t.panel_splits = (target + outer * t.blocks - 1) / (outer * t.blocks);
-    if (t.panel_splits > t.panels) t.panel_splits = t.panels;
-  }
-  t.panel_block = (t.panels + t.panel_splits - 1) / t.panel_splits;
+  const el_gemm_tiling tiles = el_gemm_tiles(t.rows, outer, t.panels, el_kernels.gemm_mr, threads);
+  t.row_block = tiles.row_block, t.blocks = tiles.blocks;
+  t.panel_splits = tiles.splits, t.panel_block = tiles.group_block;
   el_pool_run(threads > 1 ? p->pool : NULL, gemm_tile, &t, outer * t.blocks * t.panel_splits);
 }

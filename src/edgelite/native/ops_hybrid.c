@@ -148,23 +148,8 @@ void el_run_hgemm(const el_program *p, const el_node *n) {
   t.regions = t.mode == 0 ? t.rows : batches;
   const size_t quant_tiles = t.mode == 0 ? (t.rows + EL_IM2COL_ROWS - 1) / EL_IM2COL_ROWS : batches;
   el_parallel_work(p, quantize_tile, &t, quant_tiles, (double)x->count);
-  /* Row blocks of up to EL_IM2COL_ROWS; with threads about 4 tiles per thread, splitting the
-   * channel groups when the rows alone do not give that many. Tiling never changes a result. */
-  const size_t mr = el_hkernels.hgemm_mr, target = p->n_threads > 1 ? 4 * p->n_threads : 1;
-  size_t block = EL_IM2COL_ROWS;
-  if (p->n_threads > 1 && batches * ((t.rows + block - 1) / block) < target) {
-    const size_t want = (t.rows * batches + target - 1) / target;
-    block = (want + mr - 1) / mr * mr;
-    if (block > EL_IM2COL_ROWS) block = EL_IM2COL_ROWS;
-  }
-  t.row_block = block;
-  t.blocks = (t.rows + block - 1) / block;
-  t.splits = 1;
-  if (batches * t.blocks < target) {
-    t.splits = (target + batches * t.blocks - 1) / (batches * t.blocks);
-    if (t.splits > t.groups) t.splits = t.groups;
-  }
-  t.group_block = (t.groups + t.splits - 1) / t.splits;
+  const el_gemm_tiling tiles = el_gemm_tiles(t.rows, batches, t.groups, el_hkernels.hgemm_mr, p->n_threads);
+  t.row_block = tiles.row_block, t.blocks = tiles.blocks, t.splits = tiles.splits, t.group_block = tiles.group_block;
   el_parallel_work(p, hgemm_tile, &t, batches * t.blocks * t.splits,
                    (double)t.rows * (double)batches * (double)t.K * (double)t.N);
 }

@@ -247,23 +247,9 @@ void el_run_qgemm(const el_program *p, const el_node *n) {
   t.group_bytes = gemm_group_bytes(t.quads, t.kp);
   const size_t batches = t.mode == 0 ? 1 : (size_t)x->dims[0];
   t.rows = t.mode == 0 ? (size_t)y->count / t.N : (size_t)(y->dims[1] * y->dims[2]);
-  /* Row blocks of up to EL_IM2COL_ROWS; with threads about 4 tiles per thread, splitting the
-   * channel groups when the rows alone do not give that many. Tiling never changes a result. */
-  const size_t mr = t.quads ? el_qkernels.qgemmc4_mr : el_qkernels.qgemm_mr, target = p->n_threads > 1 ? 4 * p->n_threads : 1;
-  size_t block = EL_IM2COL_ROWS;
-  if (p->n_threads > 1 && batches * ((t.rows + block - 1) / block) < target) {
-    const size_t want = (t.rows * batches + target - 1) / target;
-    block = (want + mr - 1) / mr * mr;
-    if (block > EL_IM2COL_ROWS) block = EL_IM2COL_ROWS;
-  }
-  t.row_block = block;
-  t.blocks = (t.rows + block - 1) / block;
-  t.splits = 1;
-  if (batches * t.blocks < target) {
-    t.splits = (target + batches * t.blocks - 1) / (batches * t.blocks);
-    if (t.splits > t.groups) t.splits = t.groups;
-  }
-  t.group_block = (t.groups + t.splits - 1) / t.splits;
+  const size_t mr = t.quads ? el_qkernels.qgemmc4_mr : el_qkernels.qgemm_mr;
+  const el_gemm_tiling tiles = el_gemm_tiles(t.rows, batches, t.groups, mr, p->n_threads);
+  t.row_block = tiles.row_block, t.blocks = tiles.blocks, t.splits = tiles.splits, t.group_block = tiles.group_block;
   el_parallel(p, qgemm_tile, &t, batches * t.blocks * t.splits);
 }
 
