@@ -16,7 +16,91 @@ EL_AVX512 static inline __m512 el_clamp16(__m512 x, __m512 lo, __m512 hi) {
   return _mm512_min_ps(hi, _mm512_max_ps(lo, x));
 }
 
-
+/* `tile` rows (a compile-time constant at each call; rows past mr repeat row mr - 1) x nc columns
+ * of packed panels, A read as `segments` runs of seg_len values (row r's at seg[j] + r * a_stride):
+ * the conv12x16 kernel and, with one segment, the gemm12x16 kernel. 1 or 2 rows take 4 / tile
+ * panels at once; a last panel of at most 8 columns runs on ymm registers. */
+EL_AVX512 static inline __attribute__((always_inline)) void el_conv12x16_tile(
+    const size_t tile, size_t mr, size_t nc, size_t segments, size_t seg_len, const float *const *seg,
+    size_t a_stride, const float *w, float *c, size_t c_stride, __m512 vlo, __m512 vhi) {
+  size_t off[12];
+#pragma GCC unroll 12
+  for (size_t r = 0; r < tile; r++) off[r] = (r < mr ? r : mr - 1) * a_stride;
+  size_t n0 = 0;
+  if (tile <= 2) { /* 1 or 2 rows: 4 / tile whole panels at once, so 4 FMA chains hide the latency */
+    const size_t P = 4 / tile, panel = (segments * seg_len + 1) * EL_GEMM_NR;
+    for (; nc - n0 >= P * EL_GEMM_NR; n0 += P * EL_GEMM_NR, w += P * panel) {
+      __m512 acc[2][4];
+#pragma GCC unroll 4
+      for (size_t q = 0; q < P; q++) {
+        const __m512 bias = _mm512_loadu_ps(w + q * panel);
+#pragma GCC unroll 2
+        for (size_t r = 0; r < tile; r++) acc[r][q] = bias;
+      }
+      const float *wk = w + EL_GEMM_NR;
+      for (size_t j = 0; j < segments; j++) {
+        const float *a = seg[j];
+        for (size_t i = 0; i < seg_len; i++, wk += EL_GEMM_NR) {
+#pragma GCC unroll 4
+          for (size_t q = 0; q < P; q++) {
+            const __m512 b = _mm512_loadu_ps(wk + q * panel);
+#pragma GCC unroll 2
+            for (size_t r = 0; r < tile; r++) acc[r][q] = _mm512_fmadd_ps(_mm512_set1_ps(a[off[r] + i]), b, acc[r][q]);
+          }
+        }
+      }
+#pragma GCC unroll 2
+      for (size_t r = 0; r < tile; r++)
+#pragma GCC unroll 4
+        for (size_t q = 0; q < P; q++)
+          if (r < mr) _mm512_storeu_ps(c + r * c_stride + n0 + q * EL_GEMM_NR, el_clamp16(acc[r][q], vlo, vhi));
+    }
+  }
+  for (; n0 < nc; n0 += EL_GEMM_NR) {
+    const size_t width = nc - n0 < EL_GEMM_NR ? nc - n0 : EL_GEMM_NR;
+    float *out = c + n0;
+    if (width <= 8) { /* a narrow last panel: ymm FMAs, which issue twice as fast as zmm ones */
+      __m256 acc[12];
+      const __m256 bias = _mm256_loadu_ps(w);
+#pragma GCC unroll 12
+      for (size_t r = 0; r < tile; r++) acc[r] = bias;
+      w += EL_GEMM_NR;
+      for (size_t j = 0; j < segments; j++) {
+        const float *a = seg[j];
+        for (size_t i = 0; i < seg_len; i++, w += EL_GEMM_NR) {
+          const __m256 b = _mm256_loadu_ps(w);
+#pragma GCC unroll 12
+          for (size_t r = 0; r < tile; r++) acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(a[off[r] + i]), b, acc[r]);
+        }
+      }
+      const __mmask8 mask = (__mmask8)((1u << width) - 1u);
+#pragma GCC unroll 12
+      for (size_t r = 0; r < tile; r++)
+        if (r < mr)
+          _mm256_mask_storeu_ps(out + r * c_stride, mask,
+                                _mm256_min_ps(_mm512_castps512_ps256(vhi),
+                                              _mm256_max_ps(_mm512_castps512_ps256(vlo), acc[r])));
+      continue;
+    }
+    __m512 acc[12];
+    const __m512 bias = _mm512_loadu_ps(w);
+#pragma GCC unroll 12
+    for (size_t r = 0; r < tile; r++) acc[r] = bias;
+    w += EL_GEMM_NR;
+    for (size_t j = 0; j < segments; j++) {
+      const float *a = seg[j];
+      for (size_t i = 0; i < seg_len; i++, w += EL_GEMM_NR) {
+        const __m512 b = _mm512_loadu_ps(w);
+#pragma GCC unroll 12
+        for (size_t r = 0; r < tile; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[off[r] + i]), b, acc[r]);
+      }
+    }
+    const __mmask16 mask = el_mask16(width);
+#pragma GCC unroll 12
+    for (size_t r = 0; r < tile; r++)
+      if (r < mr) _mm512_mask_storeu_ps(out + r * c_stride, mask, el_clamp16(acc[r], vlo, vhi));
+  }
+}
 
 /* Depthwise convolution over 16-channel blocks (see el_dwconv_fn), the block loop outside the
  * pixel loop so that the `taps` weight vectors (a compile-time constant at each use) and the bias

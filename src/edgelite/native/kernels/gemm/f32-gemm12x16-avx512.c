@@ -1,84 +1,12 @@
 /* f32-gemm12x16-avx512: 12 rows x 16 columns, one zmm accumulator per row, FMAs with the A value
  * broadcast from memory (see el_gemm_fn). Fewer than 12 rows take the 8-, 4-, 2- or 1-row tile, so
  * a tail does no wasted work beyond the next smaller tile; 1 or 2 rows take 4 or 2 panels at once
- * (enough independent FMA chains); a last panel of at most 8 columns runs on ymm registers. */
+ * (enough independent FMA chains); a last panel of at most 8 columns runs on ymm registers: the
+ * conv12x16 tile (el_avx512.h) over one segment of kc values. */
 #include "../../include/el_kernels.h"
 
 #if EL_ARCH_X86
 #include "../../include/el_avx512.h"
-
-/* `tile` rows (a compile-time constant at each call) starting at a; rows past mr repeat row mr-1. */
-EL_AVX512 static inline __attribute__((always_inline)) void gemm_tile(
-    const size_t tile, size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride, const float *w, float *c,
-    size_t c_stride, __m512 vlo, __m512 vhi) {
-  const float *rows[12];
-#pragma GCC unroll 12
-  for (size_t r = 0; r < tile; r++) rows[r] = a + (r < mr ? r : mr - 1) * a_stride;
-  size_t n0 = 0;
-  if (tile <= 2) { /* 1 or 2 rows: 4 / tile whole panels at once, so 4 FMA chains hide the latency */
-    const size_t P = 4 / tile, panel = (kc + 1) * EL_GEMM_NR;
-    for (; nc - n0 >= P * EL_GEMM_NR; n0 += P * EL_GEMM_NR, w += P * panel) {
-      __m512 acc[2][4];
-#pragma GCC unroll 4
-      for (size_t q = 0; q < P; q++) {
-        const __m512 bias = _mm512_loadu_ps(w + q * panel);
-#pragma GCC unroll 2
-        for (size_t r = 0; r < tile; r++) acc[r][q] = bias;
-      }
-      for (size_t k = 0; k < kc; k++) {
-#pragma GCC unroll 4
-        for (size_t q = 0; q < P; q++) {
-          const __m512 b = _mm512_loadu_ps(w + q * panel + (k + 1) * EL_GEMM_NR);
-#pragma GCC unroll 2
-          for (size_t r = 0; r < tile; r++) acc[r][q] = _mm512_fmadd_ps(_mm512_set1_ps(rows[r][k]), b, acc[r][q]);
-        }
-      }
-#pragma GCC unroll 2
-      for (size_t r = 0; r < tile; r++)
-#pragma GCC unroll 4
-        for (size_t q = 0; q < P; q++)
-          if (r < mr) _mm512_storeu_ps(c + r * c_stride + n0 + q * EL_GEMM_NR, el_clamp16(acc[r][q], vlo, vhi));
-    }
-  }
-  for (; n0 < nc; n0 += EL_GEMM_NR) {
-    const size_t width = nc - n0 < EL_GEMM_NR ? nc - n0 : EL_GEMM_NR;
-    float *out = c + n0;
-    if (width <= 8) { /* a narrow last panel: ymm FMAs, which issue twice as fast as zmm ones */
-      __m256 acc[12];
-      const __m256 bias = _mm256_loadu_ps(w);
-#pragma GCC unroll 12
-      for (size_t r = 0; r < tile; r++) acc[r] = bias;
-      w += EL_GEMM_NR;
-      for (size_t k = 0; k < kc; k++, w += EL_GEMM_NR) {
-        const __m256 b = _mm256_loadu_ps(w);
-#pragma GCC unroll 12
-        for (size_t r = 0; r < tile; r++) acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(rows[r][k]), b, acc[r]);
-      }
-      const __mmask8 mask = (__mmask8)((1u << width) - 1u);
-#pragma GCC unroll 12
-      for (size_t r = 0; r < tile; r++)
-        if (r < mr)
-          _mm256_mask_storeu_ps(out + r * c_stride, mask,
-                                _mm256_min_ps(_mm512_castps512_ps256(vhi),
-                                              _mm256_max_ps(_mm512_castps512_ps256(vlo), acc[r])));
-      continue;
-    }
-    __m512 acc[12];
-    const __m512 bias = _mm512_loadu_ps(w);
-#pragma GCC unroll 12
-    for (size_t r = 0; r < tile; r++) acc[r] = bias;
-    w += EL_GEMM_NR;
-    for (size_t k = 0; k < kc; k++, w += EL_GEMM_NR) {
-      const __m512 b = _mm512_loadu_ps(w);
-#pragma GCC unroll 12
-      for (size_t r = 0; r < tile; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(rows[r][k]), b, acc[r]);
-    }
-    const __mmask16 mask = el_mask16(width);
-#pragma GCC unroll 12
-    for (size_t r = 0; r < tile; r++)
-      if (r < mr) _mm512_mask_storeu_ps(out + r * c_stride, mask, el_clamp16(acc[r], vlo, vhi));
-  }
-}
 
 EL_AVX512 void el_f32_gemm12x16_avx512(size_t mr, size_t nc, size_t kc, const float *a, size_t a_stride,
                                        const float *w, float *c, size_t c_stride, float lo, float hi) {
@@ -86,11 +14,12 @@ EL_AVX512 void el_f32_gemm12x16_avx512(size_t mr, size_t nc, size_t kc, const fl
   while (mr > 0) {
     const size_t tile = mr > 8 ? 12 : mr > 4 ? 8 : mr > 2 ? 4 : mr;
     const size_t rows = mr < tile ? mr : tile;
-    if (tile == 12) gemm_tile(12, rows, nc, kc, a, a_stride, w, c, c_stride, vlo, vhi);
-    else if (tile == 8) gemm_tile(8, rows, nc, kc, a, a_stride, w, c, c_stride, vlo, vhi);
-    else if (tile == 4) gemm_tile(4, rows, nc, kc, a, a_stride, w, c, c_stride, vlo, vhi);
-    else if (tile == 2) gemm_tile(2, rows, nc, kc, a, a_stride, w, c, c_stride, vlo, vhi);
-    else gemm_tile(1, rows, nc, kc, a, a_stride, w, c, c_stride, vlo, vhi);
+    const float *const seg[1] = {a};
+    if (tile == 12) el_conv12x16_tile(12, rows, nc, 1, kc, seg, a_stride, w, c, c_stride, vlo, vhi);
+    else if (tile == 8) el_conv12x16_tile(8, rows, nc, 1, kc, seg, a_stride, w, c, c_stride, vlo, vhi);
+    else if (tile == 4) el_conv12x16_tile(4, rows, nc, 1, kc, seg, a_stride, w, c, c_stride, vlo, vhi);
+    else if (tile == 2) el_conv12x16_tile(2, rows, nc, 1, kc, seg, a_stride, w, c, c_stride, vlo, vhi);
+    else el_conv12x16_tile(1, rows, nc, 1, kc, seg, a_stride, w, c, c_stride, vlo, vhi);
     a += rows * a_stride;
     c += rows * c_stride;
     mr -= rows;
