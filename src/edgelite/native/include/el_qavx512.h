@@ -6,6 +6,7 @@
 #define EL_QAVX512_H
 
 #include <immintrin.h>
+#include <string.h>
 
 #include "el_qkernels.h"
 
@@ -63,6 +64,82 @@ EL_AVX512VNNI static inline __m128i el_qrq16_apply(__m512i acc, const el_qrq16 *
   const __m512i scaled = _mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CDAB);
   const __m512i shifted = r->zp_folded ? scaled : _mm512_add_epi32(scaled, zp);
   return _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(shifted, lo), hi));
+}
+
+/* acc[0..3] (and acc[4..7] with EIGHT) += rows a0.. a7 . one channel group's weights: 4 input bytes
+ * (two int16 or four uint8) broadcast per step against 64 weight bytes, over kbytes of each row;
+ * written out so that the accumulators stay in registers. */
+#define EL_QGEMM8X16_ROWS(VEC, SET1, LOAD, DOT, EIGHT)                                              \
+  {                                                                                                 \
+    VEC c0 = acc[0], c1 = acc[1], c2 = acc[2], c3 = acc[3], c4 = acc[4], c5 = acc[5];               \
+    VEC c6 = acc[6], c7 = acc[7];                                                                   \
+    const char *wk = group + EL_QGROUP_HEADER;                                                      \
+    for (size_t k = 0; k < kbytes; k += 4, wk += 64) {                                              \
+      const VEC wv = LOAD(wk);                                                                      \
+      c0 = DOT(c0, SET1(el_qword32(a0 + k)), wv);                                                   \
+      c1 = DOT(c1, SET1(el_qword32(a1 + k)), wv);                                                   \
+      c2 = DOT(c2, SET1(el_qword32(a2 + k)), wv);                                                   \
+      c3 = DOT(c3, SET1(el_qword32(a3 + k)), wv);                                                   \
+      if (EIGHT) {                                                                                  \
+        c4 = DOT(c4, SET1(el_qword32(a4 + k)), wv);                                                 \
+        c5 = DOT(c5, SET1(el_qword32(a5 + k)), wv);                                                 \
+        c6 = DOT(c6, SET1(el_qword32(a6 + k)), wv);                                                 \
+        c7 = DOT(c7, SET1(el_qword32(a7 + k)), wv);                                                 \
+      }                                                                                             \
+    }                                                                                               \
+    acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5, acc[6] = c6;      \
+    acc[7] = c7;                                                                                    \
+  }
+
+EL_AVX512VNNI static inline int32_t el_qword32(const char *p) {
+  int32_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+#define EL_LOAD512(p) _mm512_loadu_si512(p)
+#define EL_LOAD256(p) _mm256_loadu_si256((const __m256i *)(p))
+
+/* The qgemm8x16 kernels over either packed format (`quads` a compile-time constant): vpdpwssd on
+ * int16 pairs, or vpdpbusd on uint8 quads against int8 weights (64 multiply-adds per instruction;
+ * exact: the sums wrap like the reference's int32). Up to 8 rows x one channel group (16 int32
+ * lanes) per step; calls of 4 rows or fewer run a 4-row body; groups with at most 8 channels in
+ * use run on ymm halves (the first 32 bytes of each 64-byte weight step). Requantization in 16
+ * lanes. a_stride and kbytes are in bytes. */
+EL_AVX512VNNI static inline __attribute__((always_inline)) void el_qgemm8x16(
+    const int quads, size_t mr, size_t nc, size_t kbytes, const char *a, size_t a_stride, const void *w,
+    size_t group_bytes, int8_t *c, size_t c_stride, const el_qout *q) {
+  const char *row[8];
+  for (size_t r = 0; r < 8; r++) row[r] = a + (r < mr ? r : mr - 1) * a_stride;
+  const char *a0 = row[0], *a1 = row[1], *a2 = row[2], *a3 = row[3], *a4 = row[4], *a5 = row[5];
+  const char *a6 = row[6], *a7 = row[7];
+  const __m512i zp = _mm512_set1_epi32(q->zero_point), lo = _mm512_set1_epi32(q->lo), hi = _mm512_set1_epi32(q->hi);
+  const char *group = w;
+  for (size_t n0 = 0; n0 < nc; n0 += EL_QGROUP, group += group_bytes) {
+    const size_t width = nc - n0 < EL_QGROUP ? nc - n0 : EL_QGROUP;
+    __m512i acc[8];
+    if (width <= 8) { /* the first 8 channels only: ymm accumulators, widened for requantization */
+      __m256i half[8];
+      for (size_t r = 0; r < 8; r++) half[r] = _mm256_loadu_si256((const __m256i *)(group + EL_QHDR_BIAS));
+#define acc half
+      if (quads && mr <= 4) EL_QGEMM8X16_ROWS(__m256i, _mm256_set1_epi32, EL_LOAD256, _mm256_dpbusd_epi32, 0)
+      else if (quads) EL_QGEMM8X16_ROWS(__m256i, _mm256_set1_epi32, EL_LOAD256, _mm256_dpbusd_epi32, 1)
+      else if (mr <= 4) EL_QGEMM8X16_ROWS(__m256i, _mm256_set1_epi32, EL_LOAD256, _mm256_dpwssd_epi32, 0)
+      else EL_QGEMM8X16_ROWS(__m256i, _mm256_set1_epi32, EL_LOAD256, _mm256_dpwssd_epi32, 1)
+#undef acc
+      for (size_t r = 0; r < 8; r++) acc[r] = _mm512_castsi256_si512(half[r]);
+    } else {
+      for (size_t r = 0; r < 8; r++) acc[r] = _mm512_loadu_si512(group + EL_QHDR_BIAS);
+      if (quads && mr <= 4) EL_QGEMM8X16_ROWS(__m512i, _mm512_set1_epi32, EL_LOAD512, _mm512_dpbusd_epi32, 0)
+      else if (quads) EL_QGEMM8X16_ROWS(__m512i, _mm512_set1_epi32, EL_LOAD512, _mm512_dpbusd_epi32, 1)
+      else if (mr <= 4) EL_QGEMM8X16_ROWS(__m512i, _mm512_set1_epi32, EL_LOAD512, _mm512_dpwssd_epi32, 0)
+      else EL_QGEMM8X16_ROWS(__m512i, _mm512_set1_epi32, EL_LOAD512, _mm512_dpwssd_epi32, 1)
+    }
+    const el_qrq16 rq = el_qrq16_load(group, q->zero_point);
+    const __mmask16 keep = (__mmask16)((1u << width) - 1);
+    for (size_t r = 0; r < mr; r++)
+      _mm_mask_storeu_epi8(c + r * c_stride + n0, keep, el_qrq16_apply(acc[r], &rq, zp, lo, hi));
+  }
 }
 
 #endif
