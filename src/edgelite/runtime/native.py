@@ -436,9 +436,14 @@ def lower_pad(lw: Lowering, node) -> _Record:
     pairs = np.asarray(pads).reshape(-1, 2)
     before = [0] * (4 - len(shape)) + [int(v) for v in pairs[:, 0]]
     record = lw.node("PAD", [lw.tensor(x_id)], node.op.outputs[0], before)
-    if len(shape) == 4 and not pairs[[0, 3]].any() and (pairs >= 0).all():
-        lw.pads[node.op.outputs[0]] = (record, x_id, before, lw._position)
+    offer_pad(lw, node, pairs, record)
     return record
+
+
+def offer_pad(lw: Lowering, node, pairs: np.ndarray, record: _Record) -> None:
+    """Let the next convolution do a PAD of height and width only (_fused_pad)."""
+    if len(pairs) == 4 and not pairs[[0, 3]].any() and (pairs >= 0).all():
+        lw.pads[node.op.outputs[0]] = (record, node.op.inputs[0], [int(v) for v in pairs[:, 0]], lw._position)
 
 
 def lower_concat(lw: Lowering, node) -> _Record:

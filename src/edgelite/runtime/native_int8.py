@@ -525,15 +525,13 @@ def lower_gather(lw, node):
 
 
 def _offer_pad(lw, node, fill: int | None, result) -> None:
-    """Let the next convolution fuse an int8 PAD of height / width whose fill (None: nothing padded)
-    is the zero point."""
-    x_id, out_id = node.op.inputs[0], node.op.outputs[0]
-    pairs = np.asarray(lw.plan.constants[node.op.inputs[1]]).reshape(-1, 2)
+    """An int8 PAD whose fill (None: nothing padded) is the zero point of both sides, which is what
+    a convolution pads with, may be fused like a float one."""
     scale, zero = quant(node.input_tensors[0])
-    same = (scale, zero) == quant(node.output_tensors[0]) and fill in (None, zero)
-    if (len(lw.plan.shapes[x_id]) == 4 and node.input_tensors[0].type == TensorType.INT8 and same
-            and not pairs[[0, 3]].any() and (pairs >= 0).all()):
-        lw.pads[out_id] = (result, x_id, [int(v) for v in pairs[:, 0]], lw._position)
+    if node.input_tensors[0].type == TensorType.INT8 and (scale, zero) == quant(node.output_tensors[0]) \
+            and fill in (None, zero):
+        pairs = np.asarray(lw.plan.constants[node.op.inputs[1]]).reshape(-1, 2)
+        _native().offer_pad(lw, node, pairs, result)
 
 
 def lower_copy(lw, node):
