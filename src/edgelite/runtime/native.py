@@ -31,6 +31,7 @@ from time import perf_counter_ns
 
 import numpy as np
 
+from edgelite.errors import EdgeliteError
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, Padding, activation_range, axis_list, padding_before
 from edgelite.runtime.executor import Placement, ReferenceExecutor, Segment
@@ -474,6 +475,26 @@ LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
     "PAD": lower_pad, "CONCATENATION": lower_concat, "RESHAPE": lower_copy, "SQUEEZE": lower_copy,
     "EXPAND_DIMS": lower_copy, "SOFTMAX": lower_softmax,
 }
+
+
+def route(lowerers: dict[str, Callable], special: dict[str, Callable], applies: Callable) -> None:
+    """Send the nodes of each op in `special` for which applies(lw, node) holds to that op's special
+    lowerer, the others to the lowerer already in the table (in place). A special lowerer's failure
+    leaves the node on the reference, which reports the problem if there is one."""
+    for name, lower in special.items():
+        fallback = lowerers.get(name)
+
+        def dispatch(lw, node, lower=lower, fallback=fallback):
+            if applies(lw, node):
+                try:
+                    return lower(lw, node)
+                except (EdgeliteError, ValueError, TypeError, IndexError, KeyError) as error:
+                    raise Unsupported(f"{node.op.name}: {error}") from error
+            if fallback is None:
+                raise Unsupported(f"{node.op.name} of this type")
+            return fallback(lw, node)
+
+        lowerers[name] = dispatch
 
 
 @functools.cache

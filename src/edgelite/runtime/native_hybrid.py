@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edgelite.errors import EdgeliteError
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, activation_range
 from edgelite.runtime import native_int8
@@ -171,17 +170,4 @@ HYBRID_LOWERERS: dict[str, Callable] = {
 
 def install(lowerers: dict[str, Callable]) -> None:
     """Route hybrid nodes of each op in HYBRID_LOWERERS to its hybrid lowerer (in place)."""
-    for name, hybrid in HYBRID_LOWERERS.items():
-        fallback = lowerers.get(name)
-
-        def dispatch(lw, node, hybrid=hybrid, fallback=fallback):
-            if is_hybrid(lw, node):
-                try:
-                    return hybrid(lw, node)
-                except (EdgeliteError, ValueError, TypeError, IndexError, KeyError) as error:
-                    raise unsupported(f"{node.op.name}: {error}") from error
-            if fallback is None:
-                raise unsupported(f"{node.op.name} of this type")
-            return fallback(lw, node)
-
-        lowerers[name] = dispatch
+    _native().route(lowerers, HYBRID_LOWERERS, is_hybrid)

@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edgelite.errors import EdgeliteError
 from edgelite.model.ir import TensorType
 from edgelite.ops import _lut, _qbinary, _quant
 from edgelite.ops._common import Activation, Padding, padding_before
@@ -558,17 +557,4 @@ def _is_quantized(node) -> bool:
 
 def install(lowerers: dict[str, Callable]) -> None:
     """Route quantized nodes of each op in INT8_LOWERERS to its int8 lowerer (in place)."""
-    for name, int8 in INT8_LOWERERS.items():
-        fallback = lowerers.get(name)
-
-        def dispatch(lw, node, int8=int8, fallback=fallback):
-            if _is_quantized(node):
-                try:
-                    return int8(lw, node)
-                except (EdgeliteError, ValueError, TypeError, IndexError, KeyError) as error:
-                    raise unsupported(f"{node.op.name}: {error}") from error  # the reference reports it
-            if fallback is None:
-                raise unsupported(f"{node.op.name} of this type")
-            return fallback(lw, node)
-
-        lowerers[name] = dispatch
+    _native().route(lowerers, INT8_LOWERERS, lambda lw, node: _is_quantized(node))

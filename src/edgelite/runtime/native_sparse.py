@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edgelite.errors import EdgeliteError
 from edgelite.model.ir import TensorType
 from edgelite.ops import _quant, _sparsity
 from edgelite.ops._conv import output_stage
@@ -23,7 +22,7 @@ from edgelite.ops._matmul import effective_scale
 from edgelite.ops.batch_matmul import sparse_rhs
 from edgelite.ops.conv_2d import _pointwise
 from edgelite.runtime import native_int8
-from edgelite.runtime.native import Lowering, Unsupported, _clamp, _Record
+from edgelite.runtime.native import Lowering, Unsupported, _clamp, _Record, route
 
 SPMM_MT = 32  # include/el_sparse.h: EL_SPMM_MT
 SPARSE_OPS = ("FULLY_CONNECTED", "CONV_2D", "BATCH_MATMUL")
@@ -126,20 +125,11 @@ def _lower_int8(lw: Lowering, node, sparse, shape: list, strides: list, x_id: in
     return native_int8.record(lw, "QSPMM", inputs, out_id, params)
 
 
+def _reads_sparse_weights(lw: Lowering, node) -> bool:
+    weights = node.input_tensors[1] if len(node.input_tensors) > 1 else None
+    return weights is not None and weights.sparsity is not None
+
+
 def install(lowerers: dict[str, Callable]) -> None:
     """Route nodes of SPARSE_OPS whose weights are a sparse constant to lower_sparse (in place)."""
-    for name in SPARSE_OPS:
-        dense = lowerers.get(name)
-
-        def dispatch(lw, node, dense=dense, name=name):
-            weights = node.input_tensors[1] if len(node.input_tensors) > 1 else None
-            if weights is not None and weights.sparsity is not None:
-                try:
-                    return lower_sparse(lw, node)
-                except (EdgeliteError, ValueError, TypeError, IndexError, KeyError) as error:
-                    raise Unsupported(f"{name}: {error}") from error  # the reference reports it
-            if dense is None:
-                raise Unsupported(f"{name} has no native lowering")
-            return dense(lw, node)
-
-        lowerers[name] = dispatch
+    route(lowerers, dict.fromkeys(SPARSE_OPS, lower_sparse), _reads_sparse_weights)
