@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.native.test_int8_kernels import window
 from tests.native.test_kernels import run
 from tests.ops.harness import Input, const, graph_feeds, single_op_model
 
@@ -81,17 +82,6 @@ def test_fully_connected(isa, rows, depth, units, per_channel, asymmetric, with_
     operands = [Input(floats(rng, (rows, depth), kind)), const(w, w_quant), bias]
     options = FullyConnectedOptions(activation, asymmetric_quantize_inputs=asymmetric)
     check_equal("FULLY_CONNECTED", operands, options, threads)
-
-
-@st.composite
-def window(draw, max_kernel: int = 3):
-    kh, kw = draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel))
-    sh, sw, dilation = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    padding = draw(st.sampled_from([Padding.SAME, Padding.VALID]))
-    h, w = draw(st.integers(1, 8)), draw(st.integers(1, 8))
-    if padding == Padding.VALID:
-        h, w = h + (kh - 1) * dilation, w + (kw - 1) * dilation
-    return kh, kw, sh, sw, dilation, padding, h, w
 
 
 @SETTINGS
