@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from time import perf_counter_ns
 
@@ -50,10 +49,9 @@ class ReferenceExecutor:
         self.values: list[np.ndarray | None] = [None] * len(graph.tensors)
         for i, value in plan.constants.items():
             self.values[i] = value
+        arena, tensors, shapes = self.arena, graph.tensors, plan.shapes
         for i, offset in plan.arena_offsets.items():
-            tensor, shape = graph.tensors[i], plan.shapes[i]
-            nbytes = math.prod(shape) * tensor.type.itemsize
-            self.values[i] = self.arena[offset:offset + nbytes].view(tensor.dtype).reshape(shape)
+            self.values[i] = np.ndarray(shapes[i], tensors[i].dtype, arena, offset)
         # Tensors set_tensor may copy into without further checks (arena views, not constants).
         self.settable: dict[int, np.ndarray] = {i: self.values[i] for i in plan.arena_offsets
                                                 if i not in plan.constants and self.values[i].dtype != object}
