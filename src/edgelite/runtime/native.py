@@ -98,21 +98,14 @@ def f32_bits(value: float) -> int:
     return int(np.array(value, np.float32).view(np.uint32))
 
 
-def pack_gemm(weights: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """[N, K] weights and bias -> panels of GEMM_NR columns: [panels, 1 + K, GEMM_NR] (bias first)."""
-    n, k = weights.shape
-    panels, full = -(-n // GEMM_NR), n // GEMM_NR
-    packed = np.empty((panels, k + 1, GEMM_NR), np.float32)
-    by_row = packed.transpose(1, 0, 2)  # a view: [1 + K, panel, column]
-    first = np.zeros(panels * GEMM_NR, np.float32)
-    if bias is not None:
-        first[:n] = bias
-    by_row[0] = first.reshape(panels, GEMM_NR)
-    by_row[1:, :full] = weights[:full * GEMM_NR].T.reshape(k, full, GEMM_NR)
-    if full < panels:
-        by_row[1:, full] = 0
-        by_row[1:, full, :n - full * GEMM_NR] = weights[full * GEMM_NR:].T
-    return packed
+def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1) -> np.ndarray:
+    """[groups x N, K] float32 weights and bias -> each group's panels of GEMM_NR columns, [1 + K,
+    GEMM_NR] each (bias row first), one after another, flat (packed in C: native/pack.c)."""
+    rows, k = weights.shape
+    raw, offset, nbytes = _engine.pack_gemm(np.ascontiguousarray(weights, np.float32),
+                                            None if bias is None else np.ascontiguousarray(bias, np.float32),
+                                            groups, rows // groups, k)
+    return np.frombuffer(raw, np.float32, nbytes // 4, offset)
 
 
 def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list] | None:
@@ -335,9 +328,7 @@ def lower_conv(lw: Lowering, node) -> _Record:
     if fused is not None:
         x_id, pads = fused[0], [pads[0] + fused[1], pads[1] + fused[2]]
     k, n = kh * kw * ic, o // groups
-    rows = [slice(g * n, (g + 1) * n) for g in range(groups)]
-    packed = lw.extra(np.concatenate([pack_gemm(weights[r].reshape(n, k), None if bias is None else bias[r])
-                                      .reshape(-1) for r in rows]))
+    packed = lw.extra(pack_gemm(weights.reshape(o, k), bias, groups))
     direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and fused is None
     geometry = [kh, kw, *stride, *dilation, *pads]
     inputs = [lw.tensor(x_id), packed] + ([] if direct else [lw.scratch(IM2COL_ROWS * k)])
