@@ -186,3 +186,14 @@ def test_packed_buffers_are_independent_and_zero_padded():
     assert unpack(first) == unpack(second) and first[0] is not second[0]
     body = np.frombuffer(unpack(first)[packers.HEADER:], np.int16).reshape(2, 16, 2)  # [pair, channel, j]
     assert (body[:, 3:] == 0).all() and (body[1, :3, 1] == 0).all() and (body[0, :3] == 5).all()
+
+
+@SETTINGS
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=64),
+                 st.floats(allow_nan=False, allow_infinity=False, width=32).map(np.float32),
+                 st.sampled_from([0.0, -0.0, 1 - 2.0**-33, -(1 - 2.0**-33), 2.0**-32, 2.0**-33, 3, -7])))
+def test_quantize_multiplier_scalar_path_is_the_array_path(real):
+    """ops/_quant's Python-float path for one value gives the numpy path's multiplier and shift."""
+    multiplier, shift = _quant.quantize_multiplier(real)
+    arrays = _quant.quantize_multiplier(np.array([real], np.float64))
+    assert (int(multiplier), int(shift)) == (int(arrays[0][0]), int(arrays[1][0]))

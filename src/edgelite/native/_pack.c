@@ -68,14 +68,19 @@ static int check_zero(const char *what, int zero) {
   return -1;
 }
 
-/* A zeroed bytearray of nbytes from a 64-byte boundary: sets *data and *offset. */
-static PyObject *aligned_output(size_t nbytes, char **data, Py_ssize_t *offset) {
+/* A bytearray of nbytes from a 64-byte boundary, zeroed (or, for a packer that writes every byte
+ * itself, only outside those bytes): sets *data and *offset. */
+static PyObject *aligned_output(size_t nbytes, int zeroed, char **data, Py_ssize_t *offset) {
   PyObject *raw = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)nbytes + EL_PACK_ALIGN);
   if (raw == NULL) return NULL;
   char *base = PyByteArray_AS_STRING(raw);
-  memset(base, 0, nbytes + EL_PACK_ALIGN);
+  if (zeroed) memset(base, 0, nbytes + EL_PACK_ALIGN);
   *offset = (Py_ssize_t)((EL_PACK_ALIGN - (uintptr_t)base % EL_PACK_ALIGN) % EL_PACK_ALIGN);
   *data = base + *offset;
+  if (!zeroed) {
+    memset(base, 0, (size_t)*offset);
+    memset(*data + nbytes, 0, EL_PACK_ALIGN - (size_t)*offset);
+  }
   return raw;
 }
 
@@ -116,7 +121,7 @@ PyObject *el_py_pack_gemm(PyObject *m, PyObject *args) {
     const size_t nbytes = el_pack_gemm_bytes((size_t)groups, (size_t)n, (size_t)k);
     char *data;
     Py_ssize_t offset;
-    PyObject *raw = aligned_output(nbytes, &data, &offset);
+    PyObject *raw = aligned_output(nbytes, 0, &data, &offset);
     if (raw != NULL) {
       el_pack_gemm(a[0].view.buf, a[1].held ? a[1].view.buf : NULL, (size_t)groups, (size_t)n, (size_t)k,
                    (uint32_t *)data);
@@ -163,7 +168,7 @@ PyObject *el_py_pack_qgemm(PyObject *m, PyObject *args) {
   const size_t nbytes = el_pack_qgemm_bytes((size_t)n, (size_t)k, quads);
   char *data;
   Py_ssize_t offset;
-  PyObject *raw = aligned_output(nbytes, &data, &offset);
+  PyObject *raw = aligned_output(nbytes, 1, &data, &offset);
   if (raw == NULL) goto done;
   el_pack_qgemm(w, (size_t)n, (size_t)k, weight_zero, cw.bias, cw.mult, cw.shift, quads, data);
   result = Py_BuildValue("(Nnni)", raw, offset, (Py_ssize_t)nbytes, quads);
@@ -205,7 +210,7 @@ PyObject *el_py_pack_qdwconv(PyObject *m, PyObject *args) {
   const size_t nbytes = el_pack_qdwconv_bytes((size_t)taps, (size_t)c, quads);
   char *data;
   Py_ssize_t offset;
-  PyObject *raw = aligned_output(nbytes, &data, &offset);
+  PyObject *raw = aligned_output(nbytes, 1, &data, &offset);
   if (raw == NULL) goto done;
   el_pack_qdwconv(w, (size_t)taps, (size_t)c, cw.bias, cw.mult, cw.shift, quads, data);
   result = Py_BuildValue("(Nnni)", raw, offset, (Py_ssize_t)nbytes, quads);
@@ -231,7 +236,7 @@ PyObject *el_py_pack_hgemm(PyObject *m, PyObject *args) {
     const size_t nbytes = el_pack_hgemm_bytes((size_t)n, (size_t)k);
     char *data;
     Py_ssize_t offset;
-    PyObject *raw = aligned_output(nbytes, &data, &offset);
+    PyObject *raw = aligned_output(nbytes, 1, &data, &offset);
     if (raw != NULL) {
       el_pack_hgemm(a[0].view.buf, (size_t)n, (size_t)k, a[1].view.buf, (size_t)a[1].view.len / 4,
                     a[2].held ? a[2].view.buf : NULL, data);

@@ -38,14 +38,21 @@ size_t el_pack_gemm_bytes(size_t groups, size_t n, size_t k) {
 }
 
 void el_pack_gemm(const uint32_t *w, const uint32_t *bias, size_t groups, size_t n, size_t k, uint32_t *out) {
-  const size_t panels = (n + EL_GEMM_NR - 1) / EL_GEMM_NR, panel = (k + 1) * EL_GEMM_NR;
+  const size_t panels = (n + EL_GEMM_NR - 1) / EL_GEMM_NR;
   for (size_t g = 0; g < groups; g++)
-    for (size_t row = 0; row < n; row++) {
-      const size_t channel = g * n + row;
-      uint32_t *column = out + (g * panels + row / EL_GEMM_NR) * panel + row % EL_GEMM_NR;
-      if (bias != NULL) column[0] = bias[channel];
-      const uint32_t *src = w + channel * k;
-      for (size_t i = 0; i < k; i++) column[(i + 1) * EL_GEMM_NR] = src[i];
+    for (size_t p = 0; p < panels; p++) {
+      const size_t first = p * EL_GEMM_NR, count = n - first < EL_GEMM_NR ? n - first : EL_GEMM_NR;
+      const uint32_t *rows = w + (g * n + first) * k;
+      uint32_t *line = out + (g * panels + p) * (k + 1) * EL_GEMM_NR;
+      for (size_t j = 0; j < EL_GEMM_NR; j++) line[j] = bias != NULL && j < count ? bias[g * n + first + j] : 0;
+      line += EL_GEMM_NR; /* then row i of the panel: column j from weight row first + j (16 read streams) */
+      if (count == EL_GEMM_NR) {
+        for (size_t i = 0; i < k; i++, line += EL_GEMM_NR)
+          for (size_t j = 0; j < EL_GEMM_NR; j++) line[j] = rows[j * k + i];
+        continue;
+      }
+      for (size_t i = 0; i < k; i++, line += EL_GEMM_NR)
+        for (size_t j = 0; j < EL_GEMM_NR; j++) line[j] = j < count ? rows[j * k + i] : 0;
     }
 }
 

@@ -24,9 +24,11 @@ from __future__ import annotations
 import functools
 import math
 import os
+import struct
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 from time import perf_counter_ns
 
 import numpy as np
@@ -59,6 +61,8 @@ _BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3, "DIV": 4, "MAXIMUM": 5, "MI
 _UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
 _UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2, "TANH": 3, "GELU": 4, "LEAKY_RELU": 6}
 _GELU_TANH = 5  # GELU with options.approximate
+_NO_INPUTS, _NO_PARAMS = (0,) * MAX_INPUTS, (0,) * NODE_PARAMS  # a node row's unused words
+_F32 = struct.Struct("<f")
 
 
 def available() -> bool:
@@ -95,7 +99,11 @@ class Unsupported(Exception):
 
 
 def f32_bits(value: float) -> int:
-    return int(np.array(value, np.float32).view(np.uint32))
+    """The bits of value rounded to float32 (C's cast: struct's, or numpy's where it overflows to inf)."""
+    try:
+        return int.from_bytes(_F32.pack(value), "little")
+    except OverflowError:
+        return int(np.array(value, np.float32).view(np.uint32))
 
 
 def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1) -> np.ndarray:
@@ -258,24 +266,32 @@ class Lowering:
                 self.writable.append(writable)
                 record = [len(self.buffers) - 1, 0, floats * 4, 0, 1, floats]
                 self.tensors[index] = record + [0] * (TENSOR_WORDS - len(record))
-        tensors = np.array(self.tensors, np.int64).reshape(-1, TENSOR_WORDS)
-        nodes = np.zeros((len(self.records), NODE_WORDS), np.int64)
-        for row, rec in zip(nodes, self.records, strict=True):
-            row[0], row[1] = CODE[rec.op], len(rec.inputs)
-            row[2:2 + len(rec.inputs)] = rec.inputs
-            row[2 + MAX_INPUTS] = rec.output
-            row[3 + MAX_INPUTS:3 + MAX_INPUTS + len(rec.params)] = rec.params
-        return tensors, nodes
+        rows = [(CODE[rec.op], len(rec.inputs), *rec.inputs, *_NO_INPUTS[len(rec.inputs):], rec.output,
+                 *rec.params, *_NO_PARAMS[len(rec.params):]) for rec in self.records]
+        return _table(self.tensors, TENSOR_WORDS), _table(rows, NODE_WORDS)
+
+
+def _table(rows: list, words: int) -> np.ndarray:
+    """[len(rows), words] int64 from rows of `words` ints each (one pass, no per-row numpy call)."""
+    if sum(map(len, rows)) != len(rows) * words:
+        raise ValueError(f"a table row is not {words} words long")
+    return np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * words).reshape(-1, words)
 
 
 # -- lowerers: Node -> _Record, or raise Unsupported -------------------------------------------
 def _clamp(node, activation: int | None = None) -> list[int]:
     act = getattr(node.options, "fused_activation_function", Activation.NONE) if activation is None \
         else activation
-    if act not in Activation.__members__.values():
-        raise Unsupported(f"unknown fused activation {act}")
-    low, high = activation_range(act, np.float32)
-    return [f32_bits(low), f32_bits(high)]
+    bits = _CLAMPS.get(act)
+    if bits is None:
+        if act not in Activation.__members__.values():
+            raise Unsupported(f"unknown fused activation {act}")
+        low, high = activation_range(act, np.float32)
+        bits = _CLAMPS[act] = (f32_bits(low), f32_bits(high))
+    return list(bits)
+
+
+_CLAMPS: dict[int, tuple[int, int]] = {}  # fused activation -> float32 clamp bits
 
 
 def _window(size: tuple, kernel: tuple, stride: tuple, dilation: tuple, out: tuple, padding) -> list[int]:
@@ -470,22 +486,35 @@ LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
 
 def route(lowerers: dict[str, Callable], special: dict[str, Callable], applies: Callable) -> None:
     """Send the nodes of each op in `special` for which applies(lw, node) holds to that op's special
-    lowerer, the others to the lowerer already in the table (in place). A special lowerer's failure
-    leaves the node on the reference, which reports the problem if there is one."""
+    lowerer, the others to the lowerer already in the table (in place; the routes installed last
+    are tried first). A special lowerer's failure leaves the node on the reference, which reports
+    the problem if there is one."""
     for name, lower in special.items():
-        fallback = lowerers.get(name)
+        current = lowerers.get(name)
+        if isinstance(current, _Router):
+            current.routes.insert(0, (applies, lower))
+        else:
+            lowerers[name] = _Router([(applies, lower)], current)
 
-        def dispatch(lw, node, lower=lower, fallback=fallback):
+
+class _Router:
+    """One op's special lowerers with the predicates that pick them, then its plain lowerer."""
+
+    __slots__ = ("routes", "fallback")
+
+    def __init__(self, routes: list[tuple[Callable, Callable]], fallback: Callable | None) -> None:
+        self.routes, self.fallback = routes, fallback
+
+    def __call__(self, lw: Lowering, node) -> _Record:
+        for applies, lower in self.routes:
             if applies(lw, node):
                 try:
                     return lower(lw, node)
                 except (EdgeliteError, ValueError, TypeError, IndexError, KeyError) as error:
                     raise Unsupported(f"{node.op.name}: {error}") from error
-            if fallback is None:
-                raise Unsupported(f"{node.op.name} of this type")
-            return fallback(lw, node)
-
-        lowerers[name] = dispatch
+        if self.fallback is None:
+            raise Unsupported(f"{node.op.name} of this type")
+        return self.fallback(lw, node)
 
 
 @functools.cache

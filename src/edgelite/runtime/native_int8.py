@@ -13,6 +13,7 @@ goes to the int8 lowerer, any other to the float one.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -29,13 +30,18 @@ _CODES = {TensorType.FLOAT32: F32, TensorType.INT8: I8, TensorType.INT32: I32, T
 # Elementwise int8 ops whose reference result depends only on each value: one table each.
 TABLE_OPS = ("LOGISTIC", "TANH", "HARD_SWISH", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1",
              "LEAKY_RELU", "ELU", "GELU")
-_DW_SLOTS = (0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15)  # channel of each int32 lane pair
+_ZEROS = (0,) * 6  # a tensor record's unused dims
+
+
+_NATIVE = []  # edgelite.runtime.native, once imported
 
 
 def _native():
-    from edgelite.runtime import native  # imported late: native imports this module at its end
+    if not _NATIVE:
+        from edgelite.runtime import native  # imported late: native imports this module
 
-    return native
+        _NATIVE.append(native)
+    return _NATIVE[0]
 
 
 def unsupported(why: str) -> Exception:
@@ -74,14 +80,15 @@ def qtensor(lw, i: int, types: tuple = (TensorType.INT8,)) -> int:
                           f"natively by this op (it takes {'/'.join(t.name.lower() for t in types)})")
     if shape is None or i in lw.plan.dynamic_tensors or len(shape) > 6:
         raise unsupported(f"tensor {i} has a shape known only at run time or a rank above 6")
-    if int(np.prod(shape, dtype=np.int64)) == 0:
+    count = math.prod(shape)
+    if count == 0:
         raise unsupported(f"tensor {i} is empty")
     if i in lw.index:
         return lw.index[i]
-    if i in lw.plan.arena_offsets:
-        count = int(np.prod(shape, dtype=np.int64))
-        lw.tensors.append([0, lw.plan.arena_offsets[i], count * tensor.type.itemsize, _CODES[tensor.type],
-                           len(shape), *shape, *[0] * (6 - len(shape))])
+    offset = lw.plan.arena_offsets.get(i)
+    if offset is not None:
+        lw.tensors.append([0, offset, count * tensor.type.itemsize, _CODES[tensor.type], len(shape), *shape,
+                           *_ZEROS[len(shape):]])
         index = len(lw.tensors) - 1
     elif i in lw.plan.constants:
         value = np.asarray(lw.plan.constants[i], tensor.type.numpy).reshape(shape)
@@ -383,7 +390,7 @@ def lane_row(shape_a: tuple, shape_b: tuple, row_lanes: int,
     row's whole vectors of `lanes`, the scalar loop otherwise (lanes 0: everywhere)."""
     rank = max(len(shape_a), len(shape_b))
     a, b = (1,) * (rank - len(shape_a)) + tuple(shape_a), (1,) * (rank - len(shape_b)) + tuple(shape_b)
-    total = int(np.prod(np.broadcast_shapes(a, b), dtype=np.int64))
+    total = math.prod(np.broadcast_shapes(a, b))
     if a == b:
         return total, row_lanes, 1
     if scalar_row_lanes is None:
@@ -436,7 +443,7 @@ def lower_minmax(lw, node):
         raise unsupported("int8 broadcast needs more than 4 dims")
     dims, stride_a, stride_b = (v[2:] for v in collapsed)
     op = 3 if node.op.name == "MAXIMUM" else 4
-    params = [op, 0, 0, 0, 0, -128, 127, *[0] * 7, int(np.prod(shapes[2], dtype=np.int64)), 1]
+    params = [op, 0, 0, 0, 0, -128, 127, *[0] * 7, math.prod(shapes[2]), 1]
     return record(lw, "QBINARY", inputs, out_id, [*params, *dims, *stride_a, *stride_b])
 
 
@@ -468,7 +475,7 @@ def gather_table(lw, node, input_shape: tuple, output_shape: tuple) -> tuple[np.
     operands = [None if i < 0 else lw.plan.constants.get(i) for i in node.op.inputs[1:]]
     if opdef is None or any(v is None for v, i in zip(operands, node.op.inputs[1:], strict=True) if i >= 0):
         raise unsupported(f"{node.op.name} needs constant operands besides its input")
-    count = int(np.prod(input_shape, dtype=np.int64))
+    count = math.prod(input_shape)
     if count >= 1 << 30:
         raise unsupported("input too large for an index table")
     if node.op.name == "PAD":
@@ -494,7 +501,7 @@ def _pad_table(node, input_shape: tuple, output_shape: tuple) -> tuple[np.ndarra
     if pairs is None or len(pairs) != len(input_shape) or padded != output_shape:
         return None
     table = np.full(output_shape, -1, np.int32)
-    count = int(np.prod(input_shape, dtype=np.int64))
+    count = math.prod(input_shape)
     inner = tuple(slice(a, a + n) for n, (a, _) in zip(input_shape, pairs, strict=True))
     table[inner] = np.arange(count, dtype=np.int32).reshape(input_shape)
     return table.reshape(-1), zero_point(node) if table.size > count else 0
@@ -543,6 +550,10 @@ INT8_LOWERERS: dict[str, Callable] = {
 _QUANTIZED = (TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT32)
 
 
+def _is_quantized_node(lw, node) -> bool:
+    return _is_quantized(node)
+
+
 def _is_quantized(node) -> bool:
     first = node.input_tensors[0] if node.input_tensors else None
     return any(t is not None and t.type in _QUANTIZED for t in (first, node.output_tensors[0]))
@@ -550,4 +561,4 @@ def _is_quantized(node) -> bool:
 
 def install(lowerers: dict[str, Callable]) -> None:
     """Route quantized nodes of each op in INT8_LOWERERS to its int8 lowerer (in place)."""
-    _native().route(lowerers, INT8_LOWERERS, lambda lw, node: _is_quantized(node))
+    _native().route(lowerers, INT8_LOWERERS, _is_quantized_node)
