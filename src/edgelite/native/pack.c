@@ -21,6 +21,11 @@ void el_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift) {
 
 int el_pack_multipliers(const float *scales, size_t n_scales, size_t channels, double input_scale,
                         double output_scale, int float_product, int32_t *mult, int32_t *shift) {
+  if (n_scales == 1 && channels > 1) { /* one scale: one multiplier */
+    if (el_pack_multipliers(scales, 1, 1, input_scale, output_scale, float_product, mult, shift) < 0) return -1;
+    for (size_t c = 1; c < channels; c++) mult[c] = mult[0], shift[c] = shift[0];
+    return 0;
+  }
   for (size_t c = 0; c < channels; c++) {
     const float ws = scales[n_scales == 1 ? 0 : c];
     const double product = float_product ? (double)((float)input_scale * ws) : input_scale * (double)ws;
@@ -77,6 +82,7 @@ static void write_header(char *header, const int64_t *bias, const int32_t *mult,
 }
 
 int el_pack_qgemm_fits_quads(const int8_t *w, size_t count, int weight_zero) {
+  if (weight_zero == 0) return 1; /* int8 weights */
   for (size_t i = 0; i < count; i++)
     if (w[i] - weight_zero < -128 || w[i] - weight_zero > 127) return 0;
   return 1;
@@ -86,8 +92,11 @@ void el_pack_qgemm_bias(const int8_t *w, size_t n, size_t k, int weight_zero, co
                         int quads, int64_t *folded) {
   for (size_t c = 0; c < n; c++) {
     int64_t sum = 0;
-    if (quads)
-      for (size_t i = 0; i < k; i++) sum += w[c * k + i] - weight_zero;
+    if (quads) {
+      int32_t raw = 0; /* |raw| <= 128 x 2^24 */
+      for (size_t i = 0; i < k; i++) raw += w[c * k + i];
+      sum = (int64_t)raw - (int64_t)weight_zero * (int64_t)k;
+    }
     folded[c] = (bias ? bias[c] : 0) - (int64_t)(input_zero + 128) * sum;
   }
 }
@@ -109,12 +118,22 @@ void el_pack_qgemm(const int8_t *w, size_t n, size_t k, int weight_zero, const i
     write_header(group, bias ? bias + first : NULL, mult + first, shift + first, count);
     for (size_t c = 0; c < count; c++) {
       const int8_t *src = w + (first + c) * k;
-      if (quads) {
+      size_t i = 0;
+      if (quads) { /* 4 weights a store: w[c][4q .. 4q + 3] at 64 q + 4 c */
         int8_t *body = (int8_t *)(group + EL_QGROUP_HEADER) + 4 * c;
-        for (size_t i = 0; i < k; i++) body[(i / 4) * 64 + (i & 3)] = (int8_t)(src[i] - weight_zero);
-      } else {
+        for (; i + 4 <= k; i += 4) {
+          int8_t quad[4];
+          for (int j = 0; j < 4; j++) quad[j] = (int8_t)(src[i + j] - weight_zero);
+          memcpy(body + i * 16, quad, 4);
+        }
+        for (; i < k; i++) body[(i / 4) * 64 + (i & 3)] = (int8_t)(src[i] - weight_zero);
+      } else { /* 2 weights a store: w[c][2p], w[c][2p + 1] at 32 p + 2 c */
         int16_t *body = (int16_t *)(group + EL_QGROUP_HEADER) + 2 * c;
-        for (size_t i = 0; i < k; i++) body[(i / 2) * 32 + (i & 1)] = (int16_t)(src[i] - weight_zero);
+        for (; i + 2 <= k; i += 2) {
+          const int16_t pair[2] = {(int16_t)(src[i] - weight_zero), (int16_t)(src[i + 1] - weight_zero)};
+          memcpy(body + i * 16, pair, 4);
+        }
+        if (i < k) body[(i / 2) * 32] = (int16_t)(src[i] - weight_zero);
       }
     }
   }

@@ -62,6 +62,7 @@ _UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.
 _UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2, "TANH": 3, "GELU": 4, "LEAKY_RELU": 6}
 _GELU_TANH = 5  # GELU with options.approximate
 _NO_INPUTS, _NO_PARAMS = (0,) * MAX_INPUTS, (0,) * NODE_PARAMS  # a node row's unused words
+_NO_DIMS = (0,) * MAX_RANK  # a tensor record's
 _F32 = struct.Struct("<f")
 
 
@@ -119,6 +120,8 @@ def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1) -> 
 def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list] | None:
     """Dims and element strides of a and b over out, adjacent dims merged, padded to MAX_RANK."""
     rank = len(out)
+    if a == b == out and rank and math.prod(out) > 1:  # elementwise: one contiguous dim
+        return [1] * (MAX_RANK - 1) + [math.prod(out)], [0] * (MAX_RANK - 1) + [1], [0] * (MAX_RANK - 1) + [1]
     dims, strides = list(out), []
     for shape in (a, b):
         shape = (1,) * (rank - len(shape)) + tuple(shape)
@@ -165,13 +168,17 @@ class Lowering:
         self.fused_pads: set[int] = set()  # PAD outputs whose padding a convolution does instead
         self._order = {id(planned): i for i, planned in enumerate(self.plan.nodes)}
         self._position = -2  # index in plan.nodes of the node being lowered
+        # the plan's tables, looked up once per operand
+        self.graph_tensors, self.shapes = self.plan.subgraph.tensors, self.plan.shapes
+        self.offsets, self.constants = self.plan.arena_offsets, self.plan.constants
+        self.dynamic = self.plan.dynamic_tensors
 
     # -- tensors ----------------------------------------------------------------------------
     def _add(self, buffer: int, offset: int, shape: tuple) -> int:
         if len(shape) > MAX_RANK:
             raise Unsupported(f"rank {len(shape)} > {MAX_RANK}")
-        nbytes = math.prod(shape) * 4
-        self.tensors.append([buffer, offset, nbytes, 0, len(shape), *shape, *[0] * (MAX_RANK - len(shape))])
+        rank = len(shape)
+        self.tensors.append([buffer, offset, math.prod(shape) * 4, 0, rank, *shape, *_NO_DIMS[rank:]])
         return len(self.tensors) - 1
 
     def extra(self, array: np.ndarray, writable: bool = False) -> int:
@@ -185,20 +192,22 @@ class Lowering:
         """The table index of graph tensor i (float32, planned in the arena or constant)."""
         if i < 0:
             raise Unsupported("optional operand absent")
-        tensor, shape = self.plan.subgraph.tensors[i], self.plan.shapes[i]
+        tensor, shape = self.graph_tensors[i], self.shapes[i]
         if tensor.type != TensorType.FLOAT32:
             raise Unsupported(f"{tensor.type.name.lower()} operand {i} ({tensor.name!r}) is not supported "
                               f"natively by this op")
-        if shape is None or i in self.plan.dynamic_tensors:
+        if shape is None or i in self.dynamic:
             raise Unsupported(f"tensor {i} ({tensor.name!r}) has a shape known only at run time")
+        index = self.index.get(i)
+        if index is not None:
+            return index
         if math.prod(shape) == 0:
             raise Unsupported(f"tensor {i} is empty")
-        if i in self.index:
-            return self.index[i]
-        if i in self.plan.arena_offsets:
-            index = self._add(0, self.plan.arena_offsets[i], tuple(shape))
-        elif i in self.plan.constants and not output:
-            index = self.extra(np.asarray(self.plan.constants[i], np.float32).reshape(shape))
+        offset = self.offsets.get(i)
+        if offset is not None:
+            index = self._add(0, offset, tuple(shape))
+        elif i in self.constants and not output:
+            index = self.extra(np.asarray(self.constants[i], np.float32).reshape(shape))
         else:
             raise Unsupported(f"tensor {i} is neither in the arena nor a constant")
         self.index[i] = index
