@@ -555,6 +555,8 @@ def thread_count(num_threads: int | None) -> int:
 class NativeExecutor(ReferenceExecutor):
     """A ReferenceExecutor whose supported nodes run as native segments (see the module doc)."""
 
+    _binding = False  # ReferenceExecutor.__init__'s _bind calls wait until the native nodes are known
+
     def __init__(self, plan: Plan, runtime: object = None, num_threads: int | None = None) -> None:
         super().__init__(plan, runtime)
         self.num_threads = num_threads
@@ -564,6 +566,10 @@ class NativeExecutor(ReferenceExecutor):
         for planned in plan.nodes:
             native.append(lowering.lower(planned))
             self._reasons.append(lowering.reason)
+        self._binding = True
+        for planned, is_native in zip(plan.nodes, native, strict=True):
+            if not is_native and not planned.dynamic:  # the reference kernels' operands
+                self._bind(planned.node)
         self.program = None
         if any(native):
             tensors, nodes = lowering.tables()
@@ -583,6 +589,10 @@ class NativeExecutor(ReferenceExecutor):
         for is_native in native:
             self._native_start.append(native_index)
             native_index += is_native
+
+    def _bind(self, node) -> None:
+        if self._binding:  # a native node's kernel reads the arena through the program, not node.inputs
+            super()._bind(node)
 
     def partition(self) -> list[Segment]:
         """The native segments and the reference runs between them, each node with why it stays on

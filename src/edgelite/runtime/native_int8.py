@@ -74,24 +74,25 @@ def qtensor(lw, i: int, types: tuple = (TensorType.INT8,)) -> int:
     """The table index of graph tensor i: static, planned in the arena (or a constant input)."""
     if i < 0:
         raise unsupported("optional operand absent")
-    tensor, shape = lw.plan.subgraph.tensors[i], lw.plan.shapes[i]
+    tensor, shape = lw.graph_tensors[i], lw.shapes[i]
     if tensor.type not in types:
         raise unsupported(f"{tensor.type.name.lower()} operand {i} ({tensor.name!r}) is not supported "
                           f"natively by this op (it takes {'/'.join(t.name.lower() for t in types)})")
-    if shape is None or i in lw.plan.dynamic_tensors or len(shape) > 6:
+    if shape is None or i in lw.dynamic or len(shape) > 6:
         raise unsupported(f"tensor {i} has a shape known only at run time or a rank above 6")
+    index = lw.index.get(i)
+    if index is not None:
+        return index
     count = math.prod(shape)
     if count == 0:
         raise unsupported(f"tensor {i} is empty")
-    if i in lw.index:
-        return lw.index[i]
-    offset = lw.plan.arena_offsets.get(i)
+    offset = lw.offsets.get(i)
     if offset is not None:
         lw.tensors.append([0, offset, count * tensor.type.itemsize, _CODES[tensor.type], len(shape), *shape,
                            *_ZEROS[len(shape):]])
         index = len(lw.tensors) - 1
-    elif i in lw.plan.constants:
-        value = np.asarray(lw.plan.constants[i], tensor.type.numpy).reshape(shape)
+    elif i in lw.constants:
+        value = np.asarray(lw.constants[i], tensor.type.numpy).reshape(shape)
         index = extra(lw, value, _CODES[tensor.type])
     else:
         raise unsupported(f"tensor {i} is neither in the arena nor a constant")
@@ -214,8 +215,19 @@ def _clamp(node) -> tuple[int, int, int]:
     activation = node.options.fused_activation_function
     if activation not in (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1):
         return zero, -128, 127
-    low, high = _quant.activation_range_quantized(activation, scale, zero, np.int8)
-    return zero, low, high
+    return (zero, *int8_range(activation, scale, zero))
+
+
+_RANGES: dict[tuple, tuple[int, int]] = {}
+
+
+def int8_range(activation: int, scale: float, zero: int) -> tuple[int, int]:
+    """_quant.activation_range_quantized for an int8 output, remembered per (activation, scale, zero)."""
+    key = (activation, float(scale), zero)
+    found = _RANGES.get(key)
+    if found is None:
+        found = _RANGES[key] = _quant.activation_range_quantized(activation, scale, zero, np.int8)
+    return found
 
 
 # -- lowerers --------------------------------------------------------------------------------------
@@ -249,8 +261,7 @@ def lower_fully_connected(lw, node):
     w_quant = _quant.quantization_of(node.input_tensors[1])
     bias = _bias32(lw, node, units)
     out_scale, out_zero = quant(node.output_tensors[0])
-    low, high = _quant.activation_range_quantized(node.options.fused_activation_function, out_scale, out_zero,
-                                                  np.int8)
+    low, high = int8_range(node.options.fused_activation_function, out_scale, out_zero)
     zero = quant(node.input_tensors[0])[1]
     packed_w, scratch, fmt = _gemm_weights(lw, node, weights, int(w_quant.zero_point[0]), bias, zero,
                                            not w_quant.per_channel)
