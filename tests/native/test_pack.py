@@ -197,3 +197,43 @@ def test_quantize_multiplier_scalar_path_is_the_array_path(real):
     multiplier, shift = _quant.quantize_multiplier(real)
     arrays = _quant.quantize_multiplier(np.array([real], np.float64))
     assert (int(multiplier), int(shift)) == (int(arrays[0][0]), int(arrays[1][0]))
+
+
+int64s = st.integers(-2**63, 2**63 - 1)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 40), st.lists(int64s, max_size=native.MAX_INPUTS),
+                          st.integers(-1, 10**6), st.lists(int64s, max_size=native.NODE_PARAMS)),
+                max_size=12))
+def test_node_rows_are_the_node_table_layout(records):
+    """[op, n_inputs, inputs (zero-padded), output, params (zero-padded)] per record, as el_engine.h."""
+    want = np.zeros((len(records), native.NODE_WORDS), np.int64)
+    for row, (op, inputs, output, params) in zip(want, records, strict=True):
+        row[0], row[1], row[2 + native.MAX_INPUTS] = op, len(inputs), output
+        row[2:2 + len(inputs)] = inputs
+        row[3 + native.MAX_INPUTS:3 + native.MAX_INPUTS + len(params)] = params
+    assert bytes(engine.node_rows(records)) == want.tobytes()
+
+
+@SETTINGS
+@given(st.lists(st.lists(int64s, max_size=native.TENSOR_WORDS), max_size=12))
+def test_int64_rows_zero_pad_each_row(rows):
+    want = np.zeros((len(rows), native.TENSOR_WORDS), np.int64)
+    for out, row in zip(want, rows, strict=True):
+        out[:len(row)] = row
+    assert bytes(engine.int64_rows(rows, native.TENSOR_WORDS)) == want.tobytes()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: engine.node_rows([(0, list(range(17)), 0, [])]), "17 inputs, at most 16"),
+    (lambda: engine.node_rows([(0, [], 0, [0] * 30)]), "30 params, at most 29"),
+    (lambda: engine.node_rows([(0, [1.5], 0, [])]), "not an int64"),
+    (lambda: engine.node_rows([(0, [], 2**64, [])]), "not \\(op, inputs, output, params\\)"),
+    (lambda: engine.node_rows([(0, [], 0)]), "not \\(op, inputs, output, params\\)"),
+    (lambda: engine.int64_rows([[0] * 12], 11), "12 words, at most 11"),
+    (lambda: engine.int64_rows([[2**63]], 11), "not an int64"),
+])
+def test_bad_table_rows_are_rejected(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

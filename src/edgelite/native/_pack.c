@@ -257,3 +257,94 @@ PyObject *el_py_quantize_multiplier(PyObject *m, PyObject *arg) {
   el_quantize_multiplier(real, &multiplier, &shift);
   return Py_BuildValue("(ii)", (int)multiplier, (int)shift);
 }
+
+/* -- lowered tables --------------------------------------------------------------------------- */
+/* Write the ints of `seq` (a list or tuple of at most `limit` ints) to out[0..]; -1 with ValueError. */
+static int put_ints(PyObject *seq, int64_t *out, Py_ssize_t limit, const char *what, Py_ssize_t row) {
+  PyObject *fast = PySequence_Fast(seq, "a table row must be a sequence");
+  if (fast == NULL) return -1;
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+  int status = 0;
+  if (n > limit) {
+    PyErr_Format(PyExc_ValueError, "row %zd: %zd %s, at most %zd", row, n, what, limit);
+    status = -1;
+  }
+  for (Py_ssize_t i = 0; status == 0 && i < n; i++) {
+    const long long value = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(fast, i));
+    if (value == -1 && PyErr_Occurred()) {
+      PyErr_Format(PyExc_ValueError, "row %zd: %s %zd is not an int64", row, what, i);
+      status = -1;
+    }
+    out[i] = value;
+  }
+  Py_DECREF(fast);
+  return status;
+}
+
+static PyObject *table_bytes(Py_ssize_t rows, Py_ssize_t words, int64_t **data) {
+  PyObject *raw = PyByteArray_FromStringAndSize(NULL, rows * words * 8);
+  if (raw == NULL) return NULL;
+  memset(PyByteArray_AS_STRING(raw), 0, (size_t)(rows * words * 8));
+  *data = (int64_t *)PyByteArray_AS_STRING(raw);
+  if ((uintptr_t)*data % 8) { /* bytearrays are at least 8-byte aligned; checked all the same */
+    Py_DECREF(raw);
+    PyErr_SetString(PyExc_MemoryError, "table buffer is not 8-byte aligned");
+    return NULL;
+  }
+  return raw;
+}
+
+/* int64_rows(rows, words): each row a sequence of at most `words` ints, zero-padded
+ * -> (bytearray, len(rows) x words int64 from offset 0) */
+PyObject *el_py_int64_rows(PyObject *m, PyObject *args) {
+  (void)m;
+  PyObject *rows_obj;
+  Py_ssize_t words;
+  if (!PyArg_ParseTuple(args, "On", &rows_obj, &words)) return NULL;
+  if (words < 1 || words > 1024) return PyErr_Format(PyExc_ValueError, "int64_rows: %zd words", words);
+  PyObject *rows = PySequence_Fast(rows_obj, "int64_rows: rows must be a sequence");
+  if (rows == NULL) return NULL;
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(rows);
+  int64_t *data;
+  PyObject *raw = table_bytes(n, words, &data);
+  for (Py_ssize_t r = 0; raw != NULL && r < n; r++)
+    if (put_ints(PySequence_Fast_GET_ITEM(rows, r), data + r * words, words, "words", r) < 0) Py_CLEAR(raw);
+  Py_DECREF(rows);
+  return raw;
+}
+
+/* node_rows(records): each record (op, inputs, output, params) -> (bytearray of node table rows:
+ * [op, len(inputs), inputs (EL_MAX_INPUTS), output, params (EL_NODE_PARAMS)], zero-padded) */
+PyObject *el_py_node_rows(PyObject *m, PyObject *arg) {
+  (void)m;
+  PyObject *records = PySequence_Fast(arg, "node_rows: records must be a sequence");
+  if (records == NULL) return NULL;
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(records);
+  int64_t *data;
+  PyObject *raw = table_bytes(n, EL_NODE_WORDS, &data);
+  for (Py_ssize_t r = 0; raw != NULL && r < n; r++) {
+    int64_t *row = data + r * EL_NODE_WORDS;
+    PyObject *op, *inputs, *output, *params;
+    PyObject *record = PySequence_Fast_GET_ITEM(records, r);
+    if (!PyTuple_Check(record) || !PyArg_ParseTuple(record, "OOOO", &op, &inputs, &output, &params)) {
+      PyErr_Clear();
+      PyErr_Format(PyExc_ValueError, "node_rows: record %zd is not (op, inputs, output, params) of ints", r);
+      Py_CLEAR(raw);
+      break;
+    }
+    row[0] = PyLong_AsLongLong(op);
+    row[2 + EL_MAX_INPUTS] = PyLong_AsLongLong(output);
+    const Py_ssize_t count = PySequence_Size(inputs);
+    row[1] = count;
+    if (PyErr_Occurred() || put_ints(inputs, row + 2, EL_MAX_INPUTS, "inputs", r) < 0 ||
+        put_ints(params, row + 3 + EL_MAX_INPUTS, EL_NODE_PARAMS, "params", r) < 0) {
+      if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "node_rows: record %zd is not (op, inputs, output, params) of ints", r);
+      }
+      Py_CLEAR(raw);
+    }
+  }
+  Py_DECREF(records);
+  return raw;
+}

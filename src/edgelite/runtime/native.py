@@ -28,7 +28,6 @@ import struct
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import chain
 from time import perf_counter_ns
 
 import numpy as np
@@ -61,8 +60,7 @@ _BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3, "DIV": 4, "MAXIMUM": 5, "MI
 _UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
 _UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2, "TANH": 3, "GELU": 4, "LEAKY_RELU": 6}
 _GELU_TANH = 5  # GELU with options.approximate
-_NO_INPUTS, _NO_PARAMS = (0,) * MAX_INPUTS, (0,) * NODE_PARAMS  # a node row's unused words
-_NO_DIMS = (0,) * MAX_RANK  # a tensor record's
+_NO_DIMS = (0,) * MAX_RANK  # a tensor record's unused dims
 _F32 = struct.Struct("<f")
 
 
@@ -275,16 +273,14 @@ class Lowering:
                 self.writable.append(writable)
                 record = [len(self.buffers) - 1, 0, floats * 4, 0, 1, floats]
                 self.tensors[index] = record + [0] * (TENSOR_WORDS - len(record))
-        rows = [(CODE[rec.op], len(rec.inputs), *rec.inputs, *_NO_INPUTS[len(rec.inputs):], rec.output,
-                 *rec.params, *_NO_PARAMS[len(rec.params):]) for rec in self.records]
-        return _table(self.tensors, TENSOR_WORDS), _table(rows, NODE_WORDS)
+        nodes = [(CODE[rec.op], rec.inputs, rec.output, rec.params) for rec in self.records]
+        return (_table(_engine.int64_rows(self.tensors, TENSOR_WORDS), TENSOR_WORDS),
+                _table(_engine.node_rows(nodes), NODE_WORDS))
 
 
-def _table(rows: list, words: int) -> np.ndarray:
-    """[len(rows), words] int64 from rows of `words` ints each (one pass, no per-row numpy call)."""
-    if sum(map(len, rows)) != len(rows) * words:
-        raise ValueError(f"a table row is not {words} words long")
-    return np.fromiter(chain.from_iterable(rows), np.int64, len(rows) * words).reshape(-1, words)
+def _table(raw: bytearray, words: int) -> np.ndarray:
+    """A table the extension built (int64_rows, node_rows) as [rows, words] int64."""
+    return np.frombuffer(raw, np.int64).reshape(-1, words) if raw else np.zeros((0, words), np.int64)
 
 
 # -- lowerers: Node -> _Record, or raise Unsupported -------------------------------------------
