@@ -1,8 +1,9 @@
 """Lowering of int8 nodes to the native engine's int8 ops (see native/ops_qconv.c, ops_qmisc.c).
 
 Each lowerer computes, once, what LiteRT's Prepare computes (per-channel multipliers and shifts,
-clamps, tables) with edgelite's own reference helpers, and repacks weights into the channel
-groups of the qgemm/qdwconv kernels (layout in native/include/el_qkernels.h). Elementwise int8
+clamps, tables) with edgelite's own reference helpers; the convolutions hand their whole weights,
+bias and scales to native/pack.c, which computes the multipliers the same way and packs the channel
+groups of the qgemm/qdwconv kernels (layout in native/include/el_qkernels.h) in one call. Elementwise int8
 activations become 256-entry tables filled by running the reference kernel itself on every int8
 value, so they cannot drift from it. Anything else raises Unsupported and stays on the reference.
 
