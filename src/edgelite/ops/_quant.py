@@ -148,8 +148,14 @@ def round_half_away(x: np.ndarray) -> np.ndarray:
 
 
 def dtype_range(dtype: np.dtype | type) -> tuple[int, int]:
-    info = np.iinfo(dtype)
-    return int(info.min), int(info.max)
+    found = _RANGES.get(dtype)
+    if found is None:
+        info = np.iinfo(dtype)
+        found = _RANGES[dtype] = (int(info.min), int(info.max))
+    return found
+
+
+_RANGES: dict = {}  # dtype -> (min, max): np.iinfo costs microseconds a call
 
 
 def quantization_of(tensor: Tensor | None, what: str = "tensor") -> Quantization:

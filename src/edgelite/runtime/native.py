@@ -115,11 +115,13 @@ def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1) -> 
     return np.frombuffer(raw, np.float32, nbytes // 4, offset)
 
 
-def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list] | None:
+@functools.lru_cache(maxsize=4096)  # a model's binary ops repeat a few shapes
+def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[tuple, tuple, tuple] | None:
     """Dims and element strides of a and b over out, adjacent dims merged, padded to MAX_RANK."""
     rank = len(out)
     if a == b == out and rank and math.prod(out) > 1:  # elementwise: one contiguous dim
-        return [1] * (MAX_RANK - 1) + [math.prod(out)], [0] * (MAX_RANK - 1) + [1], [0] * (MAX_RANK - 1) + [1]
+        ones = (0,) * (MAX_RANK - 1) + (1,)
+        return (1,) * (MAX_RANK - 1) + (math.prod(out),), ones, ones
     dims, strides = list(out), []
     for shape in (a, b):
         shape = (1,) * (rank - len(shape)) + tuple(shape)
@@ -135,7 +137,7 @@ def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list
     if len(dims) > MAX_RANK:
         return None
     pad = MAX_RANK - len(dims)
-    return [1] * pad + dims, [0] * pad + sa, [0] * pad + sb
+    return tuple([1] * pad + dims), tuple([0] * pad + sa), tuple([0] * pad + sb)
 
 
 @dataclass

@@ -402,7 +402,7 @@ def lane_row(shape_a: tuple, shape_b: tuple, row_lanes: int,
     row's whole vectors of `lanes`, the scalar loop otherwise (lanes 0: everywhere)."""
     rank = max(len(shape_a), len(shape_b))
     a, b = (1,) * (rank - len(shape_a)) + tuple(shape_a), (1,) * (rank - len(shape_b)) + tuple(shape_b)
-    total = math.prod(np.broadcast_shapes(a, b))
+    total = math.prod(y if x == 1 else x for x, y in zip(a, b, strict=True))  # the broadcast shape's size
     if a == b:
         return total, row_lanes, 1
     if scalar_row_lanes is None:
