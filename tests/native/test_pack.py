@@ -237,3 +237,16 @@ def test_int64_rows_zero_pad_each_row(rows):
 def test_bad_table_rows_are_rejected(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@SETTINGS
+@given(st.sampled_from([np.int8, np.int16, np.int32, np.float32]), st.integers(0, 300), seeds)
+def test_aligned_copy_is_a_64_byte_aligned_copy(dtype, size, seed):
+    values = np.random.default_rng(seed).integers(-100, 100, size).astype(dtype)
+    raw, offset = engine.aligned_copy(values)
+    assert unpack((raw, offset, values.nbytes)) == values.tobytes()
+
+
+def test_aligned_copy_rejects_a_strided_array():
+    with pytest.raises(ValueError, match="not a C-contiguous"):
+        engine.aligned_copy(np.zeros((4, 4), np.int8)[:, 1])

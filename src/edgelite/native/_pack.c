@@ -348,3 +348,20 @@ PyObject *el_py_node_rows(PyObject *m, PyObject *arg) {
   Py_DECREF(records);
   return raw;
 }
+
+/* aligned_copy(array): the bytes of a C-contiguous array copied to a 64-byte boundary of a new
+ * bytearray -> (bytearray, offset) (engine-owned tables, pad rows and writable buffers). */
+PyObject *el_py_aligned_copy(PyObject *m, PyObject *arg) {
+  (void)m;
+  Py_buffer view;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_C_CONTIGUOUS) < 0) {
+    PyErr_Clear();
+    return PyErr_Format(PyExc_ValueError, "aligned_copy: not a C-contiguous array");
+  }
+  char *data;
+  Py_ssize_t offset;
+  PyObject *raw = aligned_output((size_t)view.len, 0, &data, &offset);
+  if (raw != NULL) memcpy(data, view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  return raw == NULL ? NULL : Py_BuildValue("(Nn)", raw, offset);
+}

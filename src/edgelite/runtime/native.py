@@ -26,6 +26,7 @@ import math
 import os
 import struct
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter_ns
@@ -172,6 +173,7 @@ class Lowering:
         self.graph_tensors, self.shapes = self.plan.subgraph.tensors, self.plan.shapes
         self.offsets, self.constants = self.plan.arena_offsets, self.plan.constants
         self.dynamic = self.plan.dynamic_tensors
+        self.readers: Counter | None = None  # graph tensor -> how many node inputs read it (_fused_pad)
 
     # -- tensors ----------------------------------------------------------------------------
     def _add(self, buffer: int, offset: int, shape: tuple) -> int:
@@ -316,8 +318,10 @@ def _fused_pad(lw: Lowering, x_id: int, out_id: int) -> tuple[int, int, int] | N
         return None
     record, source, before, _ = entry
     graph = lw.plan.subgraph
-    readers = sum(i == x_id for planned in lw.plan.nodes for i in planned.node.op.inputs)
-    if readers != 1 or x_id in graph.outputs or source in graph.outputs or len(lw.plan.shapes[x_id]) != 4:
+    if lw.readers is None:
+        lw.readers = Counter(i for planned in lw.plan.nodes for i in planned.node.op.inputs)
+    if (lw.readers[x_id] != 1 or x_id in graph.outputs or source in graph.outputs
+            or len(lw.plan.shapes[x_id]) != 4):
         return None
     offsets = lw.plan.arena_offsets
     if source in offsets and out_id in offsets:

@@ -50,24 +50,17 @@ def unsupported(why: str) -> Exception:
 
 
 # -- buffers and tensor records ------------------------------------------------------------------
-def aligned(values: np.ndarray, alignment: int = 64) -> np.ndarray:
-    """A read-only-by-convention copy of `values` whose data starts on an `alignment` boundary."""
-    values = np.ascontiguousarray(values)
-    raw = np.empty(values.nbytes + alignment, np.uint8)  # the view below is overwritten whole
-    start = -raw.ctypes.data % alignment
-    view = raw[start:start + values.nbytes].view(values.dtype).reshape(values.shape)
-    view[...] = values
-    return view
-
-
 def extra(lw, array: np.ndarray, code: int, writable: bool = False) -> int:
-    """A table tensor over an engine-owned array (packed weights, tables, pad rows)."""
-    array = aligned(array)
-    lw.buffers.append(array)
+    """A table tensor over an engine-owned copy of `array` (tables, pad rows, writable buffers), 64-byte
+    aligned (native/_pack.c's aligned_copy; kept as an array of its dtype and shape)."""
+    array = np.ascontiguousarray(array)
+    if array.ndim > 6:
+        raise unsupported(f"rank {array.ndim} above 6")
+    raw, offset = _engine().aligned_copy(array)
+    lw.buffers.append(np.frombuffer(raw, array.dtype, array.size, offset).reshape(array.shape))
     lw.writable.append(writable)
-    shape = array.shape
-    lw.tensors.append([len(lw.buffers) - 1, 0, array.nbytes, code, len(shape), *shape,
-                       *[0] * (6 - len(shape))])
+    rank = array.ndim
+    lw.tensors.append([len(lw.buffers) - 1, 0, array.nbytes, code, rank, *array.shape, *_ZEROS[rank:]])
     return len(lw.tensors) - 1
 
 
