@@ -267,7 +267,7 @@ class Lowering:
         """A record over table indices `inputs` writing graph tensor `output`."""
         if len(params) > NODE_PARAMS:
             raise Unsupported("too many params")
-        return _Record(op, inputs, self.tensor(output, output=True), [int(p) for p in params])
+        return _Record(op, inputs, self.tensor(output, output=True), list(map(int, params)))
 
     def tables(self) -> tuple[np.ndarray, np.ndarray]:
         for index, floats, writable in ((self._scratch, self.scratch_floats * self.threads, True),

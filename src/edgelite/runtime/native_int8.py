@@ -98,7 +98,7 @@ def record(lw, op: str, inputs: list[int], output: int, params: list, types: tup
     native = _native()
     if len(params) > native.NODE_PARAMS:
         raise unsupported("too many params")
-    return native._Record(op, inputs, qtensor(lw, output, types), [int(p) for p in params])
+    return native._Record(op, inputs, qtensor(lw, output, types), list(map(int, params)))
 
 
 def quant(tensor) -> tuple[float, int]:
@@ -556,12 +556,11 @@ _QUANTIZED = (TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.IN
 
 
 def _is_quantized_node(lw, node) -> bool:
-    return _is_quantized(node)
-
-
-def _is_quantized(node) -> bool:
+    """Whether the node's first input or its output is quantized (it goes to the int8 lowerer)."""
     first = node.input_tensors[0] if node.input_tensors else None
-    return any(t is not None and t.type in _QUANTIZED for t in (first, node.output_tensors[0]))
+    output = node.output_tensors[0]
+    return (first is not None and first.type in _QUANTIZED) or \
+        (output is not None and output.type in _QUANTIZED)
 
 
 def install(lowerers: dict[str, Callable]) -> None:
