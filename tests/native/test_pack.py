@@ -5,6 +5,8 @@ specific ValueError for every size or type the C side is given wrong."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -250,3 +252,63 @@ def test_aligned_copy_is_a_64_byte_aligned_copy(dtype, size, seed):
 def test_aligned_copy_rejects_a_strided_array():
     with pytest.raises(ValueError, match="not a C-contiguous"):
         engine.aligned_copy(np.zeros((4, 4), np.int8)[:, 1])
+
+
+MODELS = Path(__file__).parents[2].parent / "shared" / "models"  # as test_int8_kernels
+SHARED = sorted(MODELS.glob("*.tflite")) if MODELS.is_dir() else []
+
+
+def oracle_bytes(plan, node, record) -> bytes | None:
+    """What the numpy packers make of this node's constants (None: a record without packed weights)."""
+    op, ins, consts = node.op.name, node.op.inputs, plan.constants
+    weights = consts.get(ins[1]) if len(ins) > 1 else None
+    bias = consts.get(ins[2]) if len(ins) > 2 and ins[2] >= 0 else None
+    if record.op == "GEMM" and op in ("CONV_2D", "FULLY_CONNECTED"):
+        groups = record.params[-1] if op == "CONV_2D" else 1
+        return packers.pack_grouped_gemm(weights.reshape(weights.shape[0], -1), bias, groups).tobytes()
+    if record.op == "HGEMM" and op in ("CONV_2D", "FULLY_CONNECTED"):
+        scales = node.input_tensors[1].quantization.scale.astype(np.float32)
+        return packers.pack_hgemm(weights.reshape(weights.shape[0], -1), scales, bias).tobytes()
+    if record.op not in ("QGEMM", "QDWCONV"):
+        return None
+    x_q, w_q = node.input_tensors[0].quantization, node.input_tensors[1].quantization
+    out_q = node.output_tensors[0].quantization
+    scales = (float(x_q.scale[0]), w_q.scale, float(out_q.scale[0]))
+    zero = int(x_q.zero_point[0])
+    if record.op == "QDWCONV":
+        taps = weights.reshape(-1, weights.shape[-1])
+        quads = bool(record.params[12])
+        packed, fmt = packers.qdwconv(taps, bias, scales[1], scales[0], scales[2], zero, quads)
+        assert fmt == quads
+        return packed.tobytes()
+    per_tensor_fc = op == "FULLY_CONNECTED" and not w_q.per_channel
+    weight_zero = int(w_q.zero_point[0]) if op == "FULLY_CONNECTED" else 0
+    packed, fmt = packers.qgemm(weights.reshape(weights.shape[0], -1), weight_zero, bias, scales[1],
+                                scales[0], scales[2], per_tensor_fc, zero, bool(record.params[15]))
+    assert fmt == record.params[15]
+    return packed.tobytes()
+
+
+@pytest.mark.skipif(not SHARED, reason=f"no shared models in {MODELS}")
+@pytest.mark.parametrize("path", SHARED, ids=lambda p: p.stem)
+def test_shared_models_pack_as_the_numpy_packers(isa, path):
+    """Every conv / fully-connected weight tensor of every shared model, lowered at every level, holds
+    the numpy packers' bytes (and the format the level picks)."""
+    from edgelite.model.reader import load
+    from edgelite.runtime.plan import build_plan
+
+    plan = build_plan(load(path.read_bytes()), 0, {})
+    executor = native.NativeExecutor(plan)
+    lowering = native.Lowering(executor)
+    checked = 0
+    for planned in plan.nodes:
+        if not lowering.lower(planned):
+            continue
+        record = lowering.records[-1]
+        want = oracle_bytes(plan, planned.node, record)
+        if want is None:
+            continue
+        buffer, offset, nbytes = lowering.tensors[record.inputs[1]][:3]
+        assert bytes(memoryview(lowering.buffers[buffer]).cast("B")[offset:offset + nbytes]) == want
+        checked += 1
+    assert checked > 0
