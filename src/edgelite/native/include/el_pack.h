@@ -1,8 +1,8 @@
 /* Weight packers of the lowering (pack.c): whole weight arrays into the layouts the kernels read --
  * float32 gemm panels (ops_conv.c), qgemm / qgemmc4 / qdwconv / qdwconvc4 channel groups with their
  * 640-byte headers (el_qkernels.h), hgemm groups (el_hkernels.h) -- one call per node. Callers
- * (the CPython binding _pack.c) have checked every extent and buffer size; `out` is zeroed and
- * holds the *_bytes() the format needs. */
+ * (the CPython binding _pack.c) have checked every extent and buffer size; `out` holds the
+ * *_bytes() the format needs, zeroed (el_pack_gemm writes every byte itself, padding included). */
 #ifndef EL_PACK_H
 #define EL_PACK_H
 
