@@ -388,8 +388,8 @@ def test_corrupt_group_header_is_rejected():
     lowering = native.Lowering(executor)
     assert lowering.lower(executor.plan.nodes[0])
     tensors, nodes = lowering.tables()
-    packed = lowering.buffers[tensors[nodes[0][3]][0]]  # the node's input 1: its channel groups
-    packed.reshape(-1).view(np.uint8)[256] ^= 1  # the first rounding constant
+    buffer, offset = tensors[nodes[0][3]][:2]  # the node's input 1: its channel groups
+    np.frombuffer(lowering.buffers[buffer], np.uint8)[offset + 256] ^= 1  # the first rounding constant
     with pytest.raises(ValueError, match="header word"):
         native._engine.Program(tensors, nodes, lowering.buffers, lowering.writable)
 

@@ -9,6 +9,7 @@
 
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
+#include "include/el_pack_py.h"
 
 typedef struct {
   PyObject_HEAD
@@ -193,6 +194,7 @@ static PyMethodDef module_methods[] = {
     {"supported_isas", mod_isas, METH_NOARGS, "levels this CPU supports, lowest first"},
     {"ukernels", mod_ukernels, METH_NOARGS, "the manifest: (family, dtype, kernel, isa, file stem, arg)"},
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
+    EL_PACK_METHODS
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_engine", "edgelite's native engine", -1,

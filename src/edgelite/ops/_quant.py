@@ -14,6 +14,8 @@ form too. Kernels must pick the variant per path; the helpers below name which i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from edgelite.errors import ModelError
@@ -23,7 +25,12 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 def quantize_multiplier(real: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """TFLite's QuantizeMultiplier: real = multiplier * 2**(shift - 31), multiplier in [2**30, 2**31)."""
+    """TFLite's QuantizeMultiplier: real = multiplier * 2**(shift - 31), multiplier in [2**30, 2**31).
+
+    A finite scalar takes the same steps in Python floats (the same double operations, ~20x faster
+    than numpy's on one value) and gives int64 scalars."""
+    if type(real) in _SCALARS and math.isfinite(real):
+        return _quantize_multiplier_scalar(float(real))
     real = np.asarray(real, dtype=np.float64)
     fraction, shift = np.frexp(real)
     multiplier = np.sign(fraction) * np.floor(np.abs(fraction) * 2.0**31 + 0.5)  # round half away
@@ -32,6 +39,19 @@ def quantize_multiplier(real: float | np.ndarray) -> tuple[np.ndarray, np.ndarra
     shift = np.where(overflow, shift + 1, shift).astype(np.int64)
     tiny = shift < -31
     return np.where(tiny, 0, multiplier), np.where(tiny, 0, shift)
+
+
+_SCALARS = (float, int, np.float64, np.float32)
+
+
+def _quantize_multiplier_scalar(real: float) -> tuple[np.int64, np.int64]:
+    fraction, shift = math.frexp(real)
+    multiplier = math.floor(abs(fraction) * 2.0**31 + 0.5)  # round half away
+    if multiplier == 2**31 and fraction > 0:  # as the array path, which compares after the sign
+        multiplier, shift = multiplier // 2, shift + 1
+    if shift < -31:
+        return np.int64(0), np.int64(0)
+    return np.int64(-multiplier if fraction < 0 else multiplier), np.int64(shift)
 
 
 def wrap_int32(x: np.ndarray) -> np.ndarray:
@@ -128,8 +148,14 @@ def round_half_away(x: np.ndarray) -> np.ndarray:
 
 
 def dtype_range(dtype: np.dtype | type) -> tuple[int, int]:
-    info = np.iinfo(dtype)
-    return int(info.min), int(info.max)
+    found = _RANGES.get(dtype)
+    if found is None:
+        info = np.iinfo(dtype)
+        found = _RANGES[dtype] = (int(info.min), int(info.max))
+    return found
+
+
+_RANGES: dict = {}  # dtype -> (min, max): np.iinfo costs microseconds a call
 
 
 def quantization_of(tensor: Tensor | None, what: str = "tensor") -> Quantization:

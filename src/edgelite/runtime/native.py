@@ -24,7 +24,9 @@ from __future__ import annotations
 import functools
 import math
 import os
+import struct
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter_ns
@@ -59,6 +61,8 @@ _BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3, "DIV": 4, "MAXIMUM": 5, "MI
 _UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
 _UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2, "TANH": 3, "GELU": 4, "LEAKY_RELU": 6}
 _GELU_TANH = 5  # GELU with options.approximate
+_NO_DIMS = (0,) * MAX_RANK  # a tensor record's unused dims
+_F32 = struct.Struct("<f")
 
 
 def available() -> bool:
@@ -95,29 +99,30 @@ class Unsupported(Exception):
 
 
 def f32_bits(value: float) -> int:
-    return int(np.array(value, np.float32).view(np.uint32))
+    """The bits of value rounded to float32 (C's cast: struct's, or numpy's where it overflows to inf)."""
+    try:
+        return int.from_bytes(_F32.pack(value), "little")
+    except OverflowError:
+        return int(np.array(value, np.float32).view(np.uint32))
 
 
-def pack_gemm(weights: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """[N, K] weights and bias -> panels of GEMM_NR columns: [panels, 1 + K, GEMM_NR] (bias first)."""
-    n, k = weights.shape
-    panels, full = -(-n // GEMM_NR), n // GEMM_NR
-    packed = np.empty((panels, k + 1, GEMM_NR), np.float32)
-    by_row = packed.transpose(1, 0, 2)  # a view: [1 + K, panel, column]
-    first = np.zeros(panels * GEMM_NR, np.float32)
-    if bias is not None:
-        first[:n] = bias
-    by_row[0] = first.reshape(panels, GEMM_NR)
-    by_row[1:, :full] = weights[:full * GEMM_NR].T.reshape(k, full, GEMM_NR)
-    if full < panels:
-        by_row[1:, full] = 0
-        by_row[1:, full, :n - full * GEMM_NR] = weights[full * GEMM_NR:].T
-    return packed
+def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1) -> np.ndarray:
+    """[groups x N, K] float32 weights and bias -> each group's panels of GEMM_NR columns, [1 + K,
+    GEMM_NR] each (bias row first), one after another, flat (packed in C: native/pack.c)."""
+    rows, k = weights.shape
+    raw, offset, nbytes = _engine.pack_gemm(np.ascontiguousarray(weights, np.float32),
+                                            None if bias is None else np.ascontiguousarray(bias, np.float32),
+                                            groups, rows // groups, k)
+    return np.frombuffer(raw, np.float32, nbytes // 4, offset)
 
 
-def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list] | None:
+@functools.lru_cache(maxsize=4096)  # a model's binary ops repeat a few shapes
+def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[tuple, tuple, tuple] | None:
     """Dims and element strides of a and b over out, adjacent dims merged, padded to MAX_RANK."""
     rank = len(out)
+    if a == b == out and rank and math.prod(out) > 1:  # elementwise: one contiguous dim
+        ones = (0,) * (MAX_RANK - 1) + (1,)
+        return (1,) * (MAX_RANK - 1) + (math.prod(out),), ones, ones
     dims, strides = list(out), []
     for shape in (a, b):
         shape = (1,) * (rank - len(shape)) + tuple(shape)
@@ -133,7 +138,7 @@ def collapse_broadcast(out: tuple, a: tuple, b: tuple) -> tuple[list, list, list
     if len(dims) > MAX_RANK:
         return None
     pad = MAX_RANK - len(dims)
-    return [1] * pad + dims, [0] * pad + sa, [0] * pad + sb
+    return tuple([1] * pad + dims), tuple([0] * pad + sa), tuple([0] * pad + sb)
 
 
 @dataclass
@@ -164,13 +169,18 @@ class Lowering:
         self.fused_pads: set[int] = set()  # PAD outputs whose padding a convolution does instead
         self._order = {id(planned): i for i, planned in enumerate(self.plan.nodes)}
         self._position = -2  # index in plan.nodes of the node being lowered
+        # the plan's tables, looked up once per operand
+        self.graph_tensors, self.shapes = self.plan.subgraph.tensors, self.plan.shapes
+        self.offsets, self.constants = self.plan.arena_offsets, self.plan.constants
+        self.dynamic = self.plan.dynamic_tensors
+        self.readers: Counter | None = None  # graph tensor -> how many node inputs read it (_fused_pad)
 
     # -- tensors ----------------------------------------------------------------------------
     def _add(self, buffer: int, offset: int, shape: tuple) -> int:
         if len(shape) > MAX_RANK:
             raise Unsupported(f"rank {len(shape)} > {MAX_RANK}")
-        nbytes = math.prod(shape) * 4
-        self.tensors.append([buffer, offset, nbytes, 0, len(shape), *shape, *[0] * (MAX_RANK - len(shape))])
+        rank = len(shape)
+        self.tensors.append([buffer, offset, math.prod(shape) * 4, 0, rank, *shape, *_NO_DIMS[rank:]])
         return len(self.tensors) - 1
 
     def extra(self, array: np.ndarray, writable: bool = False) -> int:
@@ -184,20 +194,22 @@ class Lowering:
         """The table index of graph tensor i (float32, planned in the arena or constant)."""
         if i < 0:
             raise Unsupported("optional operand absent")
-        tensor, shape = self.plan.subgraph.tensors[i], self.plan.shapes[i]
+        tensor, shape = self.graph_tensors[i], self.shapes[i]
         if tensor.type != TensorType.FLOAT32:
             raise Unsupported(f"{tensor.type.name.lower()} operand {i} ({tensor.name!r}) is not supported "
                               f"natively by this op")
-        if shape is None or i in self.plan.dynamic_tensors:
+        if shape is None or i in self.dynamic:
             raise Unsupported(f"tensor {i} ({tensor.name!r}) has a shape known only at run time")
+        index = self.index.get(i)
+        if index is not None:
+            return index
         if math.prod(shape) == 0:
             raise Unsupported(f"tensor {i} is empty")
-        if i in self.index:
-            return self.index[i]
-        if i in self.plan.arena_offsets:
-            index = self._add(0, self.plan.arena_offsets[i], tuple(shape))
-        elif i in self.plan.constants and not output:
-            index = self.extra(np.asarray(self.plan.constants[i], np.float32).reshape(shape))
+        offset = self.offsets.get(i)
+        if offset is not None:
+            index = self._add(0, offset, tuple(shape))
+        elif i in self.constants and not output:
+            index = self.extra(np.asarray(self.constants[i], np.float32).reshape(shape))
         else:
             raise Unsupported(f"tensor {i} is neither in the arena nor a constant")
         self.index[i] = index
@@ -255,7 +267,7 @@ class Lowering:
         """A record over table indices `inputs` writing graph tensor `output`."""
         if len(params) > NODE_PARAMS:
             raise Unsupported("too many params")
-        return _Record(op, inputs, self.tensor(output, output=True), [int(p) for p in params])
+        return _Record(op, inputs, self.tensor(output, output=True), list(map(int, params)))
 
     def tables(self) -> tuple[np.ndarray, np.ndarray]:
         for index, floats, writable in ((self._scratch, self.scratch_floats * self.threads, True),
@@ -265,24 +277,30 @@ class Lowering:
                 self.writable.append(writable)
                 record = [len(self.buffers) - 1, 0, floats * 4, 0, 1, floats]
                 self.tensors[index] = record + [0] * (TENSOR_WORDS - len(record))
-        tensors = np.array(self.tensors, np.int64).reshape(-1, TENSOR_WORDS)
-        nodes = np.zeros((len(self.records), NODE_WORDS), np.int64)
-        for row, rec in zip(nodes, self.records, strict=True):
-            row[0], row[1] = CODE[rec.op], len(rec.inputs)
-            row[2:2 + len(rec.inputs)] = rec.inputs
-            row[2 + MAX_INPUTS] = rec.output
-            row[3 + MAX_INPUTS:3 + MAX_INPUTS + len(rec.params)] = rec.params
-        return tensors, nodes
+        nodes = [(CODE[rec.op], rec.inputs, rec.output, rec.params) for rec in self.records]
+        return (_table(_engine.int64_rows(self.tensors, TENSOR_WORDS), TENSOR_WORDS),
+                _table(_engine.node_rows(nodes), NODE_WORDS))
+
+
+def _table(raw: bytearray, words: int) -> np.ndarray:
+    """A table the extension built (int64_rows, node_rows) as [rows, words] int64."""
+    return np.frombuffer(raw, np.int64).reshape(-1, words) if raw else np.zeros((0, words), np.int64)
 
 
 # -- lowerers: Node -> _Record, or raise Unsupported -------------------------------------------
 def _clamp(node, activation: int | None = None) -> list[int]:
     act = getattr(node.options, "fused_activation_function", Activation.NONE) if activation is None \
         else activation
-    if act not in Activation.__members__.values():
-        raise Unsupported(f"unknown fused activation {act}")
-    low, high = activation_range(act, np.float32)
-    return [f32_bits(low), f32_bits(high)]
+    bits = _CLAMPS.get(act)
+    if bits is None:
+        if act not in Activation.__members__.values():
+            raise Unsupported(f"unknown fused activation {act}")
+        low, high = activation_range(act, np.float32)
+        bits = _CLAMPS[act] = (f32_bits(low), f32_bits(high))
+    return list(bits)
+
+
+_CLAMPS: dict[int, tuple[int, int]] = {}  # fused activation -> float32 clamp bits
 
 
 def _window(size: tuple, kernel: tuple, stride: tuple, dilation: tuple, out: tuple, padding) -> list[int]:
@@ -300,8 +318,10 @@ def _fused_pad(lw: Lowering, x_id: int, out_id: int) -> tuple[int, int, int] | N
         return None
     record, source, before, _ = entry
     graph = lw.plan.subgraph
-    readers = sum(i == x_id for planned in lw.plan.nodes for i in planned.node.op.inputs)
-    if readers != 1 or x_id in graph.outputs or source in graph.outputs or len(lw.plan.shapes[x_id]) != 4:
+    if lw.readers is None:
+        lw.readers = Counter(i for planned in lw.plan.nodes for i in planned.node.op.inputs)
+    if (lw.readers[x_id] != 1 or x_id in graph.outputs or source in graph.outputs
+            or len(lw.plan.shapes[x_id]) != 4):
         return None
     offsets = lw.plan.arena_offsets
     if source in offsets and out_id in offsets:
@@ -335,9 +355,7 @@ def lower_conv(lw: Lowering, node) -> _Record:
     if fused is not None:
         x_id, pads = fused[0], [pads[0] + fused[1], pads[1] + fused[2]]
     k, n = kh * kw * ic, o // groups
-    rows = [slice(g * n, (g + 1) * n) for g in range(groups)]
-    packed = lw.extra(np.concatenate([pack_gemm(weights[r].reshape(n, k), None if bias is None else bias[r])
-                                      .reshape(-1) for r in rows]))
+    packed = lw.extra(pack_gemm(weights.reshape(o, k), bias, groups))
     direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and fused is None
     geometry = [kh, kw, *stride, *dilation, *pads]
     inputs = [lw.tensor(x_id), packed] + ([] if direct else [lw.scratch(IM2COL_ROWS * k)])
@@ -479,22 +497,35 @@ LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
 
 def route(lowerers: dict[str, Callable], special: dict[str, Callable], applies: Callable) -> None:
     """Send the nodes of each op in `special` for which applies(lw, node) holds to that op's special
-    lowerer, the others to the lowerer already in the table (in place). A special lowerer's failure
-    leaves the node on the reference, which reports the problem if there is one."""
+    lowerer, the others to the lowerer already in the table (in place; the routes installed last
+    are tried first). A special lowerer's failure leaves the node on the reference, which reports
+    the problem if there is one."""
     for name, lower in special.items():
-        fallback = lowerers.get(name)
+        current = lowerers.get(name)
+        if isinstance(current, _Router):
+            current.routes.insert(0, (applies, lower))
+        else:
+            lowerers[name] = _Router([(applies, lower)], current)
 
-        def dispatch(lw, node, lower=lower, fallback=fallback):
+
+class _Router:
+    """One op's special lowerers with the predicates that pick them, then its plain lowerer."""
+
+    __slots__ = ("routes", "fallback")
+
+    def __init__(self, routes: list[tuple[Callable, Callable]], fallback: Callable | None) -> None:
+        self.routes, self.fallback = routes, fallback
+
+    def __call__(self, lw: Lowering, node) -> _Record:
+        for applies, lower in self.routes:
             if applies(lw, node):
                 try:
                     return lower(lw, node)
                 except (EdgeliteError, ValueError, TypeError, IndexError, KeyError) as error:
                     raise Unsupported(f"{node.op.name}: {error}") from error
-            if fallback is None:
-                raise Unsupported(f"{node.op.name} of this type")
-            return fallback(lw, node)
-
-        lowerers[name] = dispatch
+        if self.fallback is None:
+            raise Unsupported(f"{node.op.name} of this type")
+        return self.fallback(lw, node)
 
 
 @functools.cache
@@ -526,6 +557,8 @@ def thread_count(num_threads: int | None) -> int:
 class NativeExecutor(ReferenceExecutor):
     """A ReferenceExecutor whose supported nodes run as native segments (see the module doc)."""
 
+    _binding = False  # ReferenceExecutor.__init__'s _bind calls wait until the native nodes are known
+
     def __init__(self, plan: Plan, runtime: object = None, num_threads: int | None = None) -> None:
         super().__init__(plan, runtime)
         self.num_threads = num_threads
@@ -535,6 +568,10 @@ class NativeExecutor(ReferenceExecutor):
         for planned in plan.nodes:
             native.append(lowering.lower(planned))
             self._reasons.append(lowering.reason)
+        self._binding = True
+        for planned, is_native in zip(plan.nodes, native, strict=True):
+            if not is_native and not planned.dynamic:  # the reference kernels' operands
+                self._bind(planned.node)
         self.program = None
         if any(native):
             tensors, nodes = lowering.tables()
@@ -554,6 +591,10 @@ class NativeExecutor(ReferenceExecutor):
         for is_native in native:
             self._native_start.append(native_index)
             native_index += is_native
+
+    def _bind(self, node) -> None:
+        if self._binding:  # a native node's kernel reads the arena through the program, not node.inputs
+            super()._bind(node)
 
     def partition(self) -> list[Segment]:
         """The native segments and the reference runs between them, each node with why it stays on

@@ -19,7 +19,7 @@ import numpy as np
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, activation_range
 from edgelite.runtime import native_int8
-from edgelite.runtime.native_int8 import F32, I8, I16, extra, unsupported
+from edgelite.runtime.native_int8 import F32, I16, extra, unsupported
 
 GROUP, HEADER = 16, 128
 SYMMETRIC, ASYMMETRIC_DOUBLE, ASYMMETRIC_FLOAT = 0, 1, 2  # ops_hybrid.c's input quantizations
@@ -32,20 +32,11 @@ def _native():
     return native
 
 
-def pack_groups(weights: np.ndarray, scales: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """[N, K] int8 weights -> groups of [scale 16 | bias 16 | pad][K/2 pairs x 16 channels x 2 int16]."""
+def pack_groups(lw, weights: np.ndarray, scales: np.ndarray, bias: np.ndarray | None) -> int:
+    """[N, K] int8 weights -> the packed tensor of hgemm groups, [scale 16 | bias 16][K/2 pairs x 16
+    channels x 2 int16] (native/pack.c)."""
     n, k = weights.shape
-    kp, groups = k + k % 2, -(-n // GROUP)
-    header = np.zeros((groups, HEADER // 4), np.float32)
-    padded = np.zeros((2, groups * GROUP), np.float32)
-    padded[0, :n] = np.broadcast_to(np.asarray(scales, np.float32), (n,))
-    if bias is not None:
-        padded[1, :n] = bias
-    header[:, :2 * GROUP] = padded.reshape(2, groups, GROUP).transpose(1, 0, 2).reshape(groups, 2 * GROUP)
-    body = np.zeros((groups * GROUP, kp), np.int16)
-    body[:n, :k] = weights
-    body = body.reshape(groups, GROUP, kp // 2, 2).transpose(0, 2, 1, 3).reshape(groups, -1)
-    return np.concatenate([header.view(np.uint8), body.view(np.uint8)], axis=1).view(np.int8)
+    return native_int8.packed(lw, _native()._engine.pack_hgemm(weights, n, k, scales, bias))
 
 
 def is_hybrid(lw, node) -> bool:
@@ -97,7 +88,7 @@ def lower_fully_connected(lw, node):
         raise unsupported("weight scales are neither one nor one per unit")
     rows = int(np.prod(lw.plan.shapes[out_id], dtype=np.int64)) // units
     quant = ASYMMETRIC_DOUBLE if node.options.asymmetric_quantize_inputs else SYMMETRIC
-    packed = extra(lw, pack_groups(weights, scales, bias), I8)
+    packed = pack_groups(lw, weights, scales, bias)
     inputs = [lw.tensor(x_id), packed, *_buffers(lw, rows * (k + k % 2), rows)]
     params = [0, *[0] * 8, k, units, quant, *_clamp(node.options.fused_activation_function, True)]
     return lw.node("HGEMM", inputs, out_id, params)
@@ -109,11 +100,12 @@ def lower_conv(lw, node):
     (n, h, w, c), (o, kh, kw, ic) = lw.plan.shapes[x_id], weights.shape
     if ic != c:
         raise unsupported("grouped hybrid convolution")
-    scales = np.broadcast_to(scales, (o,))
+    if scales.size not in (1, o):
+        raise unsupported("weight scales are neither one nor one per output channel")
     quant = ASYMMETRIC_FLOAT if np.any(scales != scales[0]) else SYMMETRIC  # conv_2d._hybrid's choice
     stride, dilation, pads = native_int8._window(lw, node, x_id, out_id, (kh, kw))
     k = kh * kw * c
-    packed = extra(lw, pack_groups(weights.reshape(o, k), scales, bias), I8)
+    packed = pack_groups(lw, weights.reshape(o, k), scales, bias)
     scratch = lw.scratch(-(-(native_int8.IM2COL_ROWS * (k + k % 2) * 2) // 64) * 16)  # floats per thread
     inputs = [lw.tensor(x_id), packed, *_buffers(lw, n * h * w * c, n), scratch]
     clamp = _clamp(node.options.fused_activation_function, False)
@@ -137,7 +129,7 @@ def lower_batch_matmul(lw, node):
         raise unsupported("rhs scales or depth do not fit")
     rows = int(np.prod(lhs_shape[:-1], dtype=np.int64))
     quant = ASYMMETRIC_DOUBLE if o.asymmetric_quantize_inputs else SYMMETRIC
-    packed = extra(lw, pack_groups(np.ascontiguousarray(weights), scales, None), I8)
+    packed = pack_groups(lw, np.ascontiguousarray(weights), scales, None)
     inputs = [lw.tensor(x_id), packed, *_buffers(lw, rows * (k + k % 2), rows)]
     params = [0, *[0] * 8, k, units, quant, *_clamp(Activation.NONE, True)]
     return lw.node("HGEMM", inputs, out_id, params)

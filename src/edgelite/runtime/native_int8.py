@@ -1,8 +1,9 @@
 """Lowering of int8 nodes to the native engine's int8 ops (see native/ops_qconv.c, ops_qmisc.c).
 
 Each lowerer computes, once, what LiteRT's Prepare computes (per-channel multipliers and shifts,
-clamps, tables) with edgelite's own reference helpers, and repacks weights into the channel
-groups of the qgemm/qdwconv kernels (layout in native/include/el_qkernels.h). Elementwise int8
+clamps, tables) with edgelite's own reference helpers; the convolutions hand their whole weights,
+bias and scales to native/pack.c, which computes the multipliers the same way and packs the channel
+groups of the qgemm/qdwconv kernels (layout in native/include/el_qkernels.h) in one call. Elementwise int8
 activations become 256-entry tables filled by running the reference kernel itself on every int8
 value, so they cannot drift from it. Anything else raises Unsupported and stays on the reference.
 
@@ -13,6 +14,7 @@ goes to the int8 lowerer, any other to the float one.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -20,8 +22,6 @@ import numpy as np
 from edgelite.model.ir import TensorType
 from edgelite.ops import _lut, _qbinary, _quant
 from edgelite.ops._common import Activation, Padding, padding_before
-from edgelite.ops._conv import output_stage
-from edgelite.ops._matmul import effective_scale
 from edgelite.ops._shape import paddings, zero_point
 from edgelite.runtime import native_qgemm
 
@@ -31,13 +31,18 @@ _CODES = {TensorType.FLOAT32: F32, TensorType.INT8: I8, TensorType.INT32: I32, T
 # Elementwise int8 ops whose reference result depends only on each value: one table each.
 TABLE_OPS = ("LOGISTIC", "TANH", "HARD_SWISH", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1",
              "LEAKY_RELU", "ELU", "GELU")
-_DW_SLOTS = (0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15)  # channel of each int32 lane pair
+_ZEROS = (0,) * 6  # a tensor record's unused dims
+
+
+_NATIVE = []  # edgelite.runtime.native, once imported
 
 
 def _native():
-    from edgelite.runtime import native  # imported late: native imports this module at its end
+    if not _NATIVE:
+        from edgelite.runtime import native  # imported late: native imports this module
 
-    return native
+        _NATIVE.append(native)
+    return _NATIVE[0]
 
 
 def unsupported(why: str) -> Exception:
@@ -45,24 +50,17 @@ def unsupported(why: str) -> Exception:
 
 
 # -- buffers and tensor records ------------------------------------------------------------------
-def aligned(values: np.ndarray, alignment: int = 64) -> np.ndarray:
-    """A read-only-by-convention copy of `values` whose data starts on an `alignment` boundary."""
-    values = np.ascontiguousarray(values)
-    raw = np.empty(values.nbytes + alignment, np.uint8)  # the view below is overwritten whole
-    start = -raw.ctypes.data % alignment
-    view = raw[start:start + values.nbytes].view(values.dtype).reshape(values.shape)
-    view[...] = values
-    return view
-
-
 def extra(lw, array: np.ndarray, code: int, writable: bool = False) -> int:
-    """A table tensor over an engine-owned array (packed weights, tables, pad rows)."""
-    array = aligned(array)
-    lw.buffers.append(array)
+    """A table tensor over an engine-owned copy of `array` (tables, pad rows, writable buffers), 64-byte
+    aligned (native/_pack.c's aligned_copy; kept as an array of its dtype and shape)."""
+    array = np.ascontiguousarray(array)
+    if array.ndim > 6:
+        raise unsupported(f"rank {array.ndim} above 6")
+    raw, offset = _engine().aligned_copy(array)
+    lw.buffers.append(np.frombuffer(raw, array.dtype, array.size, offset).reshape(array.shape))
     lw.writable.append(writable)
-    shape = array.shape
-    lw.tensors.append([len(lw.buffers) - 1, 0, array.nbytes, code, len(shape), *shape,
-                       *[0] * (6 - len(shape))])
+    rank = array.ndim
+    lw.tensors.append([len(lw.buffers) - 1, 0, array.nbytes, code, rank, *array.shape, *_ZEROS[rank:]])
     return len(lw.tensors) - 1
 
 
@@ -70,23 +68,25 @@ def qtensor(lw, i: int, types: tuple = (TensorType.INT8,)) -> int:
     """The table index of graph tensor i: static, planned in the arena (or a constant input)."""
     if i < 0:
         raise unsupported("optional operand absent")
-    tensor, shape = lw.plan.subgraph.tensors[i], lw.plan.shapes[i]
+    tensor, shape = lw.graph_tensors[i], lw.shapes[i]
     if tensor.type not in types:
         raise unsupported(f"{tensor.type.name.lower()} operand {i} ({tensor.name!r}) is not supported "
                           f"natively by this op (it takes {'/'.join(t.name.lower() for t in types)})")
-    if shape is None or i in lw.plan.dynamic_tensors or len(shape) > 6:
+    if shape is None or i in lw.dynamic or len(shape) > 6:
         raise unsupported(f"tensor {i} has a shape known only at run time or a rank above 6")
-    if int(np.prod(shape, dtype=np.int64)) == 0:
+    index = lw.index.get(i)
+    if index is not None:
+        return index
+    count = math.prod(shape)
+    if count == 0:
         raise unsupported(f"tensor {i} is empty")
-    if i in lw.index:
-        return lw.index[i]
-    if i in lw.plan.arena_offsets:
-        count = int(np.prod(shape, dtype=np.int64))
-        lw.tensors.append([0, lw.plan.arena_offsets[i], count * tensor.type.itemsize, _CODES[tensor.type],
-                           len(shape), *shape, *[0] * (6 - len(shape))])
+    offset = lw.offsets.get(i)
+    if offset is not None:
+        lw.tensors.append([0, offset, count * tensor.type.itemsize, _CODES[tensor.type], len(shape), *shape,
+                           *_ZEROS[len(shape):]])
         index = len(lw.tensors) - 1
-    elif i in lw.plan.constants:
-        value = np.asarray(lw.plan.constants[i], tensor.type.numpy).reshape(shape)
+    elif i in lw.constants:
+        value = np.asarray(lw.constants[i], tensor.type.numpy).reshape(shape)
         index = extra(lw, value, _CODES[tensor.type])
     else:
         raise unsupported(f"tensor {i} is neither in the arena nor a constant")
@@ -98,7 +98,7 @@ def record(lw, op: str, inputs: list[int], output: int, params: list, types: tup
     native = _native()
     if len(params) > native.NODE_PARAMS:
         raise unsupported("too many params")
-    return native._Record(op, inputs, qtensor(lw, output, types), [int(p) for p in params])
+    return native._Record(op, inputs, qtensor(lw, output, types), list(map(int, params)))
 
 
 def quant(tensor) -> tuple[float, int]:
@@ -124,55 +124,38 @@ def _bias(lw, node, channels: int) -> np.ndarray:
     return bias.astype(np.int64).reshape(channels)
 
 
-# -- channel groups (native/include/el_qkernels.h) ---------------------------------------------
-def group_headers(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """[groups, HEADER] bytes: per 16 channels bias, multiplier, shift, left shift and the AVX2
-    ruy constants (rounding + 2^63, total shift, 2^(63 - total shift)) in even/odd lane order."""
-    groups = -(-bias.size // GROUP)
-    words = np.zeros((4, groups * GROUP), np.int64)
-    words[0, :bias.size] = _quant.wrap_int32(bias)
-    words[1, :bias.size] = np.broadcast_to(multiplier, bias.shape)
-    words[2, :bias.size] = np.broadcast_to(shift, bias.shape)
-    if np.any(words[2] < -31) or np.any(words[2] > 31):
-        raise unsupported("a requantization shift is outside [-31, 31]")
-    words[3] = np.maximum(words[2], 0)
-    right = np.maximum(-words[2], 0).astype(np.uint64)
-    one = np.uint64(1)
-    upper = np.where(right > 0, one << (np.uint64(30) + right), 0).astype(np.uint64)
-    rounding = (one << np.uint64(30)) + upper + (one << np.uint64(63))
-    derived = np.stack([rounding, np.uint64(31) + right, one << (np.uint64(32) - right)])
-    order = np.array([0, 2, 4, 6, 1, 3, 5, 7])
-    lanes = derived.reshape(3, groups, 2, 8)[..., order]  # [word, group, half, lane]
-    header = np.empty((groups, HEADER), np.uint8)
-    by_group = words.astype(np.int32).reshape(4, groups, GROUP).transpose(1, 0, 2)
-    header[:, :256] = np.ascontiguousarray(by_group).reshape(groups, 64).view(np.uint8)
-    header[:, 256:] = np.ascontiguousarray(lanes.transpose(1, 0, 2, 3)).reshape(groups, 48).view(np.uint8)
-    return header
+def _bias32(lw, node, channels: int) -> np.ndarray | None:
+    """The int32 bias constant as the packers take it (None without a bias)."""
+    if len(node.op.inputs) < 3 or node.op.inputs[2] < 0:
+        return None
+    bias = _constant(lw, node.op.inputs[2])
+    if bias.dtype != np.int32 or bias.size != channels:
+        raise unsupported("bias is not int32, one per output channel")
+    return bias
 
 
-def pack_gemm(weights: np.ndarray, bias: np.ndarray, multiplier, shift) -> np.ndarray:
-    """[N, K] int16 weights -> groups of [header][K/2 pairs x 16 channels x 2] (K padded to even)."""
-    n, k = weights.shape
-    kp, groups = k + k % 2, -(-n // GROUP)
-    body = np.zeros((groups * GROUP, kp), np.int16)
-    body[:n, :k] = weights
-    return _groups(bias, multiplier, shift, body.reshape(groups, GROUP, kp // 2, 2).transpose(0, 2, 1, 3))
+# -- channel groups (native/include/el_qkernels.h), packed in C (native/pack.c) -----------------
+def packed(lw, result: tuple, code: int = I8) -> int:
+    """A flat table tensor over the bytes a pack.c packer returned: (bytearray, offset, nbytes, ...)."""
+    raw, offset, nbytes = result[0], result[1], result[2]
+    count = nbytes // (4 if code in (F32, I32) else 2 if code == I16 else 1)
+    lw.buffers.append(raw)
+    lw.writable.append(False)
+    lw.tensors.append([len(lw.buffers) - 1, offset, nbytes, code, 1, count, 0, 0, 0, 0, 0])
+    return len(lw.tensors) - 1
 
 
-def pack_dwconv(weights: np.ndarray, bias: np.ndarray, multiplier, shift) -> np.ndarray:
-    """[taps, C] int8 weights -> groups of [header][taps/2 pairs x 32 int16] (see el_qkernels.h)."""
-    taps, c = weights.shape
-    even, groups = taps + taps % 2, -(-c // GROUP)
-    wide = np.zeros((even, groups * GROUP), np.int16)
-    wide[:taps, :c] = weights
-    body = wide.reshape(even // 2, 2, groups, GROUP)[:, :, :, list(_DW_SLOTS)]  # [pair, j, group, slot]
-    return _groups(bias, multiplier, shift, body.transpose(2, 0, 3, 1))  # [group, pair, slot, j]
+def _scales(node, float_product: bool = False) -> tuple[float, np.ndarray, float]:
+    """(input scale, float32 weight scales, output scale) of a conv-like node, as the packers take them."""
+    x = _quant.quantization_of(node.input_tensors[0], "input")
+    w = _quant.quantization_of(node.input_tensors[1], "weights")
+    out = _quant.quantization_of(node.output_tensors[0], "output")
+    if w.scale.dtype != np.float32 or (float_product and x.scale.dtype != np.float32):
+        raise unsupported("quantization scales are not float32")
+    return float(x.scale[0]), w.scale, float(out.scale[0])
 
 
-def _groups(bias: np.ndarray, multiplier, shift, body: np.ndarray) -> np.ndarray:
-    """Each group's header followed by its int16 body, as int8 bytes."""
-    flat = np.ascontiguousarray(body).reshape(body.shape[0], -1).view(np.uint8)
-    return np.concatenate([group_headers(bias, multiplier, shift), flat], axis=1).view(np.int8)
+_SHIFT = "a requantization shift is outside [-31, 31]"
 
 
 def _window(lw, node, x_id: int, out_id: int, kernel: tuple) -> tuple[tuple, tuple, list[int]]:
@@ -186,21 +169,27 @@ def _window(lw, node, x_id: int, out_id: int, kernel: tuple) -> tuple[tuple, tup
 
 
 def _multiplier(real: np.float64) -> tuple[int, int]:
-    multiplier, shift = _quant.quantize_multiplier(real)
-    return int(multiplier), int(shift)
+    if not np.isfinite(real):
+        raise unsupported(f"requantization scale {real} is not finite")
+    return _engine().quantize_multiplier(float(real))
 
 
-def _gemm_weights(lw, weights: np.ndarray, bias: np.ndarray, multiplier, shift,
-                  zero: int) -> tuple[int, int, int]:
-    """[N, K] (zero-point-centred) weights packed in the format native_qgemm picks: the packed
-    tensor, the shared scratch (one slice per thread, ops_qconv.c's slice_bytes) and the format."""
-    fmt = native_qgemm.choose_format(weights)
-    if fmt == native_qgemm.QUADS:
-        packed = native_qgemm.pack_quads(weights, bias, zero,
-                                         lambda corrected: group_headers(corrected, multiplier, shift))
-    else:
-        packed = pack_gemm(weights.astype(np.int16), bias, multiplier, shift)
-    return extra(lw, packed, I8), lw.scratch(native_qgemm.slice_floats(fmt, weights.shape[1])), fmt
+def _engine():
+    return _native()._engine
+
+
+def _gemm_weights(lw, node, weights: np.ndarray, weight_zero: int, bias, zero: int,
+                  float_product: bool) -> tuple[int, int, int]:
+    """[N, K] weights minus weight_zero packed in the format native_qgemm picks: the packed tensor,
+    the shared scratch (one slice per thread, ops_qconv.c's slice_bytes) and the format."""
+    x_scale, w_scales, out_scale = _scales(node, float_product)
+    n, k = weights.shape
+    result = _engine().pack_qgemm(weights, n, k, weight_zero, bias, w_scales, x_scale, out_scale,
+                                  float_product, zero, native_qgemm.prefer_quads())
+    if result is None:
+        raise unsupported(_SHIFT)
+    fmt = result[3]
+    return packed(lw, result), lw.scratch(native_qgemm.slice_floats(fmt, k)), fmt
 
 
 def _fuse_pad(lw, x_id: int, out_id: int, pads: list[int]) -> tuple[int, list[int], bool]:
@@ -212,8 +201,27 @@ def _fuse_pad(lw, x_id: int, out_id: int, pads: list[int]) -> tuple[int, list[in
     return fused[0], [pads[0] + fused[1], pads[1] + fused[2]], True
 
 
-def _stage(node, channels: int):
-    return output_stage(node, 0, 1, channels, node.options.fused_activation_function)
+def _clamp(node) -> tuple[int, int, int]:
+    """(output zero point, low, high) of output_stage: only RELU, RELU6 and RELU_N1_TO_1 narrow the
+    int8 range (any other fused activation clamps to it, as LiteRT's conv setup)."""
+    out = _quant.quantization_of(node.output_tensors[0], "output")
+    scale, zero = out.scale[0], int(out.zero_point[0])
+    activation = node.options.fused_activation_function
+    if activation not in (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1):
+        return zero, -128, 127
+    return (zero, *int8_range(activation, scale, zero))
+
+
+_RANGES: dict[tuple, tuple[int, int]] = {}
+
+
+def int8_range(activation: int, scale: float, zero: int) -> tuple[int, int]:
+    """_quant.activation_range_quantized for an int8 output, remembered per (activation, scale, zero)."""
+    key = (activation, float(scale), zero)
+    found = _RANGES.get(key)
+    if found is None:
+        found = _RANGES[key] = _quant.activation_range_quantized(activation, scale, zero, np.int8)
+    return found
 
 
 # -- lowerers --------------------------------------------------------------------------------------
@@ -223,16 +231,16 @@ def lower_conv(lw, node):
     (_, _, _, c), (o, kh, kw, ic) = lw.plan.shapes[x_id], weights.shape
     if weights.dtype != np.int8 or ic != c:
         raise unsupported("grouped or non-int8 convolution")
-    stage, bias = _stage(node, o), _bias(lw, node, o)
+    out_zero, low, high = _clamp(node)
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
     x_id, pads, fused = _fuse_pad(lw, x_id, out_id, pads)
     k = kh * kw * c
     direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and not fused
     zero = quant(node.input_tensors[0])[1]
-    packed, scratch, fmt = _gemm_weights(lw, weights.reshape(o, k), bias, stage.multiplier, stage.shift, zero)
-    params = [0 if direct else 1, kh, kw, *stride, *dilation, *pads, k, o, zero, stage.zero_point, stage.low,
-              stage.high, fmt]
-    result = record(lw, "QGEMM", [qtensor(lw, x_id), packed, scratch], out_id, params)
+    bias = _bias32(lw, node, o)
+    packed_w, scratch, fmt = _gemm_weights(lw, node, weights.reshape(o, k), 0, bias, zero, False)
+    params = [0 if direct else 1, kh, kw, *stride, *dilation, *pads, k, o, zero, out_zero, low, high, fmt]
+    result = record(lw, "QGEMM", [qtensor(lw, x_id), packed_w, scratch], out_id, params)
     if fused:
         _native()._skip_pad(lw, node.op.inputs[0])
     return result
@@ -245,17 +253,14 @@ def lower_fully_connected(lw, node):
         raise unsupported("FULLY_CONNECTED needs int8 [units, depth] weights")
     units, k = weights.shape
     w_quant = _quant.quantization_of(node.input_tensors[1])
-    bias = _bias(lw, node, units)
-    real = effective_scale(node, 0, 1, float_product=not w_quant.per_channel)
-    multiplier, shift = _quant.quantize_multiplier(np.broadcast_to(real, (units,)))
+    bias = _bias32(lw, node, units)
     out_scale, out_zero = quant(node.output_tensors[0])
-    low, high = _quant.activation_range_quantized(node.options.fused_activation_function, out_scale, out_zero,
-                                                  np.int8)
-    centered = weights.astype(np.int16) - np.int16(w_quant.zero_point[0])
+    low, high = int8_range(node.options.fused_activation_function, out_scale, out_zero)
     zero = quant(node.input_tensors[0])[1]
-    packed, scratch, fmt = _gemm_weights(lw, centered, bias, multiplier, shift, zero)
+    packed_w, scratch, fmt = _gemm_weights(lw, node, weights, int(w_quant.zero_point[0]), bias, zero,
+                                           not w_quant.per_channel)
     params = [0, *[0] * 8, k, units, zero, out_zero, low, high, fmt]
-    return record(lw, "QGEMM", [qtensor(lw, x_id), packed, scratch], out_id, params)
+    return record(lw, "QGEMM", [qtensor(lw, x_id), packed_w, scratch], out_id, params)
 
 
 def lower_depthwise(lw, node):
@@ -264,24 +269,24 @@ def lower_depthwise(lw, node):
     (_, _, _, c), (_, kh, kw, oc) = lw.plan.shapes[x_id], weights.shape
     if weights.dtype != np.int8 or oc != c or kh * kw > DW_MAX_TAPS:
         raise unsupported("depth multiplier > 1, window too large or non-int8 weights")
-    stage, zero = _stage(node, c), quant(node.input_tensors[0])[1]
-    taps = weights.reshape(kh * kw, c).astype(np.int64)
-    bias = _bias(lw, node, c) - zero * taps.sum(axis=0)  # the kernel reads raw inputs; pads hold zp
+    out_zero, low, high = _clamp(node)
+    zero = quant(node.input_tensors[0])[1]
+    bias = _bias32(lw, node, c)
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
     x_id, pads, fused = _fuse_pad(lw, x_id, out_id, pads)
+    x_scale, w_scales, out_scale = _scales(node)
     fmt = native_qgemm.choose_dw_format(c)
-    if fmt == native_qgemm.QUADS:
-        headers = lambda corrected: group_headers(corrected, stage.multiplier, stage.shift)  # noqa: E731
-        packed = native_qgemm.pack_dw_quads(taps, bias, headers)
-    else:
-        packed = pack_dwconv(taps, bias, stage.multiplier, stage.shift)
-    packed = extra(lw, packed, I8)
+    result = _engine().pack_qdwconv(weights.reshape(kh * kw, c), kh * kw, c, bias, w_scales, x_scale,
+                                    out_scale, zero, fmt == native_qgemm.QUADS)
+    if result is None:
+        raise unsupported(_SHIFT)
+    packed_w = packed(lw, result)
     pad_row = extra(lw, np.full(c, zero, np.int8), I8)
-    params = [kh, kw, *stride, *dilation, *pads, stage.zero_point, stage.low, stage.high, c - c % 8, fmt]
-    result = record(lw, "QDWCONV", [qtensor(lw, x_id), packed, pad_row], out_id, params)
+    params = [kh, kw, *stride, *dilation, *pads, out_zero, low, high, c - c % 8, fmt]
+    out = record(lw, "QDWCONV", [qtensor(lw, x_id), packed_w, pad_row], out_id, params)
     if fused:
         _native()._skip_pad(lw, node.op.inputs[0])
-    return result
+    return out
 
 
 def lower_pool(lw, node):
@@ -390,7 +395,7 @@ def lane_row(shape_a: tuple, shape_b: tuple, row_lanes: int,
     row's whole vectors of `lanes`, the scalar loop otherwise (lanes 0: everywhere)."""
     rank = max(len(shape_a), len(shape_b))
     a, b = (1,) * (rank - len(shape_a)) + tuple(shape_a), (1,) * (rank - len(shape_b)) + tuple(shape_b)
-    total = int(np.prod(np.broadcast_shapes(a, b), dtype=np.int64))
+    total = math.prod(y if x == 1 else x for x, y in zip(a, b, strict=True))  # the broadcast shape's size
     if a == b:
         return total, row_lanes, 1
     if scalar_row_lanes is None:
@@ -443,7 +448,7 @@ def lower_minmax(lw, node):
         raise unsupported("int8 broadcast needs more than 4 dims")
     dims, stride_a, stride_b = (v[2:] for v in collapsed)
     op = 3 if node.op.name == "MAXIMUM" else 4
-    params = [op, 0, 0, 0, 0, -128, 127, *[0] * 7, int(np.prod(shapes[2], dtype=np.int64)), 1]
+    params = [op, 0, 0, 0, 0, -128, 127, *[0] * 7, math.prod(shapes[2]), 1]
     return record(lw, "QBINARY", inputs, out_id, [*params, *dims, *stride_a, *stride_b])
 
 
@@ -475,7 +480,7 @@ def gather_table(lw, node, input_shape: tuple, output_shape: tuple) -> tuple[np.
     operands = [None if i < 0 else lw.plan.constants.get(i) for i in node.op.inputs[1:]]
     if opdef is None or any(v is None for v, i in zip(operands, node.op.inputs[1:], strict=True) if i >= 0):
         raise unsupported(f"{node.op.name} needs constant operands besides its input")
-    count = int(np.prod(input_shape, dtype=np.int64))
+    count = math.prod(input_shape)
     if count >= 1 << 30:
         raise unsupported("input too large for an index table")
     if node.op.name == "PAD":
@@ -501,7 +506,7 @@ def _pad_table(node, input_shape: tuple, output_shape: tuple) -> tuple[np.ndarra
     if pairs is None or len(pairs) != len(input_shape) or padded != output_shape:
         return None
     table = np.full(output_shape, -1, np.int32)
-    count = int(np.prod(input_shape, dtype=np.int64))
+    count = math.prod(input_shape)
     inner = tuple(slice(a, a + n) for n, (a, _) in zip(input_shape, pairs, strict=True))
     table[inner] = np.arange(count, dtype=np.int32).reshape(input_shape)
     return table.reshape(-1), zero_point(node) if table.size > count else 0
@@ -550,11 +555,14 @@ INT8_LOWERERS: dict[str, Callable] = {
 _QUANTIZED = (TensorType.INT8, TensorType.UINT8, TensorType.INT16, TensorType.INT32)
 
 
-def _is_quantized(node) -> bool:
+def _is_quantized_node(lw, node) -> bool:
+    """Whether the node's first input or its output is quantized (it goes to the int8 lowerer)."""
     first = node.input_tensors[0] if node.input_tensors else None
-    return any(t is not None and t.type in _QUANTIZED for t in (first, node.output_tensors[0]))
+    output = node.output_tensors[0]
+    return (first is not None and first.type in _QUANTIZED) or \
+        (output is not None and output.type in _QUANTIZED)
 
 
 def install(lowerers: dict[str, Callable]) -> None:
     """Route quantized nodes of each op in INT8_LOWERERS to its int8 lowerer (in place)."""
-    _native().route(lowerers, INT8_LOWERERS, lambda lw, node: _is_quantized(node))
+    _native().route(lowerers, INT8_LOWERERS, _is_quantized_node)

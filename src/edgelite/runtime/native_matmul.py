@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
 from edgelite.runtime.native import GEMM_NR, IM2COL_ROWS, Lowering, Unsupported, _Record, pack_gemm
 
 MAX_BATCH_DIMS = 4
@@ -43,8 +41,8 @@ def lower_batch_matmul(lw: Lowering, node) -> _Record:
     constant = lw.plan.constants.get(rhs_id)
     if constant is not None:
         matrices = lw.constant(rhs_id).reshape(-1, *rhs[-2:])
-        weights = [(b if adj_y else b.T) for b in matrices]  # [N, K] per matrix
-        w = lw.extra(np.concatenate([pack_gemm(np.ascontiguousarray(b), None).reshape(-1) for b in weights]))
+        weights = matrices if adj_y else matrices.transpose(0, 2, 1)  # [N, K] per matrix
+        w = lw.extra(pack_gemm(weights.reshape(-1, weights.shape[-1]), None, len(matrices)))
         mode, flags, per_thread = 0, int(adj_x), 0
     else:
         w = lw.tensor(rhs_id)

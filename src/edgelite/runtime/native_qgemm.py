@@ -4,13 +4,10 @@ Two packings of the same [N, K] weights in channel groups of 16: int16 pairs (qg
 vpmaddwd / vpdpwssd over inputs minus the zero point) and int8 quads (qgemmc4 kernels: vpdpbusd
 over uint8 inputs x + 128, bias corrected by -(zero point + 128) x sum(w)). Quads halve the
 multiply instructions and the weight bytes; they need VNNI to pay off and int8-range weights.
+native/pack.c packs both (tests/native/packers.py keeps the numpy packers as its oracle).
 """
 
 from __future__ import annotations
-
-import numpy as np
-
-from edgelite.ops import _quant
 
 PAIRS, QUADS = 0, 1
 GROUP, IM2COL_ROWS = 16, 48
@@ -23,14 +20,14 @@ DW_FORMAT = "auto"
 DW_BLOCK = 64
 
 
-def choose_format(weights: np.ndarray) -> int:
-    """The packing for these (already zero-point-centred) [N, K] weights at the current level."""
+def prefer_quads() -> bool:
+    """Whether gemm weights that fit int8 (centred) go to quads at the current level; native/pack.c
+    checks the fit and falls back to pairs."""
+    if FORMAT != "auto":
+        return FORMAT == "quads"
     from edgelite.runtime import native
 
-    fits = weights.size == 0 or (int(weights.min()) >= -128 and int(weights.max()) <= 127)
-    if FORMAT == "pairs" or not fits:
-        return PAIRS
-    return QUADS if FORMAT == "quads" or native.isa() == "avx512vnni" else PAIRS
+    return native.isa() == "avx512vnni"
 
 
 def padded_k(fmt: int, k: int) -> int:
@@ -43,26 +40,6 @@ def slice_floats(fmt: int, k: int) -> int:
     return -(-(tile + 32) // 32) * 8
 
 
-def pack_quads(weights: np.ndarray, bias: np.ndarray, zero_point: int, headers) -> np.ndarray:
-    """[N, K] int8-range weights -> groups of [header][K/4 quads x 16 channels x 4 int8], the bias
-    corrected for uint8 inputs (x + 128 instead of x - zero point). `headers(bias)` builds the
-    group headers (native_int8.group_headers with the node's multipliers)."""
-    n, k = weights.shape
-    kq, groups = padded_k(QUADS, k), -(-n // GROUP)
-    sums = weights.sum(axis=1, dtype=np.int64)
-    corrected = _quant.wrap_int32(bias.astype(np.int64) - (zero_point + 128) * sums)
-    header = headers(corrected)
-    packed = np.empty((groups, header.shape[1] + kq * GROUP), np.uint8)
-    packed[:, :header.shape[1]] = header
-    body = packed[:, header.shape[1]:].view(np.int8).reshape(groups, kq // 4, GROUP, 4)  # a view
-    if (n, k) != (groups * GROUP, kq):
-        padded = np.zeros((groups * GROUP, kq), np.int8)
-        padded[:n, :k] = weights
-        weights = padded
-    body.transpose(0, 2, 1, 3)[...] = weights.reshape(groups, GROUP, kq // 4, 4)
-    return packed.view(np.int8)
-
-
 def choose_dw_format(channels: int) -> int:
     """The depthwise packing for a layer of `channels` at the current level."""
     from edgelite.runtime import native
@@ -70,16 +47,3 @@ def choose_dw_format(channels: int) -> int:
     if DW_FORMAT != "auto":
         return QUADS if DW_FORMAT == "quads" else PAIRS
     return QUADS if native.isa() == "avx512vnni" and channels % DW_BLOCK == 0 else PAIRS
-
-
-def pack_dw_quads(taps: np.ndarray, bias: np.ndarray, headers) -> np.ndarray:
-    """[taps, C] int8 weights -> groups of [header][taps/4 quads x 16 channels x 4 int8], the
-    bias (already minus zero point x sum(w)) corrected for uint8 inputs x ^ 0x80."""
-    count, c = taps.shape
-    quads, groups = -(-count // 4), -(-c // GROUP)
-    corrected = _quant.wrap_int32(bias.astype(np.int64) - 128 * taps.sum(axis=0, dtype=np.int64))
-    body = np.zeros((quads * 4, groups * GROUP), np.int8)
-    body[:count, :c] = taps
-    ordered = body.reshape(quads, 4, groups, GROUP).transpose(2, 0, 3, 1)  # [group, quad, channel, tap]
-    flat = np.ascontiguousarray(ordered).reshape(groups, -1).view(np.uint8)
-    return np.concatenate([headers(corrected), flat], axis=1).view(np.int8)

@@ -6,7 +6,7 @@
  *   header (EL_HGROUP_HEADER bytes): float weight scale[16], float bias[16] (0 without a bias),
  *   then padding to 128 bytes; body: K/2 (K rounded up to even) pairs x 16 channels x 2 int16
  *   w[n][2p], w[n][2p+1] (qgemm's body layout, so vpmaddwd / vpdpwssd consume it directly).
- * native_hybrid.py writes these; ops_hybrid.c validates their size. */
+ * pack.c writes these (for native_hybrid.py); ops_hybrid.c validates their size. */
 #ifndef EL_HKERNELS_H
 #define EL_HKERNELS_H
 

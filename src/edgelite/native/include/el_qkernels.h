@@ -16,7 +16,7 @@
  *   reading x ^ 0x80 as uint8 (the layout of vpdpbusd).
  *   qdwconv body: (taps + 1) / 2 pairs x 32 int16, two vectors of 8 pairs holding
  *   channels {0-3, 8-11} and {4-7, 12-15} (the lane order of _mm256_unpack{lo,hi}_epi16).
- * native_int8.py writes these; engine validation checks sizes and shift ranges. */
+ * pack.c writes these (for native_int8.py); engine validation checks sizes and shift ranges. */
 #ifndef EL_QKERNELS_H
 #define EL_QKERNELS_H
 
