@@ -1,0 +1,186 @@
+"""build_plan and the arena planner against frozen copies of their slower first versions
+(oracle_plan.py, oracle_planner.py): the same nodes, shapes, folded constants (bit for bit),
+offsets, arena size, lower bound and errors, on every shared model and on random graphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edgelite.errors import EdgeliteError
+from edgelite.model.ir import Model, Operator, Subgraph, Tensor, TensorType
+from edgelite.model.reader import load
+from edgelite.ops.add import AddOptions
+from edgelite.ops.conv_2d import Conv2DOptions
+from edgelite.ops.reshape import ReshapeOptions
+from edgelite.runtime import plan as fast_plan
+from edgelite.runtime import planner as fast_planner
+from edgelite.runtime.plan import Plan
+from tests.runtime import oracle_plan, oracle_planner
+
+MODELS = Path(__file__).parents[2].parent / "shared" / "models"
+MODEL_FILES = sorted(MODELS.glob("*.tflite")) if MODELS.is_dir() else []
+needs_models = pytest.mark.skipif(not MODEL_FILES, reason=f"no shared models in {MODELS}")
+
+
+def assert_same_value(ours: object, theirs: object, where: str) -> None:
+    """Arrays equal in dtype, shape and bytes (NaN payloads included); anything else by ==."""
+    if isinstance(theirs, np.ndarray):
+        assert isinstance(ours, np.ndarray), where
+        assert (ours.dtype, ours.shape) == (theirs.dtype, theirs.shape), where
+        assert ours.tobytes() == theirs.tobytes(), where
+        assert ours.flags.writeable == theirs.flags.writeable, where
+    else:
+        assert ours == theirs, where
+
+
+def tensor_keys(tensors: list) -> list:
+    """What tells tensors of two loads of one file apart: name, shape, type (None: absent)."""
+    return [None if t is None else (t.name, t.shape, t.type) for t in tensors]
+
+
+def assert_same_plan(ours: Plan, theirs: Plan) -> None:
+    assert ours.shapes == theirs.shapes
+    assert ours.arena_offsets == theirs.arena_offsets
+    assert (ours.arena_size, ours.arena_lower_bound) == (theirs.arena_size, theirs.arena_lower_bound)
+    assert (ours.preserved, ours.dynamic_tensors) == (theirs.preserved, theirs.dynamic_tensors)
+    assert sorted(ours.constants) == sorted(theirs.constants)
+    for k, value in theirs.constants.items():
+        assert_same_value(ours.constants[k], value, f"constant {k}")
+    assert len(ours.nodes) == len(theirs.nodes)
+    for mine, node in zip(ours.nodes, theirs.nodes, strict=True):
+        where = mine.node.describe()
+        assert (mine.opdef, mine.dynamic, mine.node.index, mine.node.op) == \
+            (node.opdef, node.dynamic, node.node.index, node.node.op), where
+        assert mine.node.input_shapes == node.node.input_shapes, where
+        assert tensor_keys(mine.node.input_tensors) == tensor_keys(node.node.input_tensors), where
+        assert tensor_keys(mine.node.output_tensors) == tensor_keys(node.node.output_tensors), where
+        assert len(mine.node.inputs) == len(node.node.inputs), where
+        for value, expected in zip(mine.node.inputs, node.node.inputs, strict=True):
+            assert_same_value(value, expected, f"{where}: known input")
+        assert mine.node.outputs == node.node.outputs == [], where
+
+
+def outcome(build, *args, **kwargs) -> tuple[str, object]:
+    """('plan', Plan) or ('error', (type, message))."""
+    try:
+        return "plan", build(*args, **kwargs)
+    except EdgeliteError as error:
+        return "error", (type(error), str(error))
+
+
+def assert_same_outcome(model_bytes: bytes, input_shapes: dict | None = None, preserve: bool = False) -> None:
+    kind, ours = outcome(fast_plan.build_plan, load(model_bytes), 0, input_shapes or {},
+                         preserve_all_tensors=preserve)
+    expected_kind, theirs = outcome(oracle_plan.build_plan, load(model_bytes), 0, input_shapes or {},
+                                    preserve_all_tensors=preserve)
+    assert kind == expected_kind, (ours, theirs)
+    if kind == "plan":
+        assert_same_plan(ours, theirs)
+    else:
+        assert ours == theirs
+
+
+@needs_models
+@pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("preserve", [False, True], ids=["arena", "preserve_all"])
+def test_shared_models_plan_as_the_oracle(path: Path, preserve: bool) -> None:
+    assert_same_outcome(path.read_bytes(), preserve=preserve)
+
+
+@needs_models
+@pytest.mark.parametrize("batch", [2, 5])
+def test_resized_inputs_plan_as_the_oracle(batch: int) -> None:
+    content = (MODELS / "digits_cnn_float16.tflite").read_bytes()
+    graph = load(content).subgraphs[0]
+    shapes = {i: (batch, *graph.tensors[i].shape[1:]) for i in graph.inputs}
+    assert_same_outcome(content, shapes)
+
+
+# -- random graphs: elementwise, reshape, pad + conv (fused-pad lifetimes), float16 weights -------
+
+@st.composite
+def random_models(draw: st.DrawFn) -> bytes:
+    """A random chain-and-branch float32 graph over [1, h, w, c] tensors whose ops read earlier
+    tensors: ADD (of two earlier tensors or a DEQUANTIZE-d float16 constant), RESHAPE (aliases),
+    PAD followed by CONV_2D (the fused-pad lifetime rule), with random graph outputs."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    model = Model(subgraphs=[Subgraph(name="main")])
+    graph = model.subgraphs[0]
+    h, w, c = draw(st.integers(1, 6)), draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    shape = (1, h, w, c)
+
+    def tensor(name: str, tensor_shape: tuple, tensor_type: TensorType = TensorType.FLOAT32,
+               value: np.ndarray | None = None) -> int:
+        buffer = model.add_buffer(value) if value is not None else 0
+        graph.tensors.append(Tensor(name, tensor_shape, tensor_type, buffer))
+        return len(graph.tensors) - 1
+
+    def f16_weights(weight_shape: tuple) -> int:
+        bits = rng.integers(0, 2**16, size=weight_shape, dtype=np.uint16)
+        half = tensor(f"h{len(graph.tensors)}", weight_shape, TensorType.FLOAT16, bits.view(np.float16))
+        wide = tensor(f"w{len(graph.tensors)}", weight_shape)
+        graph.operators.append(Operator("DEQUANTIZE", (half,), (wide,)))
+        return wide
+
+    live = [tensor("x", shape)]
+    for _ in range(draw(st.integers(1, 10))):
+        step = draw(st.sampled_from(["add", "add_const", "reshape", "pad_conv"]))
+        source = draw(st.sampled_from(live))
+        if step == "add":
+            other = draw(st.sampled_from(live))
+            out = tensor(f"t{len(graph.tensors)}", shape)
+            graph.operators.append(Operator("ADD", (source, other), (out,), AddOptions()))
+        elif step == "add_const":
+            out = tensor(f"t{len(graph.tensors)}", shape)
+            graph.operators.append(Operator("ADD", (source, f16_weights((c,))), (out,), AddOptions()))
+        elif step == "reshape":
+            flat = tensor(f"r{len(graph.tensors)}", (1, h * w * c))
+            graph.operators.append(Operator("RESHAPE", (source,), (flat,), ReshapeOptions(new_shape=(1, h * w * c))))
+            out = tensor(f"t{len(graph.tensors)}", shape)
+            graph.operators.append(Operator("RESHAPE", (flat,), (out,), ReshapeOptions(new_shape=shape)))
+        else:
+            pads = tensor(f"p{len(graph.tensors)}", (4, 2), TensorType.INT32,
+                          np.array([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32))
+            padded = tensor(f"t{len(graph.tensors)}", (1, h + 2, w + 2, c))
+            graph.operators.append(Operator("PAD", (source, pads), (padded,)))
+            weights = f16_weights((c, 3, 3, c))
+            out = tensor(f"t{len(graph.tensors)}", shape)
+            graph.operators.append(Operator("CONV_2D", (padded, weights, -1), (out,),
+                                            Conv2DOptions(padding=1)))
+        live.append(out)
+    outputs = draw(st.lists(st.sampled_from(live[1:]), min_size=1, max_size=3, unique=True))
+    graph.inputs, graph.outputs = (0,), tuple(outputs)
+    return model.to_bytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(content=random_models(), preserve=st.booleans())
+def test_random_models_plan_as_the_oracle(content: bytes, preserve: bool) -> None:
+    assert_same_outcome(content, preserve=preserve)
+
+
+@st.composite
+def random_allocations(draw: st.DrawFn) -> list[fast_planner.Allocation]:
+    count = draw(st.integers(0, 40))
+    result = []
+    for _ in range(count):
+        first = draw(st.integers(-1, 20))
+        size = draw(st.sampled_from([0, 1, 64, 65, 128, 1000, 4096])) if draw(st.booleans()) \
+            else draw(st.integers(0, 5000))
+        result.append(fast_planner.Allocation(size, first, first + draw(st.integers(0, 8))))
+    return result
+
+
+@settings(max_examples=300, deadline=None)
+@given(allocations=random_allocations(), alignment=st.sampled_from([1, 4, 64]))
+def test_arena_plans_as_the_oracle(allocations: list, alignment: int) -> None:
+    theirs = oracle_planner.plan_arena(
+        [oracle_planner.Allocation(a.size, a.first, a.last) for a in allocations], alignment)
+    ours = fast_planner.plan_arena(allocations, alignment)
+    assert (ours.offsets, ours.arena_size, ours.lower_bound) == \
+        (theirs.offsets, theirs.arena_size, theirs.lower_bound)
