@@ -20,6 +20,7 @@ from edgelite.model.ir import (
     Tensor,
     TensorType,
 )
+from edgelite.ops import dequantize
 from edgelite.ops._sparsity import DENSE, SPARSE_CSR, decode, encode
 from tests.ops.harness import Input, assert_same, check_op, const, run_edgelite, run_litert
 
@@ -79,6 +80,61 @@ def test_dequantize_float16(shape, seed, constant):
     x = np.random.default_rng(seed).standard_normal(shape).astype(np.float16) * 100
     x.reshape(-1)[:3] = np.array([np.inf, -np.inf, np.nan])[: x.size]
     check_op("DEQUANTIZE", [const(x) if constant else x], output_dtypes=[np.float32], **EXACT)
+
+
+ALL_HALVES = np.arange(2**16, dtype=np.uint16).view(np.float16)  # every float16 bit pattern
+
+
+def native_levels() -> list[str]:
+    from edgelite.runtime import native
+
+    return native.supported_isas() if native.available() else []
+
+
+@pytest.fixture
+def isa_restored():
+    from edgelite.runtime import native
+
+    before = native.isa()
+    yield native
+    native.set_isa(before)
+
+
+@pytest.mark.skipif(not native_levels(), reason="the native extension is not built")
+@pytest.mark.parametrize("level", ["scalar", "best"])
+@pytest.mark.parametrize("start", [0, 1, 5])  # vector body, scalar tail, unaligned source
+def test_native_float16_widening_is_numpys_on_every_bit_pattern(level, start, isa_restored):
+    isa_restored.set_isa(native_levels()[-1] if level == "best" else level)
+    x = ALL_HALVES[start:]
+    out = np.full(x.shape, -1, np.float32)
+    dequantize._widen_native(x, out)
+    np.testing.assert_array_equal(out.view(np.uint32), x.astype(np.float32).view(np.uint32))
+
+
+@pytest.mark.skipif(not native_levels(), reason="the native extension is not built")
+def test_native_float16_widening_rejects_mismatched_buffers():
+    with pytest.raises(ValueError, match="float16 source needs"):  # wrong length
+        dequantize._widen_native(ALL_HALVES[:8], np.empty(7, np.float32))
+    with pytest.raises(ValueError, match="float16 source needs"):  # odd source address
+        dequantize._widen_native(ALL_HALVES[:8].view(np.uint8)[1:15], np.empty(7, np.float32))
+    read_only = np.zeros(8, np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        dequantize._widen_native(ALL_HALVES[:8], read_only)
+
+
+@pytest.mark.parametrize("native_path", [True, False], ids=["native", "numpy_fallback"])
+@pytest.mark.parametrize("shape", [(2**16,), (256, 256), (4, 4, 4, 1024)])
+def test_widen_float16_equals_astype_with_or_without_the_extension(native_path, shape, monkeypatch):
+    if native_path and not native_levels():
+        pytest.skip("the native extension is not built")
+    if not native_path:
+        monkeypatch.setattr(dequantize, "_widen_native", None)
+    x = ALL_HALVES.reshape(shape)
+    for source in (x, x[..., ::-1]):  # contiguous and strided
+        out = np.empty(shape, np.float32)
+        dequantize.widen_float16(source, out)
+        np.testing.assert_array_equal(out.view(np.uint32), source.astype(np.float32).view(np.uint32))
 
 
 @pytest.mark.parametrize(("dtype", "scale", "zero_point", "axis"), [

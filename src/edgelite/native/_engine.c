@@ -7,6 +7,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "include/el_convert.h"
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
 
@@ -187,12 +188,39 @@ static PyObject *mod_ops(PyObject *m, PyObject *unused) {
   );
 }
 
+static PyObject *mod_widen_float16(PyObject *m, PyObject *args) {
+  (void)m;
+  PyObject *src_obj, *dst_obj;
+  if (!PyArg_ParseTuple(args, "OO", &src_obj, &dst_obj)) return NULL;
+  Py_buffer src, dst;
+  if (PyObject_GetBuffer(src_obj, &src, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+  if (PyObject_GetBuffer(dst_obj, &dst, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+    PyBuffer_Release(&src);
+    return NULL;
+  }
+  const int fits = src.len % 2 == 0 && dst.len == 2 * src.len && (uintptr_t)src.buf % 2 == 0 &&
+                   (uintptr_t)dst.buf % 4 == 0;
+  if (fits) {
+    Py_BEGIN_ALLOW_THREADS
+    el_widen_f16((const uint16_t *)src.buf, (uint32_t *)dst.buf, (size_t)src.len / 2);
+    Py_END_ALLOW_THREADS
+  } else {
+    PyErr_Format(PyExc_ValueError, "widen_float16: a %zd-byte float16 source needs an aligned %zd-byte "
+                 "float32 destination, got %zd bytes", src.len, 2 * src.len, dst.len);
+  }
+  PyBuffer_Release(&src);
+  PyBuffer_Release(&dst);
+  if (!fits) return NULL;
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
     {"isa", mod_isa, METH_NOARGS, "the dispatch level in use"},
     {"set_isa", mod_set_isa, METH_O, "cap the dispatch level ('scalar', 'avx2', 'avx512vnni'); returns the level in use"},
     {"supported_isas", mod_isas, METH_NOARGS, "levels this CPU supports, lowest first"},
     {"ukernels", mod_ukernels, METH_NOARGS, "the manifest: (family, dtype, kernel, isa, file stem, arg)"},
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
+    {"widen_float16", mod_widen_float16, METH_VARARGS, "widen_float16(src, dst): float16 -> float32, bits as numpy's"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_engine", "edgelite's native engine", -1,
