@@ -1,5 +1,7 @@
 """FROZEN COPY of edgelite/runtime/plan.py before the fast planner (the differential tests' oracle;
-do not optimise; float16 weights widen with numpy's astype). The Plan: what `allocate_tensors` builds once and every executor consumes.
+do not optimise; float16 weights widen with numpy's astype).
+
+The Plan: what `allocate_tensors` builds once and every executor consumes.
 
 Building it resolves every operator's kernel, infers every tensor's shape (evaluating small
 operators whose inputs are all known, so shape-computing subgraphs fold), and lays the

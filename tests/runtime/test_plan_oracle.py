@@ -140,7 +140,8 @@ def random_models(draw: st.DrawFn) -> bytes:
             graph.operators.append(Operator("ADD", (source, f16_weights((c,))), (out,), AddOptions()))
         elif step == "reshape":
             flat = tensor(f"r{len(graph.tensors)}", (1, h * w * c))
-            graph.operators.append(Operator("RESHAPE", (source,), (flat,), ReshapeOptions(new_shape=(1, h * w * c))))
+            graph.operators.append(Operator("RESHAPE", (source,), (flat,),
+                                            ReshapeOptions(new_shape=(1, h * w * c))))
             out = tensor(f"t{len(graph.tensors)}", shape)
             graph.operators.append(Operator("RESHAPE", (flat,), (out,), ReshapeOptions(new_shape=shape)))
         else:
