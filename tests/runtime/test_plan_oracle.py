@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edgelite.errors import EdgeliteError
@@ -177,11 +177,43 @@ def random_allocations(draw: st.DrawFn) -> list[fast_planner.Allocation]:
     return result
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.fixture(params=["native", "python"])
+def planner_path(request, monkeypatch):
+    """The C planner (when built) or the Python one, forced."""
+    if request.param == "python":
+        monkeypatch.setattr(fast_planner, "_native_plan_arena", None)
+    elif fast_planner._native_plan_arena is None:
+        pytest.skip("the native extension is not built")
+    return request.param
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(allocations=random_allocations(), alignment=st.sampled_from([1, 4, 64]))
-def test_arena_plans_as_the_oracle(allocations: list, alignment: int) -> None:
+def test_arena_plans_as_the_oracle(allocations: list, alignment: int, planner_path: str) -> None:
     theirs = oracle_planner.plan_arena(
         [oracle_planner.Allocation(a.size, a.first, a.last) for a in allocations], alignment)
     ours = fast_planner.plan_arena(allocations, alignment)
     assert (ours.offsets, ours.arena_size, ours.lower_bound) == \
         (theirs.offsets, theirs.arena_size, theirs.lower_bound)
+
+
+@pytest.mark.parametrize("allocations", [
+    [(2**45, 0, 1), (3, 1, 2), (2**61, 2, 2)],  # sizes beyond the C planner's range
+    [(10, -(2**30), 2**30), (64, 0, 0)],  # steps beyond it
+    [(True, 0, 1), (np.int64(100), 1, 1)],  # int-like values
+])
+def test_arena_plans_out_of_the_c_range_as_the_oracle(allocations: list, planner_path: str) -> None:
+    theirs = oracle_planner.plan_arena([oracle_planner.Allocation(*a) for a in allocations])
+    ours = fast_planner.plan_arena([fast_planner.Allocation(*a) for a in allocations])
+    assert (ours.offsets, ours.arena_size, ours.lower_bound) == \
+        (theirs.offsets, theirs.arena_size, theirs.lower_bound)
+
+
+@pytest.mark.parametrize(("allocations", "alignment"), [
+    ([(10, 3, 2)], 64), ([(-1, 0, 0)], 64), ([], 0), ([(1, 0, 0)], -4)])
+def test_invalid_arenas_fail_as_the_oracle(allocations: list, alignment: int, planner_path: str) -> None:
+    with pytest.raises(ValueError) as theirs:
+        oracle_planner.plan_arena([oracle_planner.Allocation(*a) for a in allocations], alignment)
+    with pytest.raises(ValueError) as ours:
+        fast_planner.plan_arena([fast_planner.Allocation(*a) for a in allocations], alignment)
+    assert str(ours.value) == str(theirs.value)

@@ -10,6 +10,7 @@
 #include "include/el_convert.h"
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
+#include "include/el_planner.h"
 
 typedef struct {
   PyObject_HEAD
@@ -214,12 +215,76 @@ static PyObject *mod_widen_float16(PyObject *m, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+static int int64_items(PyObject *seq, size_t count, int64_t *out, int64_t low, int64_t high, const char *what) {
+  for (size_t i = 0; i < count; i++) {
+    int overflow = 0;
+    const long long value = PyLong_AsLongLongAndOverflow(PySequence_Fast_GET_ITEM(seq, i), &overflow);
+    if (value == -1 && PyErr_Occurred()) return -1;
+    if (overflow || value < low || value > high) {
+      PyErr_Format(PyExc_ValueError, "plan_arena: %s %zu is outside [%lld, %lld]", what, i, (long long)low,
+                   (long long)high);
+      return -1;
+    }
+    out[i] = value;
+  }
+  return 0;
+}
+
+static PyObject *mod_plan_arena(PyObject *m, PyObject *args) {
+  (void)m;
+  PyObject *sizes_obj, *first_obj, *last_obj, *result = NULL;
+  long long alignment;
+  if (!PyArg_ParseTuple(args, "OOOL", &sizes_obj, &first_obj, &last_obj, &alignment)) return NULL;
+  PyObject *sizes = PySequence_Fast(sizes_obj, "sizes must be a sequence");
+  PyObject *first = sizes ? PySequence_Fast(first_obj, "firsts must be a sequence") : NULL;
+  PyObject *last = first ? PySequence_Fast(last_obj, "lasts must be a sequence") : NULL;
+  int64_t *words = NULL;
+  if (last == NULL) goto done;
+  const size_t count = (size_t)PySequence_Fast_GET_SIZE(sizes);
+  if ((size_t)PySequence_Fast_GET_SIZE(first) != count || (size_t)PySequence_Fast_GET_SIZE(last) != count ||
+      alignment < 1 || alignment > EL_PLAN_MAX_STEP) {
+    PyErr_SetString(PyExc_ValueError, "plan_arena: sizes, firsts and lasts differ in length, or bad alignment");
+    goto done;
+  }
+  words = PyMem_Malloc((4 * count + 1) * sizeof(int64_t));
+  if (words == NULL) { PyErr_NoMemory(); goto done; }
+  int64_t *size = words, *start = words + count, *end = words + 2 * count, *offsets = words + 3 * count;
+  if (int64_items(sizes, count, size, 0, EL_PLAN_MAX_SIZE - alignment, "size") < 0 ||
+      int64_items(first, count, start, -EL_PLAN_MAX_STEP, EL_PLAN_MAX_STEP, "first") < 0 ||
+      int64_items(last, count, end, -EL_PLAN_MAX_STEP, EL_PLAN_MAX_STEP, "last") < 0)
+    goto done;
+  for (size_t i = 0; i < count; i++) {
+    if (start[i] > end[i]) {
+      PyErr_Format(PyExc_ValueError, "plan_arena: allocation %zu ends before it starts", i);
+      goto done;
+    }
+    size[i] = (size[i] + alignment - 1) / alignment * alignment;
+  }
+  int64_t arena = 0, bound = 0;
+  if (el_plan_arena(count, size, start, end, alignment, offsets, &arena, &bound) < 0) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  PyObject *list = PyList_New((Py_ssize_t)count);
+  for (size_t i = 0; list != NULL && i < count; i++) {
+    PyObject *item = PyLong_FromLongLong(offsets[i]);
+    if (item == NULL) Py_CLEAR(list);
+    else PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+  }
+  if (list != NULL) result = Py_BuildValue("(NLL)", list, (long long)arena, (long long)bound);
+done:
+  PyMem_Free(words);
+  Py_XDECREF(sizes), Py_XDECREF(first), Py_XDECREF(last);
+  return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"isa", mod_isa, METH_NOARGS, "the dispatch level in use"},
     {"set_isa", mod_set_isa, METH_O, "cap the dispatch level ('scalar', 'avx2', 'avx512vnni'); returns the level in use"},
     {"supported_isas", mod_isas, METH_NOARGS, "levels this CPU supports, lowest first"},
     {"ukernels", mod_ukernels, METH_NOARGS, "the manifest: (family, dtype, kernel, isa, file stem, arg)"},
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
+    {"plan_arena", mod_plan_arena, METH_VARARGS, "plan_arena(sizes, firsts, lasts, alignment) -> (offsets, arena, lower bound)"},
     {"widen_float16", mod_widen_float16, METH_VARARGS, "widen_float16(src, dst): float16 -> float32, bits as numpy's"},
     {NULL, NULL, 0, NULL}};
 

@@ -11,7 +11,8 @@ at the already-placed buffers whose lifetimes overlap it, walk the gaps between 
 order and take the smallest gap that fits (best fit); if none fits, the buffer goes right after
 the highest of them. Optimal placement is NP-hard; as the greedy order sometimes matters, a few
 orders are tried and the smallest arena is kept. `lower_bound` (the most bytes alive at one step)
-is what no planner can beat.
+is what no planner can beat. native/planner.c runs the same algorithm (same offsets) when the
+extension is built; this module's Python is the fallback and decides out-of-range inputs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from dataclasses import dataclass
 
 from edgelite.errors import ModelError
 from edgelite.model.ir import Model, Subgraph, Tensor
+
+try:
+    from edgelite.native._engine import plan_arena as _native_plan_arena
+except ImportError:  # extension not built: the Python planner below
+    _native_plan_arena = None
 
 
 @dataclass
@@ -104,6 +110,22 @@ def _orders(allocations: Sequence[Allocation], sizes: list[int]) -> list[list[in
 
 def plan_arena(allocations: Sequence[Allocation], alignment: int = 64) -> ArenaPlan:
     """Offsets for `allocations` (sizes rounded up to `alignment`) in as small an arena as found."""
+    return plan_spans([a.size for a in allocations], [a.first for a in allocations],
+                      [a.last for a in allocations], alignment)
+
+
+def plan_spans(sizes: list[int], firsts: list[int], lasts: list[int], alignment: int = 64) -> ArenaPlan:
+    """plan_arena of allocations given as three parallel lists (size, first step, last step)."""
+    if _native_plan_arena is not None and alignment > 0:
+        try:
+            offsets, arena_size, bound = _native_plan_arena(sizes, firsts, lasts, alignment)
+            return ArenaPlan(offsets, arena_size, bound)
+        except (ValueError, TypeError):
+            pass  # invalid, or beyond the C planner's range: the Python planner decides and explains
+    return _plan_python([Allocation(*a) for a in zip(sizes, firsts, lasts, strict=True)], alignment)
+
+
+def _plan_python(allocations: Sequence[Allocation], alignment: int) -> ArenaPlan:
     if alignment <= 0:
         raise ValueError(f"alignment must be positive, got {alignment}")
     for index, a in enumerate(allocations):
