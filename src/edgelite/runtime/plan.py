@@ -8,16 +8,18 @@ non-constant tensors out in one arena with the memory planner.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from itertools import chain
 
 import numpy as np
 
 from edgelite.errors import ModelError, UnsupportedOpError
-from edgelite.model.ir import Model, Operator, Subgraph, TensorType
+from edgelite.model.ir import _DTYPES, _ITEMSIZES, Model, Operator, Subgraph, TensorType
 from edgelite.ops._sparsity import reads_sparse
 from edgelite.ops.base import Node, OpDef
 from edgelite.ops.registry import Resolver, lookup
-from edgelite.runtime.planner import Allocation, plan_arena, tensor_lifetimes
+from edgelite.runtime.planner import lifetime_steps, plan_spans
 
 _FOLD_LIMIT = 4096  # elements: outputs up to this size are evaluated at prepare time
 # Ops that only unpack constant weights (float16/int8 -> float32, sparse -> dense): when their
@@ -74,33 +76,41 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     for op_index, op in enumerate(graph.operators):
-        skip = op.opcode == "DENSIFY" and not preserve_all_tensors
-        if skip and _sparse_consumers_only(graph, op, constants):
+        opcode = op.opcode
+        if opcode == "DENSIFY" and not preserve_all_tensors and _sparse_consumers_only(graph, op, constants):
             sparse_sources[op.outputs[0]] = op.inputs[0]
             shapes[op.outputs[0]] = shapes[op.inputs[0]]
             continue
-        op = _reading_sparse(op, sparse_sources)
+        if sparse_sources:
+            op = _reading_sparse(op, sparse_sources)
         opdef = lookup(op.name, resolver)
         if opdef is None:
             hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
-                    if op.opcode == "CUSTOM" else "this builtin op is not implemented yet")
+                    if opcode == "CUSTOM" else "this builtin op is not implemented yet")
             raise UnsupportedOpError(f"{op.name} (node {op_index}) has no kernel in edgelite: {hint}")
-        node = _prepare_node(graph, op_index, opdef, shapes, known, op)
-        for k, shape in zip(op.outputs, output_shapes(opdef, node), strict=True):
+        node, inputs_known = _prepared(graph, op_index, opdef, shapes, known, op)
+        outputs = op.outputs
+        for k, shape in zip(outputs, _output_shapes(opdef, node, inputs_known), strict=True):
             shapes[k] = shape
-        if op.opcode in _FOLD_CONSTANT_OPS and _fold_into_constants(opdef, node, shapes, constants):
-            known.update((k, constants[k]) for k in op.outputs)
+        if opcode in _FOLD_CONSTANT_OPS and _fold_into_constants(opdef, node, shapes, constants):
+            known.update((k, constants[k]) for k in outputs)
             continue
         _fold_if_known(opdef, node, shapes, known)
         # absent optional inputs (index -1) have no shape and do not make a node dynamic
-        dynamic = not shapes_known(node) or any(shapes[k] is None for k in op.outputs)
+        dynamic = not inputs_known
+        for k in outputs:
+            if shapes[k] is None:
+                dynamic = True
         nodes.append(PlannedNode(opdef, node, dynamic))
+    tensors = graph.tensors
     dynamic = {i for i, s in enumerate(shapes) if s is None}
-    dynamic |= {i for i, t in enumerate(graph.tensors) if t.type.itemsize == 0 and i not in constants}
-    constant_ids = {id(graph.tensors[i]) for i in (*constants, *sparse_sources)}
-    allocations, tensors, aliases = _allocations(graph, shapes, constant_ids, dynamic, preserve_all_tensors)
-    arena = plan_arena(allocations, ARENA_ALIGNMENT)
-    offsets = dict(zip(tensors, arena.offsets, strict=True))
+    dynamic.update(i for i, t in enumerate(tensors) if _ITEMSIZES[t.type] == 0 and i not in constants)
+    constant_ids = {id(tensors[i]) for i in constants}
+    constant_ids.update(id(tensors[i]) for i in sparse_sources.values())
+    sizes, firsts, lasts, placed, aliases = _allocations(graph, shapes, constant_ids, dynamic,
+                                                         preserve_all_tensors)
+    arena = plan_spans(sizes, firsts, lasts, ARENA_ALIGNMENT)
+    offsets = dict(zip(placed, arena.offsets, strict=True))
     offsets.update((alias, offsets[root]) for alias, root in aliases.items())
     return Plan(model, subgraph_index, nodes, shapes, constants, offsets, arena.arena_size,
                 arena.lower_bound, preserve_all_tensors, dynamic)
@@ -108,16 +118,24 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
 
 def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
     """Tensors with data in their buffer, plus never-written empty tensors (empty constants)."""
-    written = {i for op in graph.operators for i in op.outputs} | set(graph.inputs)
+    buffers, count = model.buffers, len(model.buffers)
+    written = None
     constants = {}
     for i, tensor in enumerate(graph.tensors):
         if tensor.is_variable:
             continue
-        value = model.constant(tensor)
-        if value is None and i not in written and 0 in tensor.shape and tensor.type.itemsize:
-            value = np.zeros(tensor.shape, tensor.dtype)
-        if value is not None:
-            constants[i] = value
+        buffer = tensor.buffer
+        data = buffers[buffer] if 0 <= buffer < count else None
+        if data is not None and data.size:
+            if tensor.sparsity is not None or _ITEMSIZES[tensor.type] == 0:
+                constants[i] = data
+            else:
+                constants[i] = data.view(_DTYPES[tensor.type]).reshape(tensor.shape)
+        elif 0 in tensor.shape and _ITEMSIZES[tensor.type]:
+            if written is None:
+                written = {k for op in graph.operators for k in op.outputs} | set(graph.inputs)
+            if i not in written:
+                constants[i] = np.zeros(tensor.shape, _DTYPES[tensor.type])
     return constants
 
 
@@ -147,22 +165,39 @@ def _reading_sparse(op: Operator, sparse_sources: dict[int, int]) -> Operator:
 
 def _prepare_node(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known: dict,
                   op: Operator | None = None) -> Node:
+    return _prepared(graph, op_index, opdef, shapes, known, op)[0]
+
+
+def _prepared(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known: dict,
+              op: Operator | None = None) -> tuple[Node, bool]:
+    """The checked Node of one operator, and whether every present input's shape is known."""
     op = graph.operators[op_index] if op is None else op
-    for i in (*op.inputs, *op.outputs):
-        if i < -1 or i >= len(graph.tensors) or (i == -1 and i in op.outputs):
-            raise ModelError(f"{op.name} (node {op_index}) refers to tensor {i} of {len(graph.tensors)}")
-    input_tensors = [graph.tensors[i] if i >= 0 else None for i in op.inputs]
-    node = Node(op_index, op, input_tensors, [graph.tensors[i] for i in op.outputs],
-                [shapes[i] if i >= 0 else None for i in op.inputs],
-                [known.get(i) if i >= 0 else None for i in op.inputs])
-    if opdef.types is not None and input_tensors and input_tensors[0] is not None \
-            and input_tensors[0].type not in opdef.types:
-        supported = ", ".join(sorted(t.name for t in opdef.types))
+    tensors, ins, outs = graph.tensors, op.inputs, op.outputs
+    count = len(tensors)
+    if (ins and (min(ins) < -1 or max(ins) >= count)) or (outs and (min(outs) < 0 or max(outs) >= count)):
+        for i in (*ins, *outs):
+            if i < -1 or i >= count or (i == -1 and i in outs):
+                raise ModelError(f"{op.name} (node {op_index}) refers to tensor {i} of {count}")
+    if -1 in ins:
+        input_tensors = [tensors[i] if i >= 0 else None for i in ins]
+        input_shapes = [shapes[i] if i >= 0 else None for i in ins]
+        inputs_known = all(s is not None for s, i in zip(input_shapes, ins, strict=True) if i >= 0)
+        values = [known.get(i) if i >= 0 else None for i in ins]
+    else:
+        input_tensors = [tensors[i] for i in ins]
+        input_shapes = [shapes[i] for i in ins]
+        inputs_known = all(s is not None for s in input_shapes)
+        values = [known.get(i) for i in ins]
+    node = Node(op_index, op, input_tensors, [tensors[i] for i in outs], input_shapes, values)
+    types = opdef.types
+    if types is not None and input_tensors and input_tensors[0] is not None \
+            and input_tensors[0].type not in types:
+        supported = ", ".join(sorted(t.name for t in types))
         raise node.unsupported(f"input type {input_tensors[0].type.name} is not supported "
                                f"(supported: {supported})")
-    if opdef.check is not None and shapes_known(node):
+    if opdef.check is not None and inputs_known:
         opdef.check(node)
-    return node
+    return node, inputs_known
 
 
 def shapes_known(node: Node) -> bool:
@@ -173,9 +208,13 @@ def shapes_known(node: Node) -> bool:
 
 def output_shapes(opdef: OpDef, node: Node) -> list:
     """Output shapes from the op's shape function (None entries: known only at invoke)."""
+    return _output_shapes(opdef, node, shapes_known(node))
+
+
+def _output_shapes(opdef: OpDef, node: Node, inputs_known: bool) -> list:
     if opdef.shape is None:
         return [t.shape for t in node.output_tensors]
-    if not shapes_known(node):
+    if not inputs_known:
         return [None] * len(node.output_tensors)
     try:
         result = opdef.shape(node)
@@ -185,7 +224,7 @@ def output_shapes(opdef: OpDef, node: Node) -> list:
     if len(result) != len(node.output_tensors):
         raise ModelError(f"{node.describe()}: has {len(node.output_tensors)} outputs, "
                          f"the op produces {len(result)}")
-    return [None if s is None else tuple(int(d) for d in s) for s in result]
+    return [None if s is None else tuple(map(int, s)) for s in result]
 
 
 def _fold_into_constants(opdef: OpDef, node: Node, shapes: list, constants: dict) -> bool:
@@ -224,41 +263,46 @@ def _fold_if_known(opdef: OpDef, node: Node, shapes: list, known: dict) -> None:
     known.update(zip(op.outputs, outputs, strict=True))
 
 
-def _allocations(graph: Subgraph, shapes: list, constants: dict, dynamic: set,
-                 preserve_all: bool) -> tuple[list[Allocation], list[int], dict[int, int]]:
-    """Arena allocations (size, first step, last step) of every non-constant, non-dynamic tensor
+def _allocations(graph: Subgraph, shapes: list, constant_ids: set, dynamic: set, preserve_all: bool,
+                 ) -> tuple[list[int], list[int], list[int], list[int], dict[int, int]]:
+    """Arena allocations (sizes, first steps, last steps) of every non-constant, non-dynamic tensor
     that is not an alias, the tensors they are for, and the aliases (tensor -> the one it shares)."""
-    lifetimes = tensor_lifetimes(graph, constant=lambda t: t.is_variable is False and id(t) in constants)
-    whole_graph = (0, max(len(graph.operators) - 1, 0))
+    tensors = graph.tensors
+    in_arena = [t.is_variable or not (t.is_variable is False and id(t) in constant_ids) for t in tensors]
+    first, last = lifetime_steps(graph, in_arena)
     if preserve_all:
-        lifetimes = dict.fromkeys(lifetimes, whole_graph)
+        first, last = dict.fromkeys(first, 0), dict.fromkeys(first, max(len(graph.operators) - 1, 0))
     for source, step in _padded_reads(graph).items():
-        if source in lifetimes:
-            lifetimes[source] = (lifetimes[source][0], max(lifetimes[source][1], step))
-    aliases = {} if preserve_all else _aliases(graph, shapes, set(lifetimes) - dynamic)
-    span: dict[int, tuple[int, int]] = {}
-    for i, (first, last) in lifetimes.items():  # a shared buffer lives as long as all its tensors
-        root = aliases.get(i, i)
-        old = span.get(root, (first, last))
-        span[root] = (min(old[0], first), max(old[1], last))
-    tensors = sorted(i for i in lifetimes if i not in dynamic and i not in aliases)
-    allocations = [Allocation(tensor_nbytes(shapes[i], graph.tensors[i].type), *span[i]) for i in tensors]
-    return allocations, tensors, aliases
+        if source in last and step > last[source]:
+            last[source] = step
+    aliases = {} if preserve_all else _aliases(graph, shapes, first.keys() - dynamic)
+    if aliases:  # a shared buffer lives as long as all its tensors
+        span: dict[int, tuple[int, int]] = {}
+        for i, start in first.items():
+            root, end = aliases.get(i, i), last[i]
+            old = span.get(root, (start, end))
+            span[root] = (min(old[0], start), max(old[1], end))
+        first, last = {i: s[0] for i, s in span.items()}, {i: s[1] for i, s in span.items()}
+    placed = sorted(i for i in first if i not in dynamic and i not in aliases)
+    sizes = [math.prod(shapes[i]) * _ITEMSIZES[tensors[i].type] for i in placed]
+    return sizes, [first[i] for i in placed], [last[i] for i in placed], placed, aliases
 
 
 def _padded_reads(graph: Subgraph) -> dict[int, int]:
     """PAD input -> step of the convolution right after the PAD that is its output's only reader:
     the native engine may fuse the padding into that convolution, reading the PAD's input there."""
-    reads: dict[int, int] = {}
-    for op in graph.operators:
-        for i in op.inputs:
-            reads[i] = reads.get(i, 0) + 1
+    operators = graph.operators
+    reads = None
     found = {}
-    for step, op in enumerate(graph.operators[:-1]):
-        after = graph.operators[step + 1]
-        if (op.opcode == "PAD" and op.inputs and len(op.outputs) == 1 and after.opcode in _PAD_FUSERS
-                and after.inputs and after.inputs[0] == op.outputs[0] and reads.get(op.outputs[0]) == 1):
-            found[op.inputs[0]] = step + 1
+    for step, op in enumerate(operators[:-1]):
+        if op.opcode != "PAD" or not op.inputs or len(op.outputs) != 1:
+            continue
+        after = operators[step + 1]
+        if after.opcode in _PAD_FUSERS and after.inputs and after.inputs[0] == op.outputs[0]:
+            if reads is None:
+                reads = Counter(chain.from_iterable(o.inputs for o in operators))
+            if reads.get(op.outputs[0]) == 1:
+                found[op.inputs[0]] = step + 1
     return found
 
 

@@ -162,23 +162,40 @@ def tensor_lifetimes(subgraph: Subgraph, order: Sequence[int] | None = None,
     intermediates and never-read outputs live just at their op's step. `constant` is the Model
     (constant = its buffer holds data) or a predicate; constants (never variables) get no entry.
     """
-    order = list(range(len(subgraph.operators))) if order is None else list(order)
     is_constant = _constant_test(constant)
     in_arena = [t.is_variable or not is_constant(t) for t in subgraph.tensors]
+    first, last = lifetime_steps(subgraph, in_arena, order)
+    return {i: (step, last[i]) for i, step in first.items()}
+
+
+def lifetime_steps(subgraph: Subgraph, in_arena: list[bool], order: Sequence[int] | None = None,
+                   ) -> tuple[dict[int, int], dict[int, int]]:
+    """tensor_lifetimes as two dicts, first and last step, given which tensors are in the arena."""
+    operators = subgraph.operators
+    order = range(len(operators)) if order is None else list(order)
+    end = max(len(order) - 1, 0)
     pinned = {i for i in (*subgraph.inputs, *subgraph.outputs) if i >= 0 and in_arena[i]}
-    pinned |= {i for i, t in enumerate(subgraph.tensors) if t.is_variable}
-    lifetimes = dict.fromkeys(pinned, (0, max(len(order) - 1, 0)))
+    pinned.update(i for i, t in enumerate(subgraph.tensors) if t.is_variable)
+    first, last = dict.fromkeys(pinned, 0), dict.fromkeys(pinned, end)
+    tracked = in_arena.copy()  # in the arena and not pinned
+    for i in pinned:
+        tracked[i] = False
     written: set[int] = set()
     for step, op_index in enumerate(order):
-        op = subgraph.operators[op_index]
+        op = operators[op_index]
         for tensor in op.inputs:
-            if tensor >= 0 and in_arena[tensor] and tensor not in written and tensor not in pinned:
-                raise _read_before_write(subgraph, order, step, tensor)
-        for tensor in (*op.inputs, *op.outputs, *op.intermediates):
-            if tensor >= 0 and in_arena[tensor] and tensor not in pinned:
-                lifetimes[tensor] = (lifetimes.get(tensor, (step, step))[0], step)
+            if tensor >= 0 and tracked[tensor]:
+                if tensor not in written:
+                    raise _read_before_write(subgraph, order, step, tensor)
+                last[tensor] = step
+        for tensors in (op.outputs, op.intermediates):
+            for tensor in tensors:
+                if tensor >= 0 and tracked[tensor]:
+                    if tensor not in first:
+                        first[tensor] = step
+                    last[tensor] = step
         written.update(op.outputs)
-    return lifetimes
+    return first, last
 
 
 def _read_before_write(subgraph: Subgraph, order: Sequence[int], step: int, tensor: int) -> ModelError:
