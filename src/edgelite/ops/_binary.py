@@ -37,6 +37,9 @@ def broadcast_shape(node: Node, shapes: Sequence) -> tuple[int, ...] | None:
     """The numpy/TFLite broadcast of `shapes`; None if one is unknown; ModelError if they clash."""
     if any(s is None for s in shapes):
         return None
+    first = shapes[0]
+    if all(s == first for s in shapes) and all(d >= 0 for d in first):  # nothing to broadcast
+        return tuple(map(int, first))
     try:
         return tuple(int(d) for d in np.broadcast_shapes(*[tuple(s) for s in shapes]))
     except ValueError:

@@ -6,6 +6,7 @@ Kernels: float32; hybrid (float32 input, int8 weights per tensor or per unit); i
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -43,7 +44,7 @@ def shape(node: Node) -> list:
     if node.options.keep_num_dims:
         return [(*x[:-1], units)]
     # Like TFLite, a total size that is not a multiple of `in` leaves the remainder unread.
-    return [(int(np.prod(x, dtype=np.int64)) // in_size if in_size else 0, units)]
+    return [(math.prod(x) // in_size if in_size else 0, units)]
 
 
 # Quantized kernels: input type -> (weights, bias types, output type).

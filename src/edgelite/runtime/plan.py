@@ -18,6 +18,8 @@ from edgelite.errors import ModelError, UnsupportedOpError
 from edgelite.model.ir import _DTYPES, _ITEMSIZES, Model, Operator, Subgraph, TensorType
 from edgelite.ops._sparsity import reads_sparse
 from edgelite.ops.base import Node, OpDef
+from edgelite.ops.dequantize import OP as _DEQUANTIZE
+from edgelite.ops.dequantize import widen_float16
 from edgelite.ops.registry import Resolver, lookup
 from edgelite.runtime.planner import lifetime_steps, plan_spans
 
@@ -73,6 +75,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     for index, shape in input_shapes.items():
         shapes[index] = shape
     known = dict(constants)
+    space = _widening_space(graph, constants)
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     for op_index, op in enumerate(graph.operators):
@@ -84,6 +87,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
         if sparse_sources:
             op = _reading_sparse(op, sparse_sources)
         opdef = lookup(op.name, resolver)
+        if opdef is _DEQUANTIZE and _widened_constant(graph, op, shapes, constants, known, space):
+            continue
         if opdef is None:
             hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
                     if opcode == "CUSTOM" else "this builtin op is not implemented yet")
@@ -137,6 +142,52 @@ def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
             if i not in written:
                 constants[i] = np.zeros(tensor.shape, _DTYPES[tensor.type])
     return constants
+
+
+def _widening_space(graph: Subgraph, constants: dict) -> list:
+    """[block, first free element]: one float32 allocation for every float16 constant that a
+    DEQUANTIZE widens (a hundred weight arrays in one block touch far fewer fresh pages)."""
+    tensors, total = graph.tensors, 0
+    for op in graph.operators:
+        if op.opcode == "DEQUANTIZE" and len(op.inputs) == 1:
+            source = op.inputs[0]
+            if source in constants and tensors[source].type == TensorType.FLOAT16:
+                total += _slot(constants[source].size)
+    return [np.empty(total, np.float32) if total else None, 0]
+
+
+def _slot(size: int) -> int:
+    """Elements a widened constant takes in the block: whole 64-byte lines."""
+    return -(-size // 16) * 16
+
+
+def _widened_constant(graph: Subgraph, op: Operator, shapes: list, constants: dict, known: dict,
+                      space: list) -> bool:
+    """DEQUANTIZE of a float16 constant, folded as the general path (prepare, shape, fold) does it
+    but without building its Node, into the next slot of `space`; False (nothing done) otherwise."""
+    ins, outs, tensors = op.inputs, op.outputs, graph.tensors
+    if len(ins) != 1 or len(outs) != 1:
+        return False
+    source, target = ins[0], outs[0]
+    if not (0 <= source < len(tensors) and 0 <= target < len(tensors)) or source not in constants \
+            or tensors[source].type != TensorType.FLOAT16 or tensors[target].type != TensorType.FLOAT32:
+        return False
+    value, shape = known.get(source), shapes[source]
+    if shape is None or value is None or value.dtype != np.float16:
+        return False
+    shape = tuple(map(int, shape))
+    size = math.prod(shape)
+    block, start = space
+    if block is not None and 0 <= size and start + size <= block.size:
+        wide = block[start:start + size].reshape(shape)
+        space[1] = start + _slot(size)
+    else:
+        wide = np.empty(shape, np.float32)
+    widen_float16(value, wide)
+    wide.flags.writeable = False
+    shapes[target] = shape
+    constants[target] = known[target] = wide
+    return True
 
 
 def _sparse_consumers_only(graph: Subgraph, densify: Operator, constants: dict) -> bool:
