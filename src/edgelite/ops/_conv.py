@@ -272,7 +272,7 @@ def _check_weight_quantization(node: Node, w_index: int, channel_axis: int) -> N
     w = node.input_tensors[w_index]
     quant = _quant.quantization_of(w, "weights")
     channels = node.input_shapes[w_index][channel_axis]
-    if np.any(quant.zero_point != 0):
+    if np.asarray(quant.zero_point).any():
         raise node.unsupported(f"weights {w.name!r} have non-zero zero points; LiteRT's quantized and "
                                "hybrid conv kernels take symmetric weights only")
     if quant.scale.size != 1 and (quant.scale.size != channels or quant.quantized_dimension != channel_axis):

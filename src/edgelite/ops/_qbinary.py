@@ -30,7 +30,7 @@ from edgelite.ops._quant import (
     activation_range_quantized,
     dtype_range,
     multiply_by_quantized_multiplier,
-    quantize_multiplier,
+    quantize_multiplier_int,
     rounding_divide_by_pot,
     wrap_int32,
 )
@@ -85,13 +85,11 @@ def multiplier_below_one(node: Node, real: float, what: str,
     if not 0 < real < 1:
         raise node.unsupported(f"the {what} multiplier is {real:.6g}; TFLite's kernel needs it in "
                                f"(0, 1) and aborts or computes garbage otherwise ({fix})")
-    multiplier, shift = quantize_multiplier(real)
-    return int(multiplier), int(shift)
+    return quantize_multiplier_int(real)
 
 
 def multiplier_any(real: float) -> tuple[int, int]:
-    multiplier, shift = quantize_multiplier(real)
-    return int(multiplier), int(shift)
+    return quantize_multiplier_int(real)
 
 
 def fused_range(node: Node, out: Affine) -> tuple[int, int]:

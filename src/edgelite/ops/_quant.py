@@ -14,6 +14,9 @@ form too. Kernels must pick the variant per path; the helpers below name which i
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 
 from edgelite.errors import ModelError
@@ -32,6 +35,20 @@ def quantize_multiplier(real: float | np.ndarray) -> tuple[np.ndarray, np.ndarra
     shift = np.where(overflow, shift + 1, shift).astype(np.int64)
     tiny = shift < -31
     return np.where(tiny, 0, multiplier), np.where(tiny, 0, shift)
+
+
+def quantize_multiplier_int(real: float) -> tuple[int, int]:
+    """quantize_multiplier of one value as Python ints: the same float64 steps without numpy."""
+    real = float(real)
+    if not math.isfinite(real):
+        multiplier, shift = quantize_multiplier(real)
+        return int(multiplier), int(shift)
+    fraction, shift = math.frexp(real)
+    multiplier = math.floor(abs(fraction) * 2.0**31 + 0.5)  # round half away
+    multiplier = -multiplier if fraction < 0 else multiplier
+    if multiplier == 2**31:
+        multiplier, shift = 2**30, shift + 1
+    return (0, 0) if shift < -31 else (multiplier, shift)
 
 
 def wrap_int32(x: np.ndarray) -> np.ndarray:
@@ -127,6 +144,7 @@ def round_half_away(x: np.ndarray) -> np.ndarray:
     return np.copysign(np.floor(np.abs(x) + 0.5), x)
 
 
+@lru_cache(maxsize=64)
 def dtype_range(dtype: np.dtype | type) -> tuple[int, int]:
     info = np.iinfo(dtype)
     return int(info.min), int(info.max)

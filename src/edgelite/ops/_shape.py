@@ -33,7 +33,7 @@ def input_error(node: Node, why: str) -> InvalidInputError:
 def int_values(node: Node, i: int) -> list[int] | None:
     """Input i's values as Python ints (None while not known at prepare time)."""
     value = node.inputs[i]
-    return None if value is None else [int(v) for v in np.asarray(value).reshape(-1)]
+    return None if value is None else [int(v) for v in np.asarray(value).reshape(-1).tolist()]
 
 
 def scalar(node: Node, i: int) -> int | None:

@@ -25,6 +25,7 @@ class DequantizeOptions:
 
 
 _LANES = 8
+_HALF, _SINGLE = np.dtype(np.float16), np.dtype(np.float32)
 TYPES = frozenset({TensorType.FLOAT16, TensorType.INT8, TensorType.UINT8, TensorType.INT16,
                    TensorType.UINT16})
 
@@ -76,9 +77,9 @@ def dequantize(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: i
 
 def widen_float16(x: np.ndarray, out: np.ndarray) -> None:
     """out[...] = x for a float16 x and a float32 out of its shape, bit for bit as numpy's astype."""
-    if _widen_native is not None and x.dtype == np.float16 and out.dtype == np.float32 \
+    if _widen_native is not None and x.dtype == _HALF and out.dtype == _SINGLE \
             and out.shape == x.shape and out.flags.c_contiguous:
-        _widen_native(np.ascontiguousarray(x), out)
+        _widen_native(x if x.flags.c_contiguous else np.ascontiguousarray(x), out)
     else:
         out[...] = x
 

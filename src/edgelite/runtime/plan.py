@@ -30,6 +30,8 @@ _FOLD_CONSTANT_OPS = frozenset({"DEQUANTIZE", "DENSIFY"})
 ARENA_ALIGNMENT = 64
 # Ops whose output holds exactly its input's bytes: the output may share the input's memory.
 _ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+_FLOAT16, _FLOAT32 = TensorType.FLOAT16, TensorType.FLOAT32
+_HALF, _SINGLE = np.dtype(np.float16), np.dtype(np.float32)
 _PAD_FUSERS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"})  # the native engine reads their PAD's input
 
 
@@ -75,7 +77,6 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     for index, shape in input_shapes.items():
         shapes[index] = shape
     known = dict(constants)
-    space = _widening_space(graph, constants)
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     for op_index, op in enumerate(graph.operators):
@@ -86,8 +87,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
             continue
         if sparse_sources:
             op = _reading_sparse(op, sparse_sources)
-        opdef = lookup(op.name, resolver)
-        if opdef is _DEQUANTIZE and _widened_constant(graph, op, shapes, constants, known, space):
+        opdef = lookup(op.custom_code if opcode == "CUSTOM" else opcode, resolver)
+        if opdef is _DEQUANTIZE and _widened_constant(graph, op, shapes, constants, known):
             continue
         if opdef is None:
             hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
@@ -95,12 +96,19 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
             raise UnsupportedOpError(f"{op.name} (node {op_index}) has no kernel in edgelite: {hint}")
         node, inputs_known = _prepared(graph, op_index, opdef, shapes, known, op)
         outputs = op.outputs
-        for k, shape in zip(outputs, _output_shapes(opdef, node, inputs_known), strict=True):
-            shapes[k] = shape
+        if len(outputs) == 1:
+            (shapes[outputs[0]],) = _output_shapes(opdef, node, inputs_known)
+        else:
+            for k, shape in zip(outputs, _output_shapes(opdef, node, inputs_known), strict=True):
+                shapes[k] = shape
         if opcode in _FOLD_CONSTANT_OPS and _fold_into_constants(opdef, node, shapes, constants):
             known.update((k, constants[k]) for k in outputs)
             continue
-        _fold_if_known(opdef, node, shapes, known)
+        for i in op.inputs:
+            if i >= 0 and i not in known:
+                break
+        else:  # every present input known: small outputs may be evaluated now
+            _fold_if_known(opdef, node, shapes, known)
         # absent optional inputs (index -1) have no shape and do not make a node dynamic
         dynamic = not inputs_known
         for k in outputs:
@@ -144,45 +152,21 @@ def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
     return constants
 
 
-def _widening_space(graph: Subgraph, constants: dict) -> list:
-    """[block, first free element]: one float32 allocation for every float16 constant that a
-    DEQUANTIZE widens (a hundred weight arrays in one block touch far fewer fresh pages)."""
-    tensors, total = graph.tensors, 0
-    for op in graph.operators:
-        if op.opcode == "DEQUANTIZE" and len(op.inputs) == 1:
-            source = op.inputs[0]
-            if source in constants and tensors[source].type == TensorType.FLOAT16:
-                total += _slot(constants[source].size)
-    return [np.empty(total, np.float32) if total else None, 0]
-
-
-def _slot(size: int) -> int:
-    """Elements a widened constant takes in the block: whole 64-byte lines."""
-    return -(-size // 16) * 16
-
-
-def _widened_constant(graph: Subgraph, op: Operator, shapes: list, constants: dict, known: dict,
-                      space: list) -> bool:
+def _widened_constant(graph: Subgraph, op: Operator, shapes: list, constants: dict, known: dict) -> bool:
     """DEQUANTIZE of a float16 constant, folded as the general path (prepare, shape, fold) does it
-    but without building its Node, into the next slot of `space`; False (nothing done) otherwise."""
+    but without building its Node; False (nothing done) for any other case."""
     ins, outs, tensors = op.inputs, op.outputs, graph.tensors
     if len(ins) != 1 or len(outs) != 1:
         return False
     source, target = ins[0], outs[0]
-    if not (0 <= source < len(tensors) and 0 <= target < len(tensors)) or source not in constants \
-            or tensors[source].type != TensorType.FLOAT16 or tensors[target].type != TensorType.FLOAT32:
+    if source not in constants or not 0 <= target < len(tensors) \
+            or tensors[source].type != _FLOAT16 or tensors[target].type != _FLOAT32:
         return False
     value, shape = known.get(source), shapes[source]
-    if shape is None or value is None or value.dtype != np.float16:
+    if shape is None or value is None or value.dtype != _HALF:
         return False
     shape = tuple(map(int, shape))
-    size = math.prod(shape)
-    block, start = space
-    if block is not None and 0 <= size and start + size <= block.size:
-        wide = block[start:start + size].reshape(shape)
-        space[1] = start + _slot(size)
-    else:
-        wide = np.empty(shape, np.float32)
+    wide = np.empty(shape, _SINGLE)
     widen_float16(value, wide)
     wide.flags.writeable = False
     shapes[target] = shape
@@ -232,21 +216,22 @@ def _prepared(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known:
     if -1 in ins:
         input_tensors = [tensors[i] if i >= 0 else None for i in ins]
         input_shapes = [shapes[i] if i >= 0 else None for i in ins]
-        inputs_known = all(s is not None for s, i in zip(input_shapes, ins, strict=True) if i >= 0)
         values = [known.get(i) if i >= 0 else None for i in ins]
+        inputs_known = all(s is not None for s, i in zip(input_shapes, ins, strict=True) if i >= 0)
     else:
         input_tensors = [tensors[i] for i in ins]
         input_shapes = [shapes[i] for i in ins]
-        inputs_known = all(s is not None for s in input_shapes)
         values = [known.get(i) for i in ins]
+        inputs_known = all(s is not None for s in input_shapes)
     node = Node(op_index, op, input_tensors, [tensors[i] for i in outs], input_shapes, values)
     types = opdef.types
-    if types is not None and input_tensors and input_tensors[0] is not None \
-            and input_tensors[0].type not in types:
-        supported = ", ".join(sorted(t.name for t in types))
-        raise node.unsupported(f"input type {input_tensors[0].type.name} is not supported "
-                               f"(supported: {supported})")
-    if opdef.check is not None and inputs_known:
+    if types is not None and input_tensors:
+        first = input_tensors[0]
+        if first is not None and first.type not in types:
+            supported = ", ".join(sorted(t.name for t in types))
+            raise node.unsupported(f"input type {first.type.name} is not supported "
+                                   f"(supported: {supported})")
+    if inputs_known and opdef.check is not None:
         opdef.check(node)
     return node, inputs_known
 
