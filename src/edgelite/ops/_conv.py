@@ -184,6 +184,7 @@ def window_output_hw(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int]
 # how the accumulator is scaled to the output (see Rounding) and, for hybrid kernels, the float math.
 
 FLOAT, HYBRID, INT8, INT16 = "float32", "hybrid", "int8", "int16x8"
+_SAME = Padding.SAME
 
 
 class Rounding(enum.Enum):
@@ -371,8 +372,12 @@ def window_shape(node: Node, out_channels: int) -> tuple[int, int, int, int]:
     """The NHWC output shape of a conv-like op from its input, filter (H, W at 1:3) and options."""
     (n, h, w, _), (kh, kw) = node.input_shapes[0], node.input_shapes[1][1:3]
     o = node.options
-    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (o.stride_h, o.stride_w),
-                                    (o.dilation_h_factor, o.dilation_w_factor), o.padding)
+    sh, sw, dh, dw = o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor
+    if sh >= 1 and sw >= 1 and dh >= 1 and dw >= 1 and o.padding == _SAME:
+        out_h, out_w = (h + sh - 1) // sh, (w + sw - 1) // sw
+        if out_h >= 0 and out_w >= 0:
+            return (n, out_h, out_w, out_channels)
+    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (sh, sw), (dh, dw), o.padding)
     return (n, out_h, out_w, out_channels)
 
 
@@ -384,7 +389,7 @@ def check_window(node: Node) -> None:
     if shapes[1] is not None and len(shapes[1]) != 4:
         check_rank(node, 1, 4, "filter")
     o = node.options
-    if min(o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor) < 1:
+    if o.stride_h < 1 or o.stride_w < 1 or o.dilation_h_factor < 1 or o.dilation_w_factor < 1:
         check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
                        dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
 

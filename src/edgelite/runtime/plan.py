@@ -77,6 +77,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     for index, shape in input_shapes.items():
         shapes[index] = shape
     known = dict(constants)
+    space = _widening_space(graph, constants)
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     for op_index, op in enumerate(graph.operators):
@@ -88,7 +89,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
         if sparse_sources:
             op = _reading_sparse(op, sparse_sources)
         opdef = lookup(op.custom_code if opcode == "CUSTOM" else opcode, resolver)
-        if opdef is _DEQUANTIZE and _widened_constant(graph, op, shapes, constants, known):
+        if opdef is _DEQUANTIZE and _widened_constant(graph, op, shapes, constants, known, space):
             continue
         if opdef is None:
             hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
@@ -152,9 +153,27 @@ def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
     return constants
 
 
-def _widened_constant(graph: Subgraph, op: Operator, shapes: list, constants: dict, known: dict) -> bool:
+def _widening_space(graph: Subgraph, constants: dict) -> list:
+    """[block, first free element]: one float32 allocation for every float16 constant that a
+    DEQUANTIZE widens, instead of one allocation each."""
+    tensors, total = graph.tensors, 0
+    for op in graph.operators:
+        if op.opcode == "DEQUANTIZE" and len(op.inputs) == 1:
+            source = op.inputs[0]
+            if source in constants and tensors[source].type == _FLOAT16:
+                total += _slot(constants[source].size)
+    return [np.empty(total, _SINGLE) if total else None, 0]
+
+
+def _slot(size: int) -> int:
+    """Elements a widened constant takes in the block: whole 64-byte lines."""
+    return -(-size // 16) * 16
+
+
+def _widened_constant(graph: Subgraph, op: Operator, shapes: list, constants: dict, known: dict,
+                      space: list) -> bool:
     """DEQUANTIZE of a float16 constant, folded as the general path (prepare, shape, fold) does it
-    but without building its Node; False (nothing done) for any other case."""
+    but without building its Node, into the next slot of `space`; False (nothing done) otherwise."""
     ins, outs, tensors = op.inputs, op.outputs, graph.tensors
     if len(ins) != 1 or len(outs) != 1:
         return False
@@ -166,7 +185,13 @@ def _widened_constant(graph: Subgraph, op: Operator, shapes: list, constants: di
     if shape is None or value is None or value.dtype != _HALF:
         return False
     shape = tuple(map(int, shape))
-    wide = np.empty(shape, _SINGLE)
+    size = math.prod(shape)
+    block, start = space
+    if block is not None and 0 <= size and start + size <= block.size:
+        wide = block[start:start + size].reshape(shape)
+        space[1] = start + _slot(size)
+    else:
+        wide = np.empty(shape, _SINGLE)
     widen_float16(value, wide)
     wide.flags.writeable = False
     shapes[target] = shape
