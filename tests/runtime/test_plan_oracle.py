@@ -217,3 +217,40 @@ def test_invalid_arenas_fail_as_the_oracle(allocations: list, alignment: int, pl
     with pytest.raises(ValueError) as ours:
         fast_planner.plan_arena([fast_planner.Allocation(*a) for a in allocations], alignment)
     assert str(ours.value) == str(theirs.value)
+
+
+@st.composite
+def random_graphs(draw: st.DrawFn) -> tuple[Subgraph, set[int], list[int] | None]:
+    """A random graph (sometimes reading a tensor before any op writes it, sometimes with
+    intermediates and variables), a random set of constant tensors and maybe an execution order."""
+    count = draw(st.integers(1, 12))
+    tensors = [Tensor(f"t{i}", (i + 1,), is_variable=draw(st.integers(0, 9)) == 0) for i in range(count)]
+    index = st.integers(-1, count - 1)
+    with_intermediates = draw(st.booleans())
+    boundary = st.lists(index, max_size=2).map(tuple)
+    operators = [Operator("ADD", tuple(draw(st.lists(index, max_size=3))),
+                          tuple(draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=2))),
+                          intermediates=draw(boundary) if with_intermediates else ())
+                 for _ in range(draw(st.integers(0, 8)))]
+    graph = Subgraph(tensors, draw(boundary), draw(boundary), operators)
+    constants = set(draw(st.lists(st.integers(0, count - 1), max_size=4)))
+    order = draw(st.one_of(st.none(), st.permutations(range(len(operators)))))
+    return graph, constants, order
+
+
+@settings(max_examples=400, deadline=None)
+@given(random_graphs())
+def test_lifetimes_as_the_oracle(case: tuple) -> None:
+    graph, constants, order = case
+    constant_ids = {id(graph.tensors[i]) for i in constants}
+
+    def is_constant(tensor: Tensor) -> bool:
+        return id(tensor) in constant_ids
+
+    def run(lifetimes) -> tuple:
+        try:
+            return "ok", lifetimes(graph, order, constant=is_constant)
+        except EdgeliteError as error:
+            return "error", (type(error), str(error))
+
+    assert run(fast_planner.tensor_lifetimes) == run(oracle_planner.tensor_lifetimes)

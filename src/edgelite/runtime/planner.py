@@ -180,9 +180,28 @@ def lifetime_steps(subgraph: Subgraph, in_arena: list[bool], order: Sequence[int
     tracked = in_arena.copy()  # in the arena and not pinned
     for i in pinned:
         tracked[i] = False
+    if any(operators[i].intermediates for i in order):
+        return _steps_with_intermediates(subgraph, order, tracked, first, last)
+    for step, op_index in enumerate(order):  # a tracked tensor is in `first` once an op wrote it
+        op = operators[op_index]
+        for tensor in op.inputs:
+            if tensor >= 0 and tracked[tensor]:
+                if tensor not in first:
+                    raise _read_before_write(subgraph, order, step, tensor)
+                last[tensor] = step
+        for tensor in op.outputs:
+            if tensor >= 0 and tracked[tensor]:
+                first.setdefault(tensor, step)
+                last[tensor] = step
+    return first, last
+
+
+def _steps_with_intermediates(subgraph: Subgraph, order: Sequence[int], tracked: list[bool],
+                              first: dict[int, int], last: dict[int, int]) -> tuple[dict, dict]:
+    """lifetime_steps where ops have intermediates (alive at their step, but never written)."""
     written: set[int] = set()
     for step, op_index in enumerate(order):
-        op = operators[op_index]
+        op = subgraph.operators[op_index]
         for tensor in op.inputs:
             if tensor >= 0 and tracked[tensor]:
                 if tensor not in written:
@@ -191,8 +210,7 @@ def lifetime_steps(subgraph: Subgraph, in_arena: list[bool], order: Sequence[int
         for tensors in (op.outputs, op.intermediates):
             for tensor in tensors:
                 if tensor >= 0 and tracked[tensor]:
-                    if tensor not in first:
-                        first[tensor] = step
+                    first.setdefault(tensor, step)
                     last[tensor] = step
         written.update(op.outputs)
     return first, last
