@@ -77,10 +77,15 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     for index, shape in input_shapes.items():
         shapes[index] = shape
     known = dict(constants)
-    space = _widening_space(graph, constants)
+    widened = _widened_constants(graph, constants, shapes, resolver)
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     for op_index, op in enumerate(graph.operators):
+        if op_index in widened:  # DEQUANTIZE of a float16 constant, done above
+            target, shape, value = widened[op_index]
+            shapes[target] = shape
+            constants[target] = known[target] = value
+            continue
         opcode = op.opcode
         if opcode == "DENSIFY" and not preserve_all_tensors and _sparse_consumers_only(graph, op, constants):
             sparse_sources[op.outputs[0]] = op.inputs[0]
@@ -89,8 +94,6 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
         if sparse_sources:
             op = _reading_sparse(op, sparse_sources)
         opdef = lookup(op.custom_code if opcode == "CUSTOM" else opcode, resolver)
-        if opdef is _DEQUANTIZE and _widened_constant(graph, op, shapes, constants, known, space):
-            continue
         if opdef is None:
             hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
                     if opcode == "CUSTOM" else "this builtin op is not implemented yet")
@@ -153,50 +156,42 @@ def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
     return constants
 
 
-def _widening_space(graph: Subgraph, constants: dict) -> list:
-    """[block, first free element]: one float32 allocation for every float16 constant that a
-    DEQUANTIZE widens, instead of one allocation each."""
-    tensors, total = graph.tensors, 0
-    for op in graph.operators:
-        if op.opcode == "DEQUANTIZE" and len(op.inputs) == 1:
-            source = op.inputs[0]
-            if source in constants and tensors[source].type == _FLOAT16:
-                total += _slot(constants[source].size)
-    return [np.empty(total, _SINGLE) if total else None, 0]
-
-
-def _slot(size: int) -> int:
-    """Elements a widened constant takes in the block: whole 64-byte lines."""
-    return -(-size // 16) * 16
-
-
-def _widened_constant(graph: Subgraph, op: Operator, shapes: list, constants: dict, known: dict,
-                      space: list) -> bool:
-    """DEQUANTIZE of a float16 constant, folded as the general path (prepare, shape, fold) does it
-    but without building its Node, into the next slot of `space`; False (nothing done) otherwise."""
-    ins, outs, tensors = op.inputs, op.outputs, graph.tensors
-    if len(ins) != 1 or len(outs) != 1:
-        return False
-    source, target = ins[0], outs[0]
-    if source not in constants or not 0 <= target < len(tensors) \
-            or tensors[source].type != _FLOAT16 or tensors[target].type != _FLOAT32:
-        return False
-    value, shape = known.get(source), shapes[source]
-    if shape is None or value is None or value.dtype != _HALF:
-        return False
-    shape = tuple(map(int, shape))
-    size = math.prod(shape)
-    block, start = space
-    if block is not None and 0 <= size and start + size <= block.size:
-        wide = block[start:start + size].reshape(shape)
-        space[1] = start + _slot(size)
-    else:
-        wide = np.empty(shape, _SINGLE)
-    widen_float16(value, wide)
-    wide.flags.writeable = False
-    shapes[target] = shape
-    constants[target] = known[target] = wide
-    return True
+def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver: Resolver | None,
+                       ) -> dict[int, tuple[int, tuple[int, ...], np.ndarray]]:
+    """op index -> (output, shape, value) of every DEQUANTIZE of a float16 constant that no operator
+    writes, folded as the general path (prepare, shape, fold) would, without building Nodes: all
+    widened at once into one read-only float32 block (one allocation instead of one each)."""
+    operators, tensors = graph.operators, graph.tensors
+    candidates = [(k, op) for k, op in enumerate(operators) if op.opcode == "DEQUANTIZE"]
+    if not candidates or lookup("DEQUANTIZE", resolver) is not _DEQUANTIZE:
+        return {}
+    written = {i for op in operators for i in op.outputs}
+    chosen, total = [], 0
+    for k, op in candidates:
+        ins, outs = op.inputs, op.outputs
+        if len(ins) != 1 or len(outs) != 1:
+            continue
+        source, target = ins[0], outs[0]
+        if source in written or source not in constants or not 0 <= target < len(tensors) \
+                or tensors[source].type != _FLOAT16 or tensors[target].type != _FLOAT32:
+            continue
+        value, shape = constants[source], shapes[source]
+        if shape is None or value.dtype != _HALF:
+            continue
+        shape = tuple(map(int, shape))
+        size = math.prod(shape)
+        if size != value.size:  # a resized constant: numpy broadcasting, on the general path
+            continue
+        chosen.append((k, target, shape, size, value, total))
+        total += -(-size // 16) * 16  # whole 64-byte lines
+    if not chosen:
+        return {}
+    block = np.empty(total, _SINGLE)
+    for _, _, _, size, value, start in chosen:
+        widen_float16(value.reshape(-1), block[start:start + size])
+    block.flags.writeable = False
+    return {k: (target, shape, block[start:start + size].reshape(shape))
+            for k, target, shape, size, value, start in chosen}
 
 
 def _sparse_consumers_only(graph: Subgraph, densify: Operator, constants: dict) -> bool:
