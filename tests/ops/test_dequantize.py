@@ -4,6 +4,10 @@ and per channel) and DENSIFY (TFLite's sparse format), plus edgelite's sparse-fo
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -121,6 +125,21 @@ def test_native_float16_widening_rejects_mismatched_buffers():
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         dequantize._widen_native(ALL_HALVES[:8], read_only)
+
+
+@pytest.mark.skipif(shutil.which("aarch64-linux-gnu-gcc") is None or shutil.which("qemu-aarch64") is None,
+                    reason="needs the aarch64 cross compiler and qemu-user (see native/README.md, Arm tests)")
+@pytest.mark.parametrize("level", [0, 1], ids=["scalar", "neon"])
+def test_arm_float16_widening_is_numpys_on_every_bit_pattern(level, tmp_path):
+    native = Path(__file__).parents[2] / "src" / "edgelite" / "native"
+    binary = tmp_path / "arm_widen"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-static",
+                    f"-I{native / 'include'}", str(Path(__file__).with_name("arm_widen.c")),
+                    str(native / "convert.c"), "-o", str(binary)], check=True)
+    printed = subprocess.run(["qemu-aarch64", str(binary), str(level)], check=True, capture_output=True,
+                             text=True).stdout.split()
+    got = np.array([int(word, 16) for word in printed], dtype=np.uint32)
+    np.testing.assert_array_equal(got, ALL_HALVES.astype(np.float32).view(np.uint32))
 
 
 @pytest.mark.parametrize("native_path", [True, False], ids=["native", "numpy_fallback"])

@@ -80,6 +80,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     widened = _widened_constants(graph, constants, shapes, resolver)
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
+    tensors, count, known_get = graph.tensors, len(graph.tensors), known.get
     for op_index, op in enumerate(graph.operators):
         if op_index in widened:  # DEQUANTIZE of a float16 constant, done above
             target, shape, value = widened[op_index]
@@ -98,28 +99,42 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
             hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
                     if opcode == "CUSTOM" else "this builtin op is not implemented yet")
             raise UnsupportedOpError(f"{op.name} (node {op_index}) has no kernel in edgelite: {hint}")
-        node, inputs_known = _prepared(graph, op_index, opdef, shapes, known, op)
-        outputs = op.outputs
-        if len(outputs) == 1:
-            (shapes[outputs[0]],) = _output_shapes(opdef, node, inputs_known)
-        else:
+        ins, outputs = op.inputs, op.outputs
+        if len(outputs) != 1 or not ins or -1 in ins or min(ins) < 0 or max(ins) >= count \
+                or not 0 <= outputs[0] < count:  # the general path (and its errors)
+            node, inputs_known = _prepared(graph, op_index, opdef, shapes, known, op)
             for k, shape in zip(outputs, _output_shapes(opdef, node, inputs_known), strict=True):
                 shapes[k] = shape
+            dynamic = not inputs_known or any(shapes[k] is None for k in outputs)
+        else:  # one output, every input present: _prepared and _output_shapes inlined
+            input_tensors, input_shapes = [tensors[i] for i in ins], [shapes[i] for i in ins]
+            node = Node(op_index, op, input_tensors, [tensors[outputs[0]]], input_shapes,
+                        [known_get(i) for i in ins])
+            try:
+                inputs_known = None not in input_shapes
+            except ValueError:  # an array-like shape compared with None
+                inputs_known = all(s is not None for s in input_shapes)
+            types = opdef.types
+            if types is not None and input_tensors[0].type not in types:
+                _prepared(graph, op_index, opdef, shapes, known, op)  # raises the type error
+            if inputs_known and opdef.check is not None:
+                opdef.check(node)
+            if opdef.shape is None or not inputs_known:
+                (shape,) = _output_shapes(opdef, node, inputs_known)
+            else:
+                shape = _inferred_shape(opdef, node)
+            shapes[outputs[0]] = shape
+            dynamic = not inputs_known or shape is None
         if opcode in _FOLD_CONSTANT_OPS and _fold_into_constants(opdef, node, shapes, constants):
             known.update((k, constants[k]) for k in outputs)
             continue
-        for i in op.inputs:
+        for i in ins:
             if i >= 0 and i not in known:
                 break
         else:  # every present input known: small outputs may be evaluated now
             _fold_if_known(opdef, node, shapes, known)
-        # absent optional inputs (index -1) have no shape and do not make a node dynamic
-        dynamic = not inputs_known
-        for k in outputs:
-            if shapes[k] is None:
-                dynamic = True
+            dynamic = not inputs_known or any(shapes[k] is None for k in outputs)
         nodes.append(PlannedNode(opdef, node, dynamic))
-    tensors = graph.tensors
     dynamic = {i for i, s in enumerate(shapes) if s is None}
     dynamic.update(i for i, t in enumerate(tensors) if _ITEMSIZES[t.type] == 0 and i not in constants)
     constant_ids = {id(tensors[i]) for i in constants}
@@ -265,6 +280,19 @@ def shapes_known(node: Node) -> bool:
 def output_shapes(opdef: OpDef, node: Node) -> list:
     """Output shapes from the op's shape function (None entries: known only at invoke)."""
     return _output_shapes(opdef, node, shapes_known(node))
+
+
+def _inferred_shape(opdef: OpDef, node: Node) -> tuple[int, ...] | None:
+    """The one output shape from the shape function of a single-output node whose inputs are known."""
+    try:
+        result = opdef.shape(node)
+    except (ValueError, IndexError, TypeError) as error:
+        raise ModelError(f"{node.describe()}: cannot infer output shapes from inputs "
+                         f"{node.input_shapes}: {error}") from error
+    if len(result) != 1:
+        raise ModelError(f"{node.describe()}: has 1 outputs, the op produces {len(result)}")
+    shape = result[0]
+    return None if shape is None else tuple(map(int, shape))
 
 
 def _output_shapes(opdef: OpDef, node: Node, inputs_known: bool) -> list:
