@@ -273,7 +273,7 @@ def _check_weight_quantization(node: Node, w_index: int, channel_axis: int) -> N
     w = node.input_tensors[w_index]
     quant = _quant.quantization_of(w, "weights")
     channels = node.input_shapes[w_index][channel_axis]
-    if np.asarray(quant.zero_point).any():
+    if np.count_nonzero(quant.zero_point):
         raise node.unsupported(f"weights {w.name!r} have non-zero zero points; LiteRT's quantized and "
                                "hybrid conv kernels take symmetric weights only")
     if quant.scale.size != 1 and (quant.scale.size != channels or quant.quantized_dimension != channel_axis):

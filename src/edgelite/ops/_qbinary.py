@@ -68,7 +68,7 @@ def affine(node: Node, i: int | None) -> Affine:
     if quant.scale.size > 1:
         raise node.unsupported(f"tensor {tensor.name!r} is quantized per channel; TFLite's kernel "
                                "takes one scale and zero point per tensor")
-    scale, zero_point = F32(quant.scale.reshape(-1)[0]), int(quant.zero_point.reshape(-1)[0])
+    scale, zero_point = F32(quant.scale.item(0)), int(quant.zero_point.item(0))
     if not scale > 0:
         raise ModelError(f"{node.describe()}: tensor {tensor.name!r} has scale {scale}; "
                          "scales must be positive")
