@@ -373,8 +373,11 @@ def window_shape(node: Node, out_channels: int) -> tuple[int, int, int, int]:
     (n, h, w, _), (kh, kw) = node.input_shapes[0], node.input_shapes[1][1:3]
     o = node.options
     sh, sw, dh, dw = o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor
-    if sh >= 1 and sw >= 1 and dh >= 1 and dw >= 1 and o.padding == _SAME:
-        out_h, out_w = (h + sh - 1) // sh, (w + sw - 1) // sw
+    if sh >= 1 and sw >= 1 and dh >= 1 and dw >= 1:  # conv_output_size of both axes, inlined
+        if o.padding == _SAME:
+            out_h, out_w = (h + sh - 1) // sh, (w + sw - 1) // sw
+        else:
+            out_h, out_w = (h - (kh - 1) * dh - 1 + sh) // sh, (w - (kw - 1) * dw - 1 + sw) // sw
         if out_h >= 0 and out_w >= 0:
             return (n, out_h, out_w, out_channels)
     out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (sh, sw), (dh, dw), o.padding)
