@@ -35,8 +35,9 @@ class MaximumMinimumOptions:
 
 def broadcast_shape(node: Node, shapes: Sequence) -> tuple[int, ...] | None:
     """The numpy/TFLite broadcast of `shapes`; None if one is unknown; ModelError if they clash."""
-    if any(s is None for s in shapes):
-        return None
+    for s in shapes:
+        if s is None:
+            return None
     dims = _broadcast_dims(shapes)
     if dims is not None:
         return dims
