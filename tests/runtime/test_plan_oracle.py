@@ -129,12 +129,16 @@ def random_models(draw: st.DrawFn) -> bytes:
 
     live = [tensor("x", shape)]
     for _ in range(draw(st.integers(1, 10))):
-        step = draw(st.sampled_from(["add", "add_const", "reshape", "pad_conv"]))
+        step = draw(st.sampled_from(["add", "add_const", "add_variable", "reshape", "pad_conv"]))
         source = draw(st.sampled_from(live))
         if step == "add":
             other = draw(st.sampled_from(live))
             out = tensor(f"t{len(graph.tensors)}", shape)
             graph.operators.append(Operator("ADD", (source, other), (out,), AddOptions()))
+        elif step == "add_variable":
+            graph.tensors.append(Tensor(f"v{len(graph.tensors)}", shape, is_variable=True))
+            out = tensor(f"t{len(graph.tensors)}", shape)
+            graph.operators.append(Operator("ADD", (source, len(graph.tensors) - 2), (out,), AddOptions()))
         elif step == "add_const":
             out = tensor(f"t{len(graph.tensors)}", shape)
             graph.operators.append(Operator("ADD", (source, f16_weights((c,))), (out,), AddOptions()))
@@ -254,3 +258,22 @@ def test_lifetimes_as_the_oracle(case: tuple) -> None:
             return "error", (type(error), str(error))
 
     assert run(fast_planner.tensor_lifetimes) == run(oracle_planner.tensor_lifetimes)
+
+
+@pytest.mark.parametrize("flag", [True, 1, np.bool_(True)], ids=["bool", "int", "numpy_bool"])
+def test_variable_flags_that_are_not_bools_plan_as_the_oracle(flag: object) -> None:
+    """y = (x + v) + c with v a variable whose is_variable flag is `flag` (a Model built in memory
+    keeps whatever it is given)."""
+
+    def model() -> Model:
+        built = Model(subgraphs=[Subgraph(name="main")])
+        graph = built.subgraphs[0]
+        ones = built.add_buffer(np.ones(2, np.float32))
+        graph.tensors = [Tensor("x", (2,)), Tensor("v", (2,), is_variable=flag), Tensor("s", (2,)),
+                         Tensor("c", (2,), buffer=ones), Tensor("y", (2,))]
+        graph.operators = [Operator("ADD", (0, 1), (2,), AddOptions()),
+                           Operator("ADD", (2, 3), (4,), AddOptions())]
+        graph.inputs, graph.outputs = (0,), (4,)
+        return built
+
+    assert_same_plan(fast_plan.build_plan(model(), 0, {}), oracle_plan.build_plan(model(), 0, {}))

@@ -72,7 +72,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                resolver: Resolver | None = None, preserve_all_tensors: bool = False) -> Plan:
     """Resolve kernels, infer shapes and plan the arena of one subgraph."""
     graph = model.subgraphs[subgraph_index]
-    constants = _constants(model, graph)
+    constants, variables = _constants(model, graph)
     shapes: list[tuple[int, ...] | None] = [t.shape for t in graph.tensors]
     for index, shape in input_shapes.items():
         shapes[index] = shape
@@ -140,7 +140,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     constant_ids = {id(tensors[i]) for i in constants}
     constant_ids.update(id(tensors[i]) for i in sparse_sources.values())
     sizes, firsts, lasts, placed, aliases = _allocations(graph, shapes, constant_ids, dynamic,
-                                                         preserve_all_tensors)
+                                                         preserve_all_tensors, variables)
     arena = plan_spans(sizes, firsts, lasts, ARENA_ALIGNMENT)
     offsets = dict(zip(placed, arena.offsets, strict=True))
     offsets.update((alias, offsets[root]) for alias, root in aliases.items())
@@ -148,14 +148,22 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                 arena.lower_bound, preserve_all_tensors, dynamic)
 
 
-def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
-    """Tensors with data in their buffer, plus never-written empty tensors (empty constants)."""
+def _constants(model: Model, graph: Subgraph) -> tuple[dict[int, np.ndarray], list[int] | None]:
+    """Tensors with data in their buffer, plus never-written empty tensors (empty constants); and
+    the variables' indices (None when some is_variable flag is not a plain bool)."""
     buffers, count = model.buffers, len(model.buffers)
     written = None
-    constants = {}
+    constants: dict[int, np.ndarray] = {}
+    variables: list[int] | None = []
     for i, tensor in enumerate(graph.tensors):
-        if tensor.is_variable:
-            continue
+        flag = tensor.is_variable
+        if flag is not False:
+            if flag is not True:  # not a plain bool: the general in-arena test decides
+                variables = None
+            elif variables is not None:
+                variables.append(i)
+            if flag:
+                continue
         buffer = tensor.buffer
         data = buffers[buffer] if 0 <= buffer < count else None
         if data is not None and data.size:
@@ -168,7 +176,7 @@ def _constants(model: Model, graph: Subgraph) -> dict[int, np.ndarray]:
                 written = {k for op in graph.operators for k in op.outputs} | set(graph.inputs)
             if i not in written:
                 constants[i] = np.zeros(tensor.shape, _DTYPES[tensor.type])
-    return constants
+    return constants, variables
 
 
 def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver: Resolver | None,
@@ -351,12 +359,19 @@ def _fold_if_known(opdef: OpDef, node: Node, shapes: list, known: dict) -> None:
 
 
 def _allocations(graph: Subgraph, shapes: list, constant_ids: set, dynamic: set, preserve_all: bool,
+                 variables: list[int] | None = None,
                  ) -> tuple[list[int], list[int], list[int], list[int], dict[int, int]]:
     """Arena allocations (sizes, first steps, last steps) of every non-constant, non-dynamic tensor
-    that is not an alias, the tensors they are for, and the aliases (tensor -> the one it shares)."""
+    that is not an alias, the tensors they are for, and the aliases (tensor -> the one it shares).
+    `variables`: the variables' indices when every is_variable flag is a plain bool (else None)."""
     tensors = graph.tensors
-    in_arena = [t.is_variable or not (t.is_variable is False and id(t) in constant_ids) for t in tensors]
-    first, last = lifetime_steps(graph, in_arena)
+    if variables is None:
+        in_arena = [t.is_variable or not (t.is_variable is False and id(t) in constant_ids) for t in tensors]
+    else:
+        in_arena = [id(t) not in constant_ids for t in tensors]
+        for i in variables:
+            in_arena[i] = True
+    first, last = lifetime_steps(graph, in_arena, variables=variables)
     if preserve_all:
         first, last = dict.fromkeys(first, 0), dict.fromkeys(first, max(len(graph.operators) - 1, 0))
     for source, step in _padded_reads(graph).items():

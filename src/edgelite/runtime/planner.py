@@ -169,13 +169,17 @@ def tensor_lifetimes(subgraph: Subgraph, order: Sequence[int] | None = None,
 
 
 def lifetime_steps(subgraph: Subgraph, in_arena: list[bool], order: Sequence[int] | None = None,
-                   ) -> tuple[dict[int, int], dict[int, int]]:
-    """tensor_lifetimes as two dicts, first and last step, given which tensors are in the arena."""
+                   variables: Sequence[int] | None = None) -> tuple[dict[int, int], dict[int, int]]:
+    """tensor_lifetimes as two dicts, first and last step, given which tensors are in the arena
+    (and, if known, the indices of the variables)."""
     operators = subgraph.operators
     order = range(len(operators)) if order is None else list(order)
     end = max(len(order) - 1, 0)
     pinned = {i for i in (*subgraph.inputs, *subgraph.outputs) if i >= 0 and in_arena[i]}
-    pinned.update(i for i, t in enumerate(subgraph.tensors) if t.is_variable)
+    if variables is None:
+        pinned.update(i for i, t in enumerate(subgraph.tensors) if t.is_variable)
+    else:
+        pinned.update(variables)
     first, last = dict.fromkeys(pinned, 0), dict.fromkeys(pinned, end)
     tracked = in_arena.copy()  # in the arena and not pinned
     for i in pinned:
