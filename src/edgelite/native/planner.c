@@ -86,15 +86,17 @@ int el_plan_arena(size_t count, const int64_t *sizes, const int64_t *first, cons
                   int64_t alignment, int64_t *offsets, int64_t *arena_size, int64_t *lower_bound) {
   (void)alignment;
   const size_t n = count ? count : 1;
-  int32_t *order = malloc(n * sizeof(int32_t)), *events = malloc(2 * n * sizeof(int32_t));
-  int64_t *keys = malloc(6 * n * sizeof(int64_t)), *trial = malloc(n * sizeof(int64_t));
-  size_t *adj_start = calloc(n + 1, sizeof(size_t));
-  size_t *fill = calloc(n, sizeof(size_t));
-  unsigned char *placed = malloc(n);
-  span *scratch = malloc(n * sizeof(span));
+  /* one allocation for the per-buffer arrays, widest element type first */
+  char *work = calloc(1, n * (6 * sizeof(int64_t) + sizeof(int64_t) + sizeof(span) + 2 * sizeof(size_t) +
+                              3 * sizeof(int32_t) + 1) + sizeof(size_t));
+  int64_t *keys = (int64_t *)work, *trial = keys + 6 * n;
+  span *scratch = (span *)(trial + n);
+  size_t *adj_start = (size_t *)(scratch + n), *fill = adj_start + n + 1;
+  int32_t *order = (int32_t *)(fill + n), *events = order + n;
+  unsigned char *placed = (unsigned char *)(events + 2 * n);
   int32_t *adj = NULL;
   int status = -1;
-  if (!order || !events || !keys || !trial || !adj_start || !fill || !placed || !scratch) goto done;
+  if (work == NULL) goto done;
 
   /* overlaps: one sweep of the non-empty buffers in order of first use (ties: index) */
   size_t live = 0;
@@ -145,7 +147,6 @@ int el_plan_arena(size_t count, const int64_t *sizes, const int64_t *first, cons
   *lower_bound = lower_bound_of(count, sizes, first, last, events, keys);
   status = 0;
 done:
-  free(order), free(events), free(keys), free(trial), free(adj_start), free(fill), free(placed);
-  free(scratch), free(adj);
+  free(work), free(adj);
   return status;
 }
