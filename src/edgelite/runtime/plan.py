@@ -303,6 +303,12 @@ def _inferred_shape(opdef: OpDef, node: Node) -> tuple[int, ...] | None:
     if len(result) != 1:
         raise ModelError(f"{node.describe()}: has 1 outputs, the op produces {len(result)}")
     shape = result[0]
+    if type(shape) is tuple:
+        for d in shape:
+            if type(d) is not int:
+                break
+        else:  # already a tuple of plain ints
+            return shape
     return None if shape is None else tuple(map(int, shape))
 
 
