@@ -263,14 +263,15 @@ def test_lifetimes_as_the_oracle(case: tuple) -> None:
 @pytest.mark.parametrize("flag", [True, 1, np.bool_(True)], ids=["bool", "int", "numpy_bool"])
 def test_variable_flags_that_are_not_bools_plan_as_the_oracle(flag: object) -> None:
     """y = (x + v) + c with v a variable whose is_variable flag is `flag` (a Model built in memory
-    keeps whatever it is given)."""
+    keeps whatever it is given), beside an unused string tensor and an empty one (a constant)."""
 
     def model() -> Model:
         built = Model(subgraphs=[Subgraph(name="main")])
         graph = built.subgraphs[0]
         ones = built.add_buffer(np.ones(2, np.float32))
         graph.tensors = [Tensor("x", (2,)), Tensor("v", (2,), is_variable=flag), Tensor("s", (2,)),
-                         Tensor("c", (2,), buffer=ones), Tensor("y", (2,))]
+                         Tensor("c", (2,), buffer=ones), Tensor("y", (2,)),
+                         Tensor("label", (1,), TensorType.STRING), Tensor("empty", (0, 3))]
         graph.operators = [Operator("ADD", (0, 1), (2,), AddOptions()),
                            Operator("ADD", (2, 3), (4,), AddOptions())]
         graph.inputs, graph.outputs = (0,), (4,)

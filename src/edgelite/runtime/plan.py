@@ -32,6 +32,7 @@ ARENA_ALIGNMENT = 64
 _ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
 _FLOAT16, _FLOAT32 = TensorType.FLOAT16, TensorType.FLOAT32
 _HALF, _SINGLE = np.dtype(np.float16), np.dtype(np.float32)
+_SIZELESS = frozenset(t for t in TensorType if _ITEMSIZES[t] == 0)
 _PAD_FUSERS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"})  # the native engine reads their PAD's input
 
 
@@ -72,7 +73,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                resolver: Resolver | None = None, preserve_all_tensors: bool = False) -> Plan:
     """Resolve kernels, infer shapes and plan the arena of one subgraph."""
     graph = model.subgraphs[subgraph_index]
-    constants, variables = _constants(model, graph)
+    constants, variables, sizeless = _constants(model, graph)
     shapes: list[tuple[int, ...] | None] = [t.shape for t in graph.tensors]
     for index, shape in input_shapes.items():
         shapes[index] = shape
@@ -136,7 +137,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
             dynamic = not inputs_known or any(shapes[k] is None for k in outputs)
         nodes.append(PlannedNode(opdef, node, dynamic))
     dynamic = {i for i, s in enumerate(shapes) if s is None}
-    dynamic.update(i for i, t in enumerate(tensors) if _ITEMSIZES[t.type] == 0 and i not in constants)
+    dynamic.update(i for i in sizeless if i not in constants)
     constant_ids = {id(tensors[i]) for i in constants}
     constant_ids.update(id(tensors[i]) for i in sparse_sources.values())
     sizes, firsts, lasts, placed, aliases = _allocations(graph, shapes, constant_ids, dynamic,
@@ -148,14 +149,18 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                 arena.lower_bound, preserve_all_tensors, dynamic)
 
 
-def _constants(model: Model, graph: Subgraph) -> tuple[dict[int, np.ndarray], list[int] | None]:
-    """Tensors with data in their buffer, plus never-written empty tensors (empty constants); and
-    the variables' indices (None when some is_variable flag is not a plain bool)."""
+def _constants(model: Model, graph: Subgraph) -> tuple[dict[int, np.ndarray], list[int] | None, list[int]]:
+    """Tensors with data in their buffer, plus never-written empty tensors (empty constants); the
+    variables' indices (None when some is_variable flag is not a plain bool); the tensors whose type
+    has no fixed size."""
     buffers, count = model.buffers, len(model.buffers)
     written = None
     constants: dict[int, np.ndarray] = {}
     variables: list[int] | None = []
+    sizeless = []
     for i, tensor in enumerate(graph.tensors):
+        if tensor.type in _SIZELESS:
+            sizeless.append(i)
         flag = tensor.is_variable
         if flag is not False:
             if flag is not True:  # not a plain bool: the general in-arena test decides
@@ -176,7 +181,7 @@ def _constants(model: Model, graph: Subgraph) -> tuple[dict[int, np.ndarray], li
                 written = {k for op in graph.operators for k in op.outputs} | set(graph.inputs)
             if i not in written:
                 constants[i] = np.zeros(tensor.shape, _DTYPES[tensor.type])
-    return constants, variables
+    return constants, variables, sizeless
 
 
 def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver: Resolver | None,
@@ -201,7 +206,7 @@ def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver:
         value, shape = constants[source], shapes[source]
         if shape is None or value.dtype != _HALF:
             continue
-        shape = tuple(map(int, shape))
+        shape = _int_tuple(shape)
         size = math.prod(shape)
         if size != value.size:  # a resized constant: numpy broadcasting, on the general path
             continue
@@ -302,14 +307,17 @@ def _inferred_shape(opdef: OpDef, node: Node) -> tuple[int, ...] | None:
                          f"{node.input_shapes}: {error}") from error
     if len(result) != 1:
         raise ModelError(f"{node.describe()}: has 1 outputs, the op produces {len(result)}")
-    shape = result[0]
+    return None if result[0] is None else _int_tuple(result[0])
+
+
+def _int_tuple(shape) -> tuple[int, ...]:
+    """tuple(map(int, shape)), without copying a shape that already is a tuple of plain ints."""
     if type(shape) is tuple:
         for d in shape:
             if type(d) is not int:
-                break
-        else:  # already a tuple of plain ints
-            return shape
-    return None if shape is None else tuple(map(int, shape))
+                return tuple(map(int, shape))
+        return shape
+    return tuple(map(int, shape))
 
 
 def _output_shapes(opdef: OpDef, node: Node, inputs_known: bool) -> list:
