@@ -108,9 +108,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                 shapes[k] = shape
             dynamic = not inputs_known or any(shapes[k] is None for k in outputs)
         else:  # one output, every input present: _prepared and _output_shapes inlined
-            input_tensors, input_shapes = [tensors[i] for i in ins], [shapes[i] for i in ins]
-            node = Node(op_index, op, input_tensors, [tensors[outputs[0]]], input_shapes,
-                        [known_get(i) for i in ins])
+            input_tensors, input_shapes, values = _operands(ins, tensors, shapes, known_get)
+            node = Node(op_index, op, input_tensors, [tensors[outputs[0]]], input_shapes, values)
             try:
                 inputs_known = None not in input_shapes
             except ValueError:  # an array-like shape compared with None
@@ -296,6 +295,23 @@ def shapes_known(node: Node) -> bool:
 def output_shapes(opdef: OpDef, node: Node) -> list:
     """Output shapes from the op's shape function (None entries: known only at invoke)."""
     return _output_shapes(opdef, node, shapes_known(node))
+
+
+def _operands(ins: tuple, tensors: list, shapes: list, known_get) -> tuple[list, list, list]:
+    """The input tensors, shapes and known values of a node whose inputs are all present (lists
+    spelled out for up to three inputs: cheaper than three comprehensions)."""
+    count = len(ins)
+    if count == 1:
+        (a,) = ins
+        return [tensors[a]], [shapes[a]], [known_get(a)]
+    if count == 2:
+        a, b = ins
+        return [tensors[a], tensors[b]], [shapes[a], shapes[b]], [known_get(a), known_get(b)]
+    if count == 3:
+        a, b, c = ins
+        return ([tensors[a], tensors[b], tensors[c]], [shapes[a], shapes[b], shapes[c]],
+                [known_get(a), known_get(b), known_get(c)])
+    return [tensors[i] for i in ins], [shapes[i] for i in ins], [known_get(i) for i in ins]
 
 
 def _inferred_shape(opdef: OpDef, node: Node) -> tuple[int, ...] | None:
