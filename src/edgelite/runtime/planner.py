@@ -184,10 +184,11 @@ def lifetime_steps(subgraph: Subgraph, in_arena: list[bool], order: Sequence[int
     tracked = in_arena.copy()  # in the arena and not pinned
     for i in pinned:
         tracked[i] = False
-    if any(operators[i].intermediates for i in order):
-        return _steps_with_intermediates(subgraph, order, tracked, first, last)
     for step, op_index in enumerate(order):  # a tracked tensor is in `first` once an op wrote it
         op = operators[op_index]
+        if op.intermediates:  # (alive at their step, never written): start over, tracking writes
+            first, last = dict.fromkeys(pinned, 0), dict.fromkeys(pinned, end)
+            return _steps_with_intermediates(subgraph, order, tracked, first, last)
         for tensor in op.inputs:
             if tensor >= 0 and tracked[tensor]:
                 if tensor not in first:
