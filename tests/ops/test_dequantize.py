@@ -127,6 +127,36 @@ def test_native_float16_widening_rejects_mismatched_buffers():
         dequantize._widen_native(ALL_HALVES[:8], read_only)
 
 
+@pytest.mark.parametrize("native_path", [True, False], ids=["native", "numpy_fallback"])
+def test_widen_float16_into_one_block_equals_astype(native_path, monkeypatch):
+    if native_path and not native_levels():
+        pytest.skip("the native extension is not built")
+    if not native_path:
+        monkeypatch.setattr(dequantize, "_widen_into_native", None)
+    rng = np.random.default_rng(0)
+    sources = [ALL_HALVES, ALL_HALVES[:0], ALL_HALVES[rng.permutation(2**16)[:77]].reshape(7, 11),
+               ALL_HALVES[5:6].reshape(())]
+    offsets = [3, 2**16 + 3, 2**16 + 20, 2**16 + 100]
+    block = np.full(2**16 + 101, -7, np.float32)
+    dequantize.widen_float16_into(sources, block, offsets)
+    expected = np.full_like(block, -7)
+    for x, offset in zip(sources, offsets, strict=True):
+        expected[offset:offset + x.size] = x.reshape(-1).astype(np.float32)
+    np.testing.assert_array_equal(block.view(np.uint32), expected.view(np.uint32))
+
+
+@pytest.mark.skipif(not native_levels(), reason="the native extension is not built")
+def test_native_widening_into_a_block_rejects_what_does_not_fit():
+    block = np.zeros(10, np.float32)
+    with pytest.raises(ValueError, match="does not fit"):
+        dequantize._widen_into_native([ALL_HALVES[:8]], block, [3])
+    with pytest.raises(ValueError, match="does not fit"):
+        dequantize._widen_into_native([ALL_HALVES[:2]], block, [-1])
+    with pytest.raises(ValueError, match="one offset per source"):
+        dequantize._widen_into_native([ALL_HALVES[:2]], block, [])
+    assert not block.any()
+
+
 @pytest.mark.skipif(shutil.which("aarch64-linux-gnu-gcc") is None or shutil.which("qemu-aarch64") is None,
                     reason="needs the aarch64 cross compiler and qemu-user (see native/README.md, Arm tests)")
 @pytest.mark.parametrize("level", [0, 1], ids=["scalar", "neon"])

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from edgelite.errors import EdgeliteError
 from edgelite.model.ir import Model, Operator, Subgraph, Tensor, TensorType
 from edgelite.model.reader import load
+from edgelite.ops import dequantize
 from edgelite.ops.add import AddOptions
 from edgelite.ops.conv_2d import Conv2DOptions
 from edgelite.ops.reshape import ReshapeOptions
@@ -90,6 +91,17 @@ def assert_same_outcome(model_bytes: bytes, input_shapes: dict | None = None, pr
 @pytest.mark.parametrize("preserve", [False, True], ids=["arena", "preserve_all"])
 def test_shared_models_plan_as_the_oracle(path: Path, preserve: bool) -> None:
     assert_same_outcome(path.read_bytes(), preserve=preserve)
+
+
+@needs_models
+@pytest.mark.parametrize("path", [p for p in MODEL_FILES if "float16" in p.stem or "landmark" in p.stem],
+                         ids=lambda p: p.stem)
+def test_plans_without_the_extension_as_the_oracle(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numpy / Python fallbacks (float16 widening, arena planner) give the same plans."""
+    monkeypatch.setattr(dequantize, "_widen_native", None)
+    monkeypatch.setattr(dequantize, "_widen_into_native", None)
+    monkeypatch.setattr(fast_planner, "_native_plan_arena", None)
+    assert_same_outcome(path.read_bytes())
 
 
 @needs_models

@@ -215,6 +215,43 @@ static PyObject *mod_widen_float16(PyObject *m, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+static PyObject *mod_widen_float16_into(PyObject *m, PyObject *args) {
+  (void)m;
+  PyObject *sources_obj, *block_obj, *offsets_obj;
+  if (!PyArg_ParseTuple(args, "OOO", &sources_obj, &block_obj, &offsets_obj)) return NULL;
+  PyObject *sources = PySequence_Fast(sources_obj, "sources must be a sequence");
+  if (sources == NULL) return NULL;
+  PyObject *offsets = PySequence_Fast(offsets_obj, "offsets must be a sequence");
+  if (offsets == NULL) { Py_DECREF(sources); return NULL; }
+  Py_buffer block;
+  if (PyObject_GetBuffer(block_obj, &block, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+    Py_DECREF(sources), Py_DECREF(offsets);
+    return NULL;
+  }
+  const Py_ssize_t count = PySequence_Fast_GET_SIZE(sources);
+  int ok = PySequence_Fast_GET_SIZE(offsets) == count && (uintptr_t)block.buf % 4 == 0;
+  if (!ok) PyErr_SetString(PyExc_ValueError, "widen_float16_into: one offset per source, aligned block");
+  for (Py_ssize_t i = 0; ok && i < count; i++) {
+    const Py_ssize_t offset = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(offsets, i));
+    Py_buffer src;
+    if (offset == -1 && PyErr_Occurred()) { ok = 0; break; }
+    if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(sources, i), &src, PyBUF_C_CONTIGUOUS) < 0) { ok = 0; break; }
+    if (src.len % 2 || (uintptr_t)src.buf % 2 || offset < 0 || offset > block.len / 4 ||
+        src.len / 2 > block.len / 4 - offset) {
+      PyErr_Format(PyExc_ValueError, "widen_float16_into: source %zd (%zd bytes) does not fit the %zd-byte "
+                   "block at element %zd", i, src.len, block.len, offset);
+      ok = 0;
+    } else {
+      el_widen_f16((const uint16_t *)src.buf, (uint32_t *)block.buf + offset, (size_t)src.len / 2);
+    }
+    PyBuffer_Release(&src);
+  }
+  PyBuffer_Release(&block);
+  Py_DECREF(sources), Py_DECREF(offsets);
+  if (!ok) return NULL;
+  Py_RETURN_NONE;
+}
+
 static int int64_items(PyObject *seq, size_t count, int64_t *out, int64_t low, int64_t high, const char *what) {
   for (size_t i = 0; i < count; i++) {
     int overflow = 0;
@@ -285,6 +322,7 @@ static PyMethodDef module_methods[] = {
     {"ukernels", mod_ukernels, METH_NOARGS, "the manifest: (family, dtype, kernel, isa, file stem, arg)"},
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
     {"plan_arena", mod_plan_arena, METH_VARARGS, "plan_arena(sizes, firsts, lasts, alignment) -> (offsets, arena, lower bound)"},
+    {"widen_float16_into", mod_widen_float16_into, METH_VARARGS, "widen_float16_into(sources, block, offsets): each float16 source into block[offset:]"},
     {"widen_float16", mod_widen_float16, METH_VARARGS, "widen_float16(src, dst): float16 -> float32, bits as numpy's"},
     {NULL, NULL, 0, NULL}};
 

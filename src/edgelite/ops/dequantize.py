@@ -15,8 +15,9 @@ from edgelite.ops.base import Node, OpDef
 
 try:  # the native engine's F16C / fcvtl conversion; numpy's own is scalar (~2 ns a value)
     from edgelite.native._engine import widen_float16 as _widen_native
+    from edgelite.native._engine import widen_float16_into as _widen_into_native
 except ImportError:  # extension not built: numpy's astype
-    _widen_native = None
+    _widen_native = _widen_into_native = None
 
 
 @dataclass
@@ -82,6 +83,18 @@ def widen_float16(x: np.ndarray, out: np.ndarray) -> None:
         _widen_native(x if x.flags.c_contiguous else np.ascontiguousarray(x), out)
     else:
         out[...] = x
+
+
+def widen_float16_into(sources: list[np.ndarray], block: np.ndarray, offsets: list[int]) -> None:
+    """block[offset:offset + source.size] = source (flattened), for float16 sources and a float32
+    block, bit for bit as numpy's astype; one native call for all of them when built."""
+    if _widen_into_native is not None and block.dtype == _SINGLE and block.flags.c_contiguous \
+            and all(x.dtype == _HALF and x.flags.c_contiguous for x in sources):
+        _widen_into_native(sources, block, offsets)
+        return
+    flat = block.reshape(-1)
+    for x, offset in zip(sources, offsets, strict=True):
+        flat[offset:offset + x.size] = x.reshape(-1)
 
 
 def run(node: Node) -> None:

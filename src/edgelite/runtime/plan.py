@@ -19,7 +19,7 @@ from edgelite.model.ir import _DTYPES, _ITEMSIZES, Model, Operator, Subgraph, Te
 from edgelite.ops._sparsity import reads_sparse
 from edgelite.ops.base import Node, OpDef
 from edgelite.ops.dequantize import OP as _DEQUANTIZE
-from edgelite.ops.dequantize import _widen_native, widen_float16
+from edgelite.ops.dequantize import widen_float16_into
 from edgelite.ops.registry import Resolver, lookup
 from edgelite.runtime.planner import lifetime_steps, plan_spans
 
@@ -214,11 +214,7 @@ def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver:
     if not chosen:
         return {}
     block = np.empty(total, _SINGLE)
-    for _, _, _, size, value, start in chosen:
-        if _widen_native is not None and value.flags.c_contiguous:
-            _widen_native(value, block[start:start + size])
-        else:
-            widen_float16(value.reshape(-1), block[start:start + size])
+    widen_float16_into([c[4] for c in chosen], block, [c[5] for c in chosen])
     block.flags.writeable = False
     return {k: (target, shape, block[start:start + size].reshape(shape))
             for k, target, shape, size, value, start in chosen}
