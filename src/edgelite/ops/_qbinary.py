@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model.ir import TensorType
+from edgelite.model.ir import _DTYPES, TensorType
 from edgelite.ops._binary import check_types
 from edgelite.ops._common import Activation
 from edgelite.ops._qneon import (
@@ -52,8 +52,9 @@ class QuantizedKernel:
     compute: Callable[[Any, np.ndarray, np.ndarray], np.ndarray]
 
 
-@dataclass(frozen=True)
-class Affine:
+class Affine(NamedTuple):
+    """A tensor's per-tensor scale (float32, as the kernels use it) and zero point."""
+
     scale: np.float32
     zero_point: int
 
@@ -72,7 +73,7 @@ def affine(node: Node, i: int | None) -> Affine:
     if not scale > 0:
         raise ModelError(f"{node.describe()}: tensor {tensor.name!r} has scale {scale}; "
                          "scales must be positive")
-    low, high = dtype_range(tensor.dtype)
+    low, high = dtype_range(_DTYPES[tensor.type])
     if not low <= zero_point <= high:
         raise ModelError(f"{node.describe()}: tensor {tensor.name!r} has zero point {zero_point}, "
                          f"outside the {tensor.type.name} range")

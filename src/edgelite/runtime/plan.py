@@ -82,6 +82,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     tensors, count, known_get = graph.tensors, len(graph.tensors), known.get
+    opdefs: dict[str, OpDef | None] = {}  # lookup's answers for this plan
     for op_index, op in enumerate(graph.operators):
         if op_index in widened:  # DEQUANTIZE of a float16 constant, done above
             target, shape, value = widened[op_index]
@@ -95,7 +96,10 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
             continue
         if sparse_sources:
             op = _reading_sparse(op, sparse_sources)
-        opdef = lookup(op.custom_code if opcode == "CUSTOM" else opcode, resolver)
+        name = op.custom_code if opcode == "CUSTOM" else opcode
+        opdef = opdefs.get(name)
+        if opdef is None:
+            opdef = opdefs[name] = lookup(name, resolver)
         if opdef is None:
             hint = (f"pass custom_op_resolver={{'{op.name}': kernel}} or call edgelite.register_op"
                     if opcode == "CUSTOM" else "this builtin op is not implemented yet")
