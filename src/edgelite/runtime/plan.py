@@ -407,7 +407,7 @@ def _allocations(graph: Subgraph, shapes: list, constant_ids: set, dynamic: set,
     for source, step in _padded_reads(graph).items():
         if source in last and step > last[source]:
             last[source] = step
-    aliases = {} if preserve_all else _aliases(graph, shapes, first.keys() - dynamic)
+    aliases = {} if preserve_all else _aliases(graph, shapes, first, dynamic)
     if aliases:  # a shared buffer lives as long as all its tensors
         span: dict[int, tuple[int, int]] = {}
         for i, start in first.items():
@@ -415,7 +415,8 @@ def _allocations(graph: Subgraph, shapes: list, constant_ids: set, dynamic: set,
             old = span.get(root, (start, end))
             span[root] = (min(old[0], start), max(old[1], end))
         first, last = {i: s[0] for i, s in span.items()}, {i: s[1] for i, s in span.items()}
-    placed = sorted(i for i in first if i not in dynamic and i not in aliases)
+    placed = sorted(first) if not dynamic and not aliases else \
+        sorted(i for i in first if i not in dynamic and i not in aliases)
     sizes = [math.prod(shapes[i]) * _ITEMSIZES[tensors[i].type] for i in placed]
     return sizes, [first[i] for i in placed], [last[i] for i in placed], placed, aliases
 
@@ -438,15 +439,18 @@ def _padded_reads(graph: Subgraph) -> dict[int, int]:
     return found
 
 
-def _aliases(graph: Subgraph, shapes: list, in_arena: set[int]) -> dict[int, int]:
+def _aliases(graph: Subgraph, shapes: list, lifetimes: dict[int, int], dynamic: set[int]) -> dict[int, int]:
     """Outputs of RESHAPE / SQUEEZE / EXPAND_DIMS that share their input's arena bytes (as TFLite's
-    in-place reshape): both in the arena, neither a graph input or output nor a variable. The op
-    then copies a buffer onto itself; every other op keeps its own memory."""
-    boundary = {*graph.inputs, *graph.outputs}
+    in-place reshape): both in the arena (having a lifetime, not dynamic), neither a graph input or
+    output nor a variable. The op then copies a buffer onto itself; every other op keeps its own
+    memory."""
+    boundary = in_arena = None
     aliases: dict[int, int] = {}
     for op in graph.operators:
         if op.opcode not in _ALIAS_OPS or not op.inputs or len(op.outputs) != 1:
             continue
+        if in_arena is None:
+            boundary, in_arena = {*graph.inputs, *graph.outputs}, lifetimes.keys() - dynamic
         source, target = op.inputs[0], op.outputs[0]
         tensors = graph.tensors
         if (source in boundary or target in boundary or source not in in_arena or target not in in_arena
