@@ -52,6 +52,10 @@ class QuantizedKernel:
     compute: Callable[[Any, np.ndarray, np.ndarray], np.ndarray]
 
 
+_NO_ACTIVATION = Activation.NONE
+_CLAMPING = (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1)
+
+
 class Affine(NamedTuple):
     """A tensor's per-tensor scale (float32, as the kernels use it) and zero point."""
 
@@ -95,9 +99,9 @@ def multiplier_any(real: float) -> tuple[int, int]:
 
 def fused_range(node: Node, out: Affine) -> tuple[int, int]:
     """CalculateActivationRangeQuantized; TANH and SIGN_BIT clamp nothing, as in LiteRT."""
-    activation = getattr(node.options, "fused_activation_function", Activation.NONE)
-    dtype = node.output_tensors[0].dtype
-    if activation in (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1):
+    activation = getattr(node.options, "fused_activation_function", _NO_ACTIVATION)
+    dtype = _DTYPES[node.output_tensors[0].type]
+    if activation in _CLAMPING:
         return activation_range_quantized(activation, out.scale, out.zero_point, dtype)
     return dtype_range(dtype)
 
