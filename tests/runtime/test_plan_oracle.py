@@ -290,3 +290,22 @@ def test_variable_flags_that_are_not_bools_plan_as_the_oracle(flag: object) -> N
         return built
 
     assert_same_plan(fast_plan.build_plan(model(), 0, {}), oracle_plan.build_plan(model(), 0, {}))
+
+
+def test_a_tensor_object_listed_twice_plans_as_the_oracle() -> None:
+    """One Tensor object at two indices (a Model built in memory): arena membership follows the
+    object, as the oracle's identity test does, not the index."""
+
+    def model() -> Model:
+        built = Model(subgraphs=[Subgraph(name="main")])
+        graph = built.subgraphs[0]
+        half = built.add_buffer(np.arange(2, dtype=np.float16))
+        wide = Tensor("w", (2,))
+        graph.tensors = [Tensor("x", (2,)), Tensor("h", (2,), TensorType.FLOAT16, half), wide, wide,
+                         Tensor("y", (2,))]
+        graph.operators = [Operator("DEQUANTIZE", (1,), (2,)), Operator("ADD", (0, 2), (3,), AddOptions()),
+                           Operator("ADD", (3, 0), (4,), AddOptions())]
+        graph.inputs, graph.outputs = (0,), (4,)
+        return built
+
+    assert_same_plan(fast_plan.build_plan(model(), 0, {}), oracle_plan.build_plan(model(), 0, {}))

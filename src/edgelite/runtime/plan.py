@@ -141,9 +141,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
         nodes.append(PlannedNode(opdef, node, dynamic))
     dynamic = {i for i, s in enumerate(shapes) if s is None}
     dynamic.update(i for i in sizeless if i not in constants)
-    constant_ids = {id(tensors[i]) for i in constants}
-    constant_ids.update(id(tensors[i]) for i in sparse_sources.values())
-    sizes, firsts, lasts, placed, aliases = _allocations(graph, shapes, constant_ids, dynamic,
+    constant_tensors = [*constants, *sparse_sources.values()]
+    sizes, firsts, lasts, placed, aliases = _allocations(graph, shapes, constant_tensors, dynamic,
                                                          preserve_all_tensors, variables)
     arena = plan_spans(sizes, firsts, lasts, ARENA_ALIGNMENT)
     offsets = dict(zip(placed, arena.offsets, strict=True))
@@ -388,19 +387,13 @@ def _fold_if_known(opdef: OpDef, node: Node, shapes: list, known: dict) -> None:
     known.update(zip(op.outputs, outputs, strict=True))
 
 
-def _allocations(graph: Subgraph, shapes: list, constant_ids: set, dynamic: set, preserve_all: bool,
-                 variables: list[int] | None = None,
+def _allocations(graph: Subgraph, shapes: list, constant_tensors: list[int], dynamic: set,
+                 preserve_all: bool, variables: list[int] | None = None,
                  ) -> tuple[list[int], list[int], list[int], list[int], dict[int, int]]:
     """Arena allocations (sizes, first steps, last steps) of every non-constant, non-dynamic tensor
     that is not an alias, the tensors they are for, and the aliases (tensor -> the one it shares).
     `variables`: the variables' indices when every is_variable flag is a plain bool (else None)."""
-    tensors = graph.tensors
-    if variables is None:
-        in_arena = [t.is_variable or not (t.is_variable is False and id(t) in constant_ids) for t in tensors]
-    else:
-        in_arena = [id(t) not in constant_ids for t in tensors]
-        for i in variables:
-            in_arena[i] = True
+    in_arena = _in_arena(graph.tensors, constant_tensors, variables)
     first, last = lifetime_steps(graph, in_arena, variables=variables)
     if preserve_all:
         first, last = dict.fromkeys(first, 0), dict.fromkeys(first, max(len(graph.operators) - 1, 0))
@@ -417,8 +410,26 @@ def _allocations(graph: Subgraph, shapes: list, constant_ids: set, dynamic: set,
         first, last = {i: s[0] for i, s in span.items()}, {i: s[1] for i, s in span.items()}
     placed = sorted(first) if not dynamic and not aliases else \
         sorted(i for i in first if i not in dynamic and i not in aliases)
+    tensors = graph.tensors
     sizes = [math.prod(shapes[i]) * _ITEMSIZES[tensors[i].type] for i in placed]
     return sizes, [first[i] for i in placed], [last[i] for i in placed], placed, aliases
+
+
+def _in_arena(tensors: list, constant_tensors: list[int], variables: list[int] | None) -> list[bool]:
+    """Per tensor: a variable, or not a constant (constants known by the identity of their Tensor)."""
+    count = len(tensors)
+    if variables is not None and len(set(map(id, tensors))) == count:  # distinct: identity is index
+        in_arena = [True] * count
+        for i in constant_tensors:
+            in_arena[i] = False
+    else:
+        constant_ids = {id(tensors[i]) for i in constant_tensors}
+        if variables is None:
+            return [t.is_variable or not (t.is_variable is False and id(t) in constant_ids) for t in tensors]
+        in_arena = [id(t) not in constant_ids for t in tensors]
+    for i in variables:
+        in_arena[i] = True
+    return in_arena
 
 
 def _padded_reads(graph: Subgraph) -> dict[int, int]:
