@@ -125,8 +125,14 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                 opdef.check(node)
             if opdef.shape is None or not inputs_known:
                 (shape,) = _output_shapes(opdef, node, inputs_known)
-            else:
-                shape = _inferred_shape(opdef, node)
+            else:  # _output_shapes for one output, inlined
+                try:
+                    result = opdef.shape(node)
+                except (ValueError, IndexError, TypeError) as error:
+                    raise _shape_error(node, error) from error
+                if len(result) != 1:
+                    raise ModelError(f"{node.describe()}: has 1 outputs, the op produces {len(result)}")
+                shape = None if result[0] is None else _int_tuple(result[0])
             shapes[outputs[0]] = shape
             dynamic = not inputs_known or shape is None
         if opcode in _FOLD_CONSTANT_OPS and _fold_into_constants(opdef, node, shapes, constants):
@@ -313,16 +319,9 @@ def _operands(ins: tuple, tensors: list, shapes: list, known_get) -> tuple[list,
     return [tensors[i] for i in ins], [shapes[i] for i in ins], [known_get(i) for i in ins]
 
 
-def _inferred_shape(opdef: OpDef, node: Node) -> tuple[int, ...] | None:
-    """The one output shape from the shape function of a single-output node whose inputs are known."""
-    try:
-        result = opdef.shape(node)
-    except (ValueError, IndexError, TypeError) as error:
-        raise ModelError(f"{node.describe()}: cannot infer output shapes from inputs "
-                         f"{node.input_shapes}: {error}") from error
-    if len(result) != 1:
-        raise ModelError(f"{node.describe()}: has 1 outputs, the op produces {len(result)}")
-    return None if result[0] is None else _int_tuple(result[0])
+def _shape_error(node: Node, error: Exception) -> ModelError:
+    return ModelError(f"{node.describe()}: cannot infer output shapes from inputs {node.input_shapes}: "
+                      f"{error}")
 
 
 def _int_tuple(shape) -> tuple[int, ...]:
@@ -343,8 +342,7 @@ def _output_shapes(opdef: OpDef, node: Node, inputs_known: bool) -> list:
     try:
         result = opdef.shape(node)
     except (ValueError, IndexError, TypeError) as error:
-        raise ModelError(f"{node.describe()}: cannot infer output shapes from inputs "
-                         f"{node.input_shapes}: {error}") from error
+        raise _shape_error(node, error) from error
     if len(result) != len(node.output_tensors):
         raise ModelError(f"{node.describe()}: has {len(node.output_tensors)} outputs, "
                          f"the op produces {len(result)}")
