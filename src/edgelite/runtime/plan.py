@@ -78,7 +78,8 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     for index, shape in input_shapes.items():
         shapes[index] = shape
     known = dict(constants)
-    widened = _widened_constants(graph, constants, shapes, resolver)
+    opcodes = [op.opcode for op in graph.operators]  # lets the scans below skip absent op types
+    widened = _widened_constants(graph, constants, shapes, resolver) if "DEQUANTIZE" in opcodes else {}
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
     tensors, count, known_get = graph.tensors, len(graph.tensors), known.get
@@ -149,7 +150,7 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     dynamic.update(i for i in sizeless if i not in constants)
     constant_tensors = [*constants, *sparse_sources.values()]
     sizes, firsts, lasts, placed, aliases = _allocations(graph, shapes, constant_tensors, dynamic,
-                                                         preserve_all_tensors, variables)
+                                                         preserve_all_tensors, variables, opcodes)
     arena = plan_spans(sizes, firsts, lasts, ARENA_ALIGNMENT)
     offsets = dict(zip(placed, arena.offsets, strict=True))
     offsets.update((alias, offsets[root]) for alias, root in aliases.items())
@@ -386,7 +387,7 @@ def _fold_if_known(opdef: OpDef, node: Node, shapes: list, known: dict) -> None:
 
 
 def _allocations(graph: Subgraph, shapes: list, constant_tensors: list[int], dynamic: set,
-                 preserve_all: bool, variables: list[int] | None = None,
+                 preserve_all: bool, variables: list[int] | None = None, opcodes: list[str] | None = None,
                  ) -> tuple[list[int], list[int], list[int], list[int], dict[int, int]]:
     """Arena allocations (sizes, first steps, last steps) of every non-constant, non-dynamic tensor
     that is not an alias, the tensors they are for, and the aliases (tensor -> the one it shares).
@@ -395,10 +396,12 @@ def _allocations(graph: Subgraph, shapes: list, constant_tensors: list[int], dyn
     first, last = lifetime_steps(graph, in_arena, variables=variables)
     if preserve_all:
         first, last = dict.fromkeys(first, 0), dict.fromkeys(first, max(len(graph.operators) - 1, 0))
-    for source, step in _padded_reads(graph).items():
-        if source in last and step > last[source]:
-            last[source] = step
-    aliases = {} if preserve_all else _aliases(graph, shapes, first, dynamic)
+    if opcodes is None or "PAD" in opcodes:
+        for source, step in _padded_reads(graph).items():
+            if source in last and step > last[source]:
+                last[source] = step
+    aliases = {} if preserve_all or (opcodes is not None and _ALIAS_OPS.isdisjoint(opcodes)) \
+        else _aliases(graph, shapes, first, dynamic)
     if aliases:  # a shared buffer lives as long as all its tensors
         span: dict[int, tuple[int, int]] = {}
         for i, start in first.items():
