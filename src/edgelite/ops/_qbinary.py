@@ -63,6 +63,9 @@ class Affine(NamedTuple):
     zero_point: int
 
 
+_new_affine = tuple.__new__
+
+
 def affine(node: Node, i: int | None) -> Affine:
     """Per-tensor scale and zero point of input i (output 0 when i is None)."""
     tensor = node.output_tensors[0] if i is None else node.input_tensors[i]
@@ -81,7 +84,7 @@ def affine(node: Node, i: int | None) -> Affine:
     if not low <= zero_point <= high:
         raise ModelError(f"{node.describe()}: tensor {tensor.name!r} has zero point {zero_point}, "
                          f"outside the {tensor.type.name} range")
-    return Affine(scale, zero_point)
+    return _new_affine(Affine, (scale, zero_point))  # tuple.__new__: no Python-level __new__
 
 
 def multiplier_below_one(node: Node, real: float, what: str,

@@ -184,7 +184,8 @@ def _constants(model: Model, graph: Subgraph) -> tuple[dict[int, np.ndarray], li
             if tensor.sparsity is not None or _ITEMSIZES[tensor.type] == 0:
                 constants[i] = data
             else:
-                constants[i] = data.view(_DTYPES[tensor.type]).reshape(tensor.shape)
+                view, shape = data.view(_DTYPES[tensor.type]), tensor.shape
+                constants[i] = view if view.shape == shape else view.reshape(shape)
         elif 0 in tensor.shape and _ITEMSIZES[tensor.type]:
             if written is None:
                 written = {k for op in graph.operators for k in op.outputs} | set(graph.inputs)
