@@ -203,15 +203,19 @@ def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver:
     candidates = [(k, op) for k, op in enumerate(operators) if op.opcode == "DEQUANTIZE"]
     if not candidates or lookup("DEQUANTIZE", resolver) is not _DEQUANTIZE:
         return {}
-    written = {i for op in operators for i in op.outputs}
+    written = None  # every operator output, once a candidate needs it
     chosen, total = [], 0
     for k, op in candidates:
         ins, outs = op.inputs, op.outputs
         if len(ins) != 1 or len(outs) != 1:
             continue
         source, target = ins[0], outs[0]
-        if source in written or source not in constants or not 0 <= target < len(tensors) \
+        if source not in constants or not 0 <= target < len(tensors) \
                 or tensors[source].type != _FLOAT16 or tensors[target].type != _FLOAT32:
+            continue
+        if written is None:
+            written = {i for op in operators for i in op.outputs}
+        if source in written:
             continue
         value, shape = constants[source], shapes[source]
         if shape is None or value.dtype != _HALF:
