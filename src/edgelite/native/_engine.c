@@ -7,10 +7,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "include/el_convert.h"
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
-#include "include/el_planner.h"
 
 typedef struct {
   PyObject_HEAD
@@ -189,131 +187,7 @@ static PyObject *mod_ops(PyObject *m, PyObject *unused) {
   );
 }
 
-static PyObject *mod_widen_float16(PyObject *m, PyObject *args) {
-  (void)m;
-  PyObject *src_obj, *dst_obj;
-  if (!PyArg_ParseTuple(args, "OO", &src_obj, &dst_obj)) return NULL;
-  Py_buffer src, dst;
-  if (PyObject_GetBuffer(src_obj, &src, PyBUF_C_CONTIGUOUS) < 0) return NULL;
-  if (PyObject_GetBuffer(dst_obj, &dst, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
-    PyBuffer_Release(&src);
-    return NULL;
-  }
-  const int fits = src.len % 2 == 0 && dst.len == 2 * src.len && (uintptr_t)src.buf % 2 == 0 &&
-                   (uintptr_t)dst.buf % 4 == 0;
-  if (fits) {
-    Py_BEGIN_ALLOW_THREADS
-    el_widen_f16((const uint16_t *)src.buf, (uint32_t *)dst.buf, (size_t)src.len / 2);
-    Py_END_ALLOW_THREADS
-  } else {
-    PyErr_Format(PyExc_ValueError, "widen_float16: a %zd-byte float16 source needs an aligned %zd-byte "
-                 "float32 destination, got %zd bytes", src.len, 2 * src.len, dst.len);
-  }
-  PyBuffer_Release(&src);
-  PyBuffer_Release(&dst);
-  if (!fits) return NULL;
-  Py_RETURN_NONE;
-}
-
-static PyObject *mod_widen_float16_into(PyObject *m, PyObject *args) {
-  (void)m;
-  PyObject *sources_obj, *block_obj, *offsets_obj;
-  if (!PyArg_ParseTuple(args, "OOO", &sources_obj, &block_obj, &offsets_obj)) return NULL;
-  PyObject *sources = PySequence_Fast(sources_obj, "sources must be a sequence");
-  if (sources == NULL) return NULL;
-  PyObject *offsets = PySequence_Fast(offsets_obj, "offsets must be a sequence");
-  if (offsets == NULL) { Py_DECREF(sources); return NULL; }
-  Py_buffer block;
-  if (PyObject_GetBuffer(block_obj, &block, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
-    Py_DECREF(sources), Py_DECREF(offsets);
-    return NULL;
-  }
-  const Py_ssize_t count = PySequence_Fast_GET_SIZE(sources);
-  int ok = PySequence_Fast_GET_SIZE(offsets) == count && (uintptr_t)block.buf % 4 == 0;
-  if (!ok) PyErr_SetString(PyExc_ValueError, "widen_float16_into: one offset per source, aligned block");
-  for (Py_ssize_t i = 0; ok && i < count; i++) {
-    const Py_ssize_t offset = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(offsets, i));
-    Py_buffer src;
-    if (offset == -1 && PyErr_Occurred()) { ok = 0; break; }
-    if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(sources, i), &src, PyBUF_C_CONTIGUOUS) < 0) { ok = 0; break; }
-    if (src.len % 2 || (uintptr_t)src.buf % 2 || offset < 0 || offset > block.len / 4 ||
-        src.len / 2 > block.len / 4 - offset) {
-      PyErr_Format(PyExc_ValueError, "widen_float16_into: source %zd (%zd bytes) does not fit the %zd-byte "
-                   "block at element %zd", i, src.len, block.len, offset);
-      ok = 0;
-    } else {
-      el_widen_f16((const uint16_t *)src.buf, (uint32_t *)block.buf + offset, (size_t)src.len / 2);
-    }
-    PyBuffer_Release(&src);
-  }
-  PyBuffer_Release(&block);
-  Py_DECREF(sources), Py_DECREF(offsets);
-  if (!ok) return NULL;
-  Py_RETURN_NONE;
-}
-
-static int int64_items(PyObject *seq, size_t count, int64_t *out, int64_t low, int64_t high, const char *what) {
-  for (size_t i = 0; i < count; i++) {
-    int overflow = 0;
-    const long long value = PyLong_AsLongLongAndOverflow(PySequence_Fast_GET_ITEM(seq, i), &overflow);
-    if (value == -1 && PyErr_Occurred()) return -1;
-    if (overflow || value < low || value > high) {
-      PyErr_Format(PyExc_ValueError, "plan_arena: %s %zu is outside [%lld, %lld]", what, i, (long long)low,
-                   (long long)high);
-      return -1;
-    }
-    out[i] = value;
-  }
-  return 0;
-}
-
-static PyObject *mod_plan_arena(PyObject *m, PyObject *args) {
-  (void)m;
-  PyObject *sizes_obj, *first_obj, *last_obj, *result = NULL;
-  long long alignment;
-  if (!PyArg_ParseTuple(args, "OOOL", &sizes_obj, &first_obj, &last_obj, &alignment)) return NULL;
-  PyObject *sizes = PySequence_Fast(sizes_obj, "sizes must be a sequence");
-  PyObject *first = sizes ? PySequence_Fast(first_obj, "firsts must be a sequence") : NULL;
-  PyObject *last = first ? PySequence_Fast(last_obj, "lasts must be a sequence") : NULL;
-  int64_t *words = NULL;
-  if (last == NULL) goto done;
-  const size_t count = (size_t)PySequence_Fast_GET_SIZE(sizes);
-  if ((size_t)PySequence_Fast_GET_SIZE(first) != count || (size_t)PySequence_Fast_GET_SIZE(last) != count ||
-      alignment < 1 || alignment > EL_PLAN_MAX_STEP) {
-    PyErr_SetString(PyExc_ValueError, "plan_arena: sizes, firsts and lasts differ in length, or bad alignment");
-    goto done;
-  }
-  words = PyMem_Malloc((4 * count + 1) * sizeof(int64_t));
-  if (words == NULL) { PyErr_NoMemory(); goto done; }
-  int64_t *size = words, *start = words + count, *end = words + 2 * count, *offsets = words + 3 * count;
-  if (int64_items(sizes, count, size, 0, EL_PLAN_MAX_SIZE - alignment, "size") < 0 ||
-      int64_items(first, count, start, -EL_PLAN_MAX_STEP, EL_PLAN_MAX_STEP, "first") < 0 ||
-      int64_items(last, count, end, -EL_PLAN_MAX_STEP, EL_PLAN_MAX_STEP, "last") < 0)
-    goto done;
-  for (size_t i = 0; i < count; i++) {
-    if (start[i] > end[i]) {
-      PyErr_Format(PyExc_ValueError, "plan_arena: allocation %zu ends before it starts", i);
-      goto done;
-    }
-    size[i] = (size[i] + alignment - 1) / alignment * alignment;
-  }
-  int64_t arena = 0, bound = 0;
-  if (el_plan_arena(count, size, start, end, alignment, offsets, &arena, &bound) < 0) {
-    PyErr_NoMemory();
-    goto done;
-  }
-  PyObject *list = PyList_New((Py_ssize_t)count);
-  for (size_t i = 0; list != NULL && i < count; i++) {
-    PyObject *item = PyLong_FromLongLong(offsets[i]);
-    if (item == NULL) Py_CLEAR(list);
-    else PyList_SET_ITEM(list, (Py_ssize_t)i, item);
-  }
-  if (list != NULL) result = Py_BuildValue("(NLL)", list, (long long)arena, (long long)bound);
-done:
-  PyMem_Free(words);
-  Py_XDECREF(sizes), Py_XDECREF(first), Py_XDECREF(last);
-  return result;
-}
+#include "_engine_plan.inc" /* widen_float16, widen_float16_into, plan_arena */
 
 static PyMethodDef module_methods[] = {
     {"isa", mod_isa, METH_NOARGS, "the dispatch level in use"},
