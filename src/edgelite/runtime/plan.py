@@ -106,14 +106,15 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                     if opcode == "CUSTOM" else "this builtin op is not implemented yet")
             raise UnsupportedOpError(f"{op.name} (node {op_index}) has no kernel in edgelite: {hint}")
         ins, outputs = op.inputs, op.outputs
-        if len(outputs) != 1 or not ins or -1 in ins or min(ins) < 0 or max(ins) >= count \
-                or not 0 <= outputs[0] < count:  # the general path (and its errors)
+        operands = _operands(ins, tensors, shapes, known_get) \
+            if len(outputs) == 1 and 0 <= outputs[0] < count else None
+        if operands is None:  # the general path (and its errors)
             node, inputs_known = _prepared(graph, op_index, opdef, shapes, known, op)
             for k, shape in zip(outputs, _output_shapes(opdef, node, inputs_known), strict=True):
                 shapes[k] = shape
             dynamic = not inputs_known or any(shapes[k] is None for k in outputs)
         else:  # one output, every input present: _prepared and _output_shapes inlined
-            input_tensors, input_shapes, values = _operands(ins, tensors, shapes, known_get)
+            input_tensors, input_shapes, values = operands
             node = Node(op_index, op, input_tensors, [tensors[outputs[0]]], input_shapes, values)
             try:
                 inputs_known = None not in input_shapes
@@ -308,21 +309,26 @@ def output_shapes(opdef: OpDef, node: Node) -> list:
     return _output_shapes(opdef, node, shapes_known(node))
 
 
-def _operands(ins: tuple, tensors: list, shapes: list, known_get) -> tuple[list, list, list]:
-    """The input tensors, shapes and known values of a node whose inputs are all present (lists
-    spelled out for up to three inputs: cheaper than three comprehensions)."""
-    count = len(ins)
-    if count == 1:
+def _operands(ins: tuple, tensors: list, shapes: list, known_get) -> tuple[list, list, list] | None:
+    """The input tensors, shapes and known values of a node whose inputs are all present and in
+    range (lists spelled out for up to three inputs: cheaper than comprehensions); None otherwise."""
+    count, inputs = len(tensors), len(ins)
+    if inputs == 1:
         (a,) = ins
-        return [tensors[a]], [shapes[a]], [known_get(a)]
-    if count == 2:
+        if 0 <= a < count:
+            return [tensors[a]], [shapes[a]], [known_get(a)]
+    elif inputs == 2:
         a, b = ins
-        return [tensors[a], tensors[b]], [shapes[a], shapes[b]], [known_get(a), known_get(b)]
-    if count == 3:
+        if 0 <= a < count and 0 <= b < count:
+            return [tensors[a], tensors[b]], [shapes[a], shapes[b]], [known_get(a), known_get(b)]
+    elif inputs == 3:
         a, b, c = ins
-        return ([tensors[a], tensors[b], tensors[c]], [shapes[a], shapes[b], shapes[c]],
-                [known_get(a), known_get(b), known_get(c)])
-    return [tensors[i] for i in ins], [shapes[i] for i in ins], [known_get(i) for i in ins]
+        if 0 <= a < count and 0 <= b < count and 0 <= c < count:
+            return ([tensors[a], tensors[b], tensors[c]], [shapes[a], shapes[b], shapes[c]],
+                    [known_get(a), known_get(b), known_get(c)])
+    elif inputs and min(ins) >= 0 and max(ins) < count:
+        return [tensors[i] for i in ins], [shapes[i] for i in ins], [known_get(i) for i in ins]
+    return None
 
 
 def _shape_error(node: Node, error: Exception) -> ModelError:
