@@ -188,3 +188,22 @@ def edgelite_run(op: str, inputs: list, opts=None, **model_kwargs) -> None:
 def test_rejects_bad_models_and_inputs(op, inputs, error):
     with pytest.raises(error, match=op):
         edgelite_run(op, inputs, options(op))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([0, 1, 1, 2, 3, -1]), max_size=4).map(tuple),
+                min_size=1, max_size=3))
+def test_python_broadcast_is_numpys(shapes):
+    """The prepare-time broadcast (plain Python) against np.broadcast_shapes: equal where it answers,
+    and it leaves clashes and negative dimensions to numpy."""
+    from edgelite.ops._binary import _broadcast_dims
+
+    try:
+        expected = tuple(int(d) for d in np.broadcast_shapes(*shapes))
+    except ValueError:
+        expected = None
+    got = _broadcast_dims(shapes)
+    if any(d < 0 for s in shapes for d in s):
+        assert got is None
+    else:
+        assert got == expected

@@ -4,6 +4,10 @@ and per channel) and DENSIFY (TFLite's sparse format), plus edgelite's sparse-fo
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -20,6 +24,7 @@ from edgelite.model.ir import (
     Tensor,
     TensorType,
 )
+from edgelite.ops import dequantize
 from edgelite.ops._sparsity import DENSE, SPARSE_CSR, decode, encode
 from tests.ops.harness import Input, assert_same, check_op, const, run_edgelite, run_litert
 
@@ -79,6 +84,106 @@ def test_dequantize_float16(shape, seed, constant):
     x = np.random.default_rng(seed).standard_normal(shape).astype(np.float16) * 100
     x.reshape(-1)[:3] = np.array([np.inf, -np.inf, np.nan])[: x.size]
     check_op("DEQUANTIZE", [const(x) if constant else x], output_dtypes=[np.float32], **EXACT)
+
+
+ALL_HALVES = np.arange(2**16, dtype=np.uint16).view(np.float16)  # every float16 bit pattern
+
+
+def native_levels() -> list[str]:
+    from edgelite.runtime import native
+
+    return native.supported_isas() if native.available() else []
+
+
+@pytest.fixture
+def isa_restored():
+    from edgelite.runtime import native
+
+    before = native.isa()
+    yield native
+    native.set_isa(before)
+
+
+@pytest.mark.skipif(not native_levels(), reason="the native extension is not built")
+@pytest.mark.parametrize("level", ["scalar", "best"])
+@pytest.mark.parametrize("start", [0, 1, 5])  # vector body, scalar tail, unaligned source
+def test_native_float16_widening_is_numpys_on_every_bit_pattern(level, start, isa_restored):
+    isa_restored.set_isa(native_levels()[-1] if level == "best" else level)
+    x = ALL_HALVES[start:]
+    out = np.full(x.shape, -1, np.float32)
+    dequantize._widen_native(x, out)
+    np.testing.assert_array_equal(out.view(np.uint32), x.astype(np.float32).view(np.uint32))
+
+
+@pytest.mark.skipif(not native_levels(), reason="the native extension is not built")
+def test_native_float16_widening_rejects_mismatched_buffers():
+    with pytest.raises(ValueError, match="float16 source needs"):  # wrong length
+        dequantize._widen_native(ALL_HALVES[:8], np.empty(7, np.float32))
+    with pytest.raises(ValueError, match="float16 source needs"):  # odd source address
+        dequantize._widen_native(ALL_HALVES[:8].view(np.uint8)[1:15], np.empty(7, np.float32))
+    read_only = np.zeros(8, np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        dequantize._widen_native(ALL_HALVES[:8], read_only)
+
+
+@pytest.mark.parametrize("native_path", [True, False], ids=["native", "numpy_fallback"])
+def test_widen_float16_into_one_block_equals_astype(native_path, monkeypatch):
+    if native_path and not native_levels():
+        pytest.skip("the native extension is not built")
+    if not native_path:
+        monkeypatch.setattr(dequantize, "_widen_into_native", None)
+    rng = np.random.default_rng(0)
+    sources = [ALL_HALVES, ALL_HALVES[:0], ALL_HALVES[rng.permutation(2**16)[:77]].reshape(7, 11),
+               ALL_HALVES[5:6].reshape(())]
+    offsets = [3, 2**16 + 3, 2**16 + 20, 2**16 + 100]
+    block = np.full(2**16 + 101, -7, np.float32)
+    dequantize.widen_float16_into(sources, block, offsets)
+    expected = np.full_like(block, -7)
+    for x, offset in zip(sources, offsets, strict=True):
+        expected[offset:offset + x.size] = x.reshape(-1).astype(np.float32)
+    np.testing.assert_array_equal(block.view(np.uint32), expected.view(np.uint32))
+
+
+@pytest.mark.skipif(not native_levels(), reason="the native extension is not built")
+def test_native_widening_into_a_block_rejects_what_does_not_fit():
+    block = np.zeros(10, np.float32)
+    with pytest.raises(ValueError, match="does not fit"):
+        dequantize._widen_into_native([ALL_HALVES[:8]], block, [3])
+    with pytest.raises(ValueError, match="does not fit"):
+        dequantize._widen_into_native([ALL_HALVES[:2]], block, [-1])
+    with pytest.raises(ValueError, match="one offset per source"):
+        dequantize._widen_into_native([ALL_HALVES[:2]], block, [])
+    assert not block.any()
+
+
+@pytest.mark.skipif(shutil.which("aarch64-linux-gnu-gcc") is None or shutil.which("qemu-aarch64") is None,
+                    reason="needs the aarch64 cross compiler and qemu-user (see native/README.md, Arm tests)")
+@pytest.mark.parametrize("level", [0, 1], ids=["scalar", "neon"])
+def test_arm_float16_widening_is_numpys_on_every_bit_pattern(level, tmp_path):
+    native = Path(__file__).parents[2] / "src" / "edgelite" / "native"
+    binary = tmp_path / "arm_widen"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-static",
+                    f"-I{native / 'include'}", str(Path(__file__).with_name("arm_widen.c")),
+                    str(native / "convert.c"), "-o", str(binary)], check=True)
+    printed = subprocess.run(["qemu-aarch64", str(binary), str(level)], check=True, capture_output=True,
+                             text=True).stdout.split()
+    got = np.array([int(word, 16) for word in printed], dtype=np.uint32)
+    np.testing.assert_array_equal(got, ALL_HALVES.astype(np.float32).view(np.uint32))
+
+
+@pytest.mark.parametrize("native_path", [True, False], ids=["native", "numpy_fallback"])
+@pytest.mark.parametrize("shape", [(2**16,), (256, 256), (4, 4, 4, 1024)])
+def test_widen_float16_equals_astype_with_or_without_the_extension(native_path, shape, monkeypatch):
+    if native_path and not native_levels():
+        pytest.skip("the native extension is not built")
+    if not native_path:
+        monkeypatch.setattr(dequantize, "_widen_native", None)
+    x = ALL_HALVES.reshape(shape)
+    for source in (x, x[..., ::-1]):  # contiguous and strided
+        out = np.empty(shape, np.float32)
+        dequantize.widen_float16(source, out)
+        np.testing.assert_array_equal(out.view(np.uint32), source.astype(np.float32).view(np.uint32))
 
 
 @pytest.mark.parametrize(("dtype", "scale", "zero_point", "axis"), [

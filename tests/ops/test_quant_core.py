@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from edgelite.errors import EdgeliteError
 from edgelite.model.ir import Quantization
+from edgelite.ops import _quant
 from tests.ops.harness import Input, check_op, run_edgelite, single_op_model
 
 EXACT = {"rtol": 0, "atol": 0}
@@ -140,3 +141,17 @@ def test_requantize_extreme_scale_ratios(ratio, in_type, out_type):
     x = np.array([0, 1, -1, 2, -2, 3, 100, -100, 127, -128] * 3, in_type)
     check_op("QUANTIZE", [Input(x, Quantization.of(1.0))], output_dtypes=[out_type],
              output_quant=[Quantization.of(1.0 / ratio)], version=QUANTIZE_VERSION, **EXACT)
+
+
+@settings(max_examples=500, deadline=None)
+@given(real=st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                      st.floats(0, 1, exclude_min=True, exclude_max=True),
+                      st.sampled_from([2.0**-31, 2.0**-32, 2.0**-33, 1 - 2.0**-53, 1 - 2.0**-32, -0.0])))
+def test_scalar_quantize_multiplier_is_the_vector_one(real):
+    """quantize_multiplier_int (plain floats, for prepare-time scalars) against the numpy version."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # inf / nan cast to int64 in the numpy version
+        multiplier, shift = _quant.quantize_multiplier(real)
+        assert _quant.quantize_multiplier_int(real) == (int(multiplier), int(shift))

@@ -188,6 +188,8 @@ static PyObject *mod_ops(PyObject *m, PyObject *unused) {
   );
 }
 
+#include "_engine_plan.inc" /* widen_float16, widen_float16_into, plan_arena */
+
 static PyMethodDef module_methods[] = {
     {"isa", mod_isa, METH_NOARGS, "the dispatch level in use"},
     {"set_isa", mod_set_isa, METH_O, "cap the dispatch level ('scalar', 'avx2', 'avx512vnni'); returns the level in use"},
@@ -195,6 +197,9 @@ static PyMethodDef module_methods[] = {
     {"ukernels", mod_ukernels, METH_NOARGS, "the manifest: (family, dtype, kernel, isa, file stem, arg)"},
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
     EL_PACK_METHODS
+    {"plan_arena", mod_plan_arena, METH_VARARGS, "plan_arena(sizes, firsts, lasts, alignment) -> (offsets, arena, lower bound)"},
+    {"widen_float16_into", mod_widen_float16_into, METH_VARARGS, "widen_float16_into(sources, block, offsets): each float16 source into block[offset:]"},
+    {"widen_float16", mod_widen_float16, METH_VARARGS, "widen_float16(src, dst): float16 -> float32, bits as numpy's"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_engine", "edgelite's native engine", -1,

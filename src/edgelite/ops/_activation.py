@@ -65,7 +65,9 @@ def activation_op(name: str, float_fn: Callable[..., np.ndarray], quantized: Qua
 def scale_and_zero_point(node: Node, which: str = "input", index: int = 0) -> tuple[float, int]:
     """A per-tensor (scale, zero point) of input or output `index`: TFLite's tensor params."""
     tensor = (node.input_tensors if which == "input" else node.output_tensors)[index]
-    quantization = quantization_of(tensor, f"{node.describe()}: {which}")
+    quantization = None if tensor is None else tensor.quantization
+    if quantization is None or quantization.scale.size == 0:
+        quantization_of(tensor, f"{node.describe()}: {which}")  # raises, naming the tensor
     return float(quantization.scale[0]), int(quantization.zero_point[0])
 
 

@@ -35,14 +35,53 @@ class MaximumMinimumOptions:
 
 def broadcast_shape(node: Node, shapes: Sequence) -> tuple[int, ...] | None:
     """The numpy/TFLite broadcast of `shapes`; None if one is unknown; ModelError if they clash."""
-    if any(s is None for s in shapes):
-        return None
+    for s in shapes:
+        if s is None:
+            return None
+    dims = _broadcast_dims(shapes)
+    if dims is not None:
+        return dims
     try:
         return tuple(int(d) for d in np.broadcast_shapes(*[tuple(s) for s in shapes]))
     except ValueError:
         listed = ", ".join(str(tuple(s)) for s in shapes)
         raise ModelError(f"{node.describe()}: input shapes {listed} cannot be broadcast together; "
                          "make each dimension equal or 1") from None
+
+
+def _broadcast_dims(shapes: Sequence) -> tuple[int, ...] | None:
+    """numpy's broadcast of non-negative dimensions in plain Python; None where numpy must decide
+    (a clash to report, a negative dimension)."""
+    if not shapes:
+        return None
+    first = shapes[0]
+    if len(shapes) == 2 and first == shapes[1] or all(s == first for s in shapes):
+        out = list(map(int, first))
+        return tuple(out) if min(out, default=0) >= 0 else None
+    if len(shapes) == 2:  # the longer shape, then the other one broadcast into it
+        a, b = shapes
+        if len(a) < len(b):
+            a, b = b, a
+        out = list(map(int, a))
+        for k, d in enumerate(map(int, b), len(a) - len(b)):
+            current = out[k]
+            if d != current and d != 1:
+                if current != 1 or d < 0:
+                    return None
+                out[k] = d
+        return tuple(out) if min(out, default=0) >= 0 else None
+    rank = max(map(len, shapes))
+    out = [1] * rank
+    for shape in shapes:
+        offset = rank - len(shape)
+        for k, d in enumerate(map(int, shape), offset):
+            current = out[k]
+            if d == current or d == 1:
+                continue
+            if d < 0 or current != 1:
+                return None
+            out[k] = d
+    return tuple(out) if min(out, default=0) >= 0 else None
 
 
 def broadcast_all(node: Node) -> list:

@@ -15,6 +15,9 @@ class Padding(enum.IntEnum):
     VALID = 1
 
 
+_SAME = Padding.SAME
+
+
 class Activation(enum.IntEnum):
     NONE = 0
     RELU = 1
@@ -51,10 +54,9 @@ def apply_activation(x: np.ndarray, activation: int, node: Node | None = None) -
 
 def conv_output_size(size: int, kernel: int, stride: int, dilation: int, padding: int) -> int:
     """Output extent of a windowed op along one axis, as TFLite computes it."""
-    effective = (kernel - 1) * dilation + 1
-    if padding == Padding.SAME:
+    if padding == _SAME:
         return (size + stride - 1) // stride
-    return (size - effective + stride) // stride
+    return (size - (kernel - 1) * dilation - 1 + stride) // stride
 
 
 def padding_before(size: int, kernel: int, stride: int, dilation: int, out_size: int) -> int:

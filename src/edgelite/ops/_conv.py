@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,7 +148,7 @@ def check_bias(node: Node, index: int, channels: int) -> None:
     if index >= len(node.input_shapes) or node.input_tensors[index] is None:
         return
     shape = node.input_shapes[index]
-    size = int(np.prod(shape)) if shape is not None else channels
+    size = math.prod(shape) if shape is not None else channels
     if size != channels:
         raise ModelError(f"{node.describe()}: bias (input {index}) has {size} values but there "
                          f"are {channels} output channels; give one bias value per output channel")
@@ -165,9 +166,11 @@ def check_float(node: Node, *indices: int) -> None:
 def window_output_hw(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int],
                      stride: tuple[int, int], dilation: tuple[int, int], padding: int) -> tuple[int, int]:
     """Output height and width of a windowed op; a VALID window larger than the input is an error."""
-    check_positive(node, stride_h=stride[0], stride_w=stride[1], dilation_h_factor=dilation[0],
-                   dilation_w_factor=dilation[1])
-    out = tuple(conv_output_size(in_hw[a], kernel[a], stride[a], dilation[a], padding) for a in range(2))
+    if min(*stride, *dilation) < 1:
+        check_positive(node, stride_h=stride[0], stride_w=stride[1], dilation_h_factor=dilation[0],
+                       dilation_w_factor=dilation[1])
+    out = (conv_output_size(in_hw[0], kernel[0], stride[0], dilation[0], padding),
+           conv_output_size(in_hw[1], kernel[1], stride[1], dilation[1], padding))
     if min(out) < 0:
         raise ModelError(f"{node.describe()}: the {kernel[0]}x{kernel[1]} filter (dilation {dilation}) "
                          f"does not fit the {in_hw[0]}x{in_hw[1]} input with VALID padding")
@@ -181,6 +184,7 @@ def window_output_hw(node: Node, in_hw: tuple[int, int], kernel: tuple[int, int]
 # how the accumulator is scaled to the output (see Rounding) and, for hybrid kernels, the float math.
 
 FLOAT, HYBRID, INT8, INT16 = "float32", "hybrid", "int8", "int16x8"
+_SAME = Padding.SAME
 
 
 class Rounding(enum.Enum):
@@ -222,6 +226,18 @@ class OutputStage:
         return np.clip(_quant.wrap_int32(scaled + self.zero_point), self.low, self.high)
 
 
+# (input type, weight type) -> (kernel, bias types, output type); int16 takes an int64 bias, or an
+# int32 one where the op allows it (CONV_2D's quantized_bias_type).
+_COMBOS = {
+    (TensorType.FLOAT32, TensorType.FLOAT32): (FLOAT, {TensorType.FLOAT32}, TensorType.FLOAT32),
+    (TensorType.FLOAT32, TensorType.INT8): (HYBRID, {TensorType.FLOAT32}, TensorType.FLOAT32),
+    (TensorType.INT8, TensorType.INT8): (INT8, {TensorType.INT32}, TensorType.INT8),
+    (TensorType.INT16, TensorType.INT8): (INT16, {TensorType.INT64}, TensorType.INT16),
+}
+_COMBOS_INT32_BIAS = {**_COMBOS, (TensorType.INT16, TensorType.INT8): (
+    INT16, {TensorType.INT64, TensorType.INT32}, TensorType.INT16)}
+
+
 def conv_kind(node: Node, x_index: int, w_index: int, bias_index: int, channel_axis: int,
               int32_bias_for_int16: bool = False) -> str:
     """Which kernel runs (FLOAT, HYBRID, INT8 or INT16) after checking every operand's type and
@@ -230,18 +246,11 @@ def conv_kind(node: Node, x_index: int, w_index: int, bias_index: int, channel_a
     bias = node.input_tensors[bias_index] if bias_index < len(node.input_tensors) else None
     b_type = None if bias is None else bias.type
     out_type = node.output_tensors[0].type
-    combos = {
-        (TensorType.FLOAT32, TensorType.FLOAT32): (FLOAT, {TensorType.FLOAT32}, TensorType.FLOAT32),
-        (TensorType.FLOAT32, TensorType.INT8): (HYBRID, {TensorType.FLOAT32}, TensorType.FLOAT32),
-        (TensorType.INT8, TensorType.INT8): (INT8, {TensorType.INT32}, TensorType.INT8),
-        (TensorType.INT16, TensorType.INT8): (
-            INT16, {TensorType.INT64, TensorType.INT32} if int32_bias_for_int16 else {TensorType.INT64},
-            TensorType.INT16),
-    }
-    if (x.type, w.type) not in combos:
+    combo = (_COMBOS_INT32_BIAS if int32_bias_for_int16 else _COMBOS).get((x.type, w.type))
+    if combo is None:
         raise node.unsupported(f"{x.type.name} input with {w.type.name} weights is not supported; "
                                "use float32/float32, float32/int8 (hybrid), int8/int8 or int16/int8")
-    kind, bias_types, want_out = combos[(x.type, w.type)]
+    kind, bias_types, want_out = combo
     if b_type is not None and b_type not in bias_types:
         allowed = " or ".join(sorted(t.name for t in bias_types))
         raise node.unsupported(f"a {kind} kernel takes a {allowed} bias, not {b_type.name}")
@@ -264,7 +273,7 @@ def _check_weight_quantization(node: Node, w_index: int, channel_axis: int) -> N
     w = node.input_tensors[w_index]
     quant = _quant.quantization_of(w, "weights")
     channels = node.input_shapes[w_index][channel_axis]
-    if np.any(quant.zero_point != 0):
+    if np.count_nonzero(quant.zero_point):
         raise node.unsupported(f"weights {w.name!r} have non-zero zero points; LiteRT's quantized and "
                                "hybrid conv kernels take symmetric weights only")
     if quant.scale.size != 1 and (quant.scale.size != channels or quant.quantized_dimension != channel_axis):
@@ -363,18 +372,29 @@ def window_shape(node: Node, out_channels: int) -> tuple[int, int, int, int]:
     """The NHWC output shape of a conv-like op from its input, filter (H, W at 1:3) and options."""
     (n, h, w, _), (kh, kw) = node.input_shapes[0], node.input_shapes[1][1:3]
     o = node.options
-    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (o.stride_h, o.stride_w),
-                                    (o.dilation_h_factor, o.dilation_w_factor), o.padding)
+    sh, sw, dh, dw = o.stride_h, o.stride_w, o.dilation_h_factor, o.dilation_w_factor
+    if sh >= 1 and sw >= 1 and dh >= 1 and dw >= 1:  # conv_output_size of both axes, inlined
+        if o.padding == _SAME:
+            out_h, out_w = (h + sh - 1) // sh, (w + sw - 1) // sw
+        else:
+            out_h, out_w = (h - (kh - 1) * dh - 1 + sh) // sh, (w - (kw - 1) * dw - 1 + sw) // sw
+        if out_h >= 0 and out_w >= 0:
+            return (n, out_h, out_w, out_channels)
+    out_h, out_w = window_output_hw(node, (h, w), (kh, kw), (sh, sw), (dh, dw), o.padding)
     return (n, out_h, out_w, out_channels)
 
 
 def check_window(node: Node) -> None:
     """Rank-4 input and filter; strides and dilations of at least 1."""
-    check_rank(node, 0, 4, "input")
-    check_rank(node, 1, 4, "filter")
+    shapes = node.input_shapes
+    if shapes[0] is not None and len(shapes[0]) != 4:
+        check_rank(node, 0, 4, "input")
+    if shapes[1] is not None and len(shapes[1]) != 4:
+        check_rank(node, 1, 4, "filter")
     o = node.options
-    check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
-                   dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
+    if o.stride_h < 1 or o.stride_w < 1 or o.dilation_h_factor < 1 or o.dilation_w_factor < 1:
+        check_positive(node, stride_h=o.stride_h, stride_w=o.stride_w,
+                       dilation_h_factor=o.dilation_h_factor, dilation_w_factor=o.dilation_w_factor)
 
 
 def geometry(node: Node) -> tuple:

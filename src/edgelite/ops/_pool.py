@@ -26,6 +26,7 @@ from edgelite.ops.base import FLOAT, Node, OpDef
 
 PoolFn = Callable[[Node, np.ndarray], np.ndarray]
 QUANTIZED = frozenset({TensorType.INT8, TensorType.UINT8, TensorType.INT16})
+_PADDINGS = (Padding.SAME, Padding.VALID)
 _CLAMPS = (Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1)
 
 
@@ -58,20 +59,22 @@ def check(node: Node) -> None:
     o, dims = node.options, node.input_shapes[0]
     if len(dims) != 4:
         raise ModelError(f"{node.describe()}: input must be 4-D NHWC, got shape {dims}")
-    sizes = {"stride_h": o.stride_h, "stride_w": o.stride_w,
-             "filter_height": o.filter_height, "filter_width": o.filter_width}
-    for name, value in sizes.items():
-        if value < 1:
-            raise ModelError(f"{node.describe()}: {name} is {value}; it must be at least 1")
-    if o.padding not in (Padding.SAME, Padding.VALID):
+    if o.stride_h < 1 or o.stride_w < 1 or o.filter_height < 1 or o.filter_width < 1:
+        sizes = {"stride_h": o.stride_h, "stride_w": o.stride_w,
+                 "filter_height": o.filter_height, "filter_width": o.filter_width}
+        for name, value in sizes.items():
+            if value < 1:
+                raise ModelError(f"{node.describe()}: {name} is {value}; it must be at least 1")
+    if o.padding not in _PADDINGS:
         raise ModelError(f"{node.describe()}: unknown padding {o.padding}")
     out_h, out_w = _geometry(node)[2]
     if out_h < 1 or out_w < 1:
         raise ModelError(f"{node.describe()}: a {o.filter_height}x{o.filter_width} filter with VALID "
                          f"padding does not fit the {dims[1]}x{dims[2]} input")
-    if node.output_tensors[0].type != node.input_type(0):
+    input_type = node.input_type(0)
+    if node.output_tensors[0].type != input_type:
         raise ModelError(f"{node.describe()}: output type differs from the input type")
-    if node.input_type(0) in QUANTIZED:
+    if input_type in QUANTIZED:
         quantization_of(node.input_tensors[0], "input")
         quantization_of(node.output_tensors[0], "output")
         if o.fused_activation_function not in _CLAMPS:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model.ir import TensorType
+from edgelite.model.ir import _DTYPES, TensorType
 from edgelite.ops._binary import check_types
 from edgelite.ops._common import Activation
 from edgelite.ops._qneon import (
@@ -30,7 +30,7 @@ from edgelite.ops._quant import (
     activation_range_quantized,
     dtype_range,
     multiply_by_quantized_multiplier,
-    quantize_multiplier,
+    quantize_multiplier_int,
     rounding_divide_by_pot,
     wrap_int32,
 )
@@ -52,10 +52,18 @@ class QuantizedKernel:
     compute: Callable[[Any, np.ndarray, np.ndarray], np.ndarray]
 
 
-@dataclass(frozen=True)
-class Affine:
+_NO_ACTIVATION = Activation.NONE
+_CLAMPING = (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1)
+
+
+class Affine(NamedTuple):
+    """A tensor's per-tensor scale (float32, as the kernels use it) and zero point."""
+
     scale: np.float32
     zero_point: int
+
+
+_new_affine = tuple.__new__
 
 
 def affine(node: Node, i: int | None) -> Affine:
@@ -68,15 +76,15 @@ def affine(node: Node, i: int | None) -> Affine:
     if quant.scale.size > 1:
         raise node.unsupported(f"tensor {tensor.name!r} is quantized per channel; TFLite's kernel "
                                "takes one scale and zero point per tensor")
-    scale, zero_point = F32(quant.scale.reshape(-1)[0]), int(quant.zero_point.reshape(-1)[0])
+    scale, zero_point = F32(quant.scale.item(0)), int(quant.zero_point.item(0))
     if not scale > 0:
         raise ModelError(f"{node.describe()}: tensor {tensor.name!r} has scale {scale}; "
                          "scales must be positive")
-    low, high = dtype_range(tensor.dtype)
+    low, high = dtype_range(_DTYPES[tensor.type])
     if not low <= zero_point <= high:
         raise ModelError(f"{node.describe()}: tensor {tensor.name!r} has zero point {zero_point}, "
                          f"outside the {tensor.type.name} range")
-    return Affine(scale, zero_point)
+    return _new_affine(Affine, (scale, zero_point))  # tuple.__new__: no Python-level __new__
 
 
 def multiplier_below_one(node: Node, real: float, what: str,
@@ -85,20 +93,18 @@ def multiplier_below_one(node: Node, real: float, what: str,
     if not 0 < real < 1:
         raise node.unsupported(f"the {what} multiplier is {real:.6g}; TFLite's kernel needs it in "
                                f"(0, 1) and aborts or computes garbage otherwise ({fix})")
-    multiplier, shift = quantize_multiplier(real)
-    return int(multiplier), int(shift)
+    return quantize_multiplier_int(real)
 
 
 def multiplier_any(real: float) -> tuple[int, int]:
-    multiplier, shift = quantize_multiplier(real)
-    return int(multiplier), int(shift)
+    return quantize_multiplier_int(real)
 
 
 def fused_range(node: Node, out: Affine) -> tuple[int, int]:
     """CalculateActivationRangeQuantized; TANH and SIGN_BIT clamp nothing, as in LiteRT."""
-    activation = getattr(node.options, "fused_activation_function", Activation.NONE)
-    dtype = node.output_tensors[0].dtype
-    if activation in (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1):
+    activation = getattr(node.options, "fused_activation_function", _NO_ACTIVATION)
+    dtype = _DTYPES[node.output_tensors[0].type]
+    if activation in _CLAMPING:
         return activation_range_quantized(activation, out.scale, out.zero_point, dtype)
     return dtype_range(dtype)
 

@@ -55,8 +55,8 @@ def shape(node: Node) -> list:
         return [None]
     dims = node.input_shapes[0]
     if node.options.keep_dims:
-        return [tuple(1 if i in axes else d for i, d in enumerate(dims))]
-    return [tuple(d for i, d in enumerate(dims) if i not in axes)]
+        return [tuple([1 if i in axes else d for i, d in enumerate(dims)])]
+    return [tuple([d for i, d in enumerate(dims) if i not in axes])]
 
 
 def check(node: Node, requantizes: bool = False) -> None:

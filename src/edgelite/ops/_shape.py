@@ -33,7 +33,10 @@ def input_error(node: Node, why: str) -> InvalidInputError:
 def int_values(node: Node, i: int) -> list[int] | None:
     """Input i's values as Python ints (None while not known at prepare time)."""
     value = node.inputs[i]
-    return None if value is None else [int(v) for v in np.asarray(value).reshape(-1)]
+    if value is None:
+        return None
+    flat = np.asarray(value).reshape(-1)
+    return flat.tolist() if flat.dtype.kind in "iu" else [int(v) for v in flat.tolist()]
 
 
 def scalar(node: Node, i: int) -> int | None:
@@ -97,7 +100,7 @@ def paddings(node: Node, i: int, rank: int) -> list[tuple[int, int]] | None:
     if len(values) != 2 * rank:
         raise model_error(node, f"input {i} must have shape [{rank}, 2], got {len(values)} values")
     pairs = list(zip(values[0::2], values[1::2], strict=True))
-    if any(v < 0 for v in values):
+    if min(values, default=0) < 0:
         raise model_error(node, f"input {i} has a negative value: {pairs}")
     return pairs
 
@@ -162,4 +165,4 @@ def padded_shape(node: Node) -> list:
     pairs = paddings(node, 1, len(dims))
     if pairs is None:
         return [None]
-    return [tuple(d + before + after for d, (before, after) in zip(dims, pairs, strict=True))]
+    return [tuple([d + before + after for d, (before, after) in zip(dims, pairs, strict=True)])]

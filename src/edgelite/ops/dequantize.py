@@ -13,6 +13,12 @@ from edgelite.model.ir import TensorType
 from edgelite.ops._common import same_as_input
 from edgelite.ops.base import Node, OpDef
 
+try:  # the native engine's F16C / fcvtl conversion; numpy's own is scalar (~2 ns a value)
+    from edgelite.native._engine import widen_float16 as _widen_native
+    from edgelite.native._engine import widen_float16_into as _widen_into_native
+except ImportError:  # extension not built: numpy's astype
+    _widen_native = _widen_into_native = None
+
 
 @dataclass
 class DequantizeOptions:
@@ -20,6 +26,7 @@ class DequantizeOptions:
 
 
 _LANES = 8
+_HALF, _SINGLE = np.dtype(np.float16), np.dtype(np.float32)
 TYPES = frozenset({TensorType.FLOAT16, TensorType.INT8, TensorType.UINT8, TensorType.INT16,
                    TensorType.UINT16})
 
@@ -69,10 +76,31 @@ def dequantize(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: i
     return result
 
 
+def widen_float16(x: np.ndarray, out: np.ndarray) -> None:
+    """out[...] = x for a float16 x and a float32 out of its shape, bit for bit as numpy's astype."""
+    if _widen_native is not None and x.dtype == _HALF and out.dtype == _SINGLE \
+            and out.shape == x.shape and out.flags.c_contiguous:
+        _widen_native(x if x.flags.c_contiguous else np.ascontiguousarray(x), out)
+    else:
+        out[...] = x
+
+
+def widen_float16_into(sources: list[np.ndarray], block: np.ndarray, offsets: list[int]) -> None:
+    """block[offset:offset + source.size] = source (flattened), for float16 sources and a float32
+    block, bit for bit as numpy's astype; one native call for all of them when built."""
+    if _widen_into_native is not None and block.dtype == _SINGLE and block.flags.c_contiguous \
+            and all(x.dtype == _HALF and x.flags.c_contiguous for x in sources):
+        _widen_into_native(sources, block, offsets)
+        return
+    flat = block.reshape(-1)
+    for x, offset in zip(sources, offsets, strict=True):
+        flat[offset:offset + x.size] = x.reshape(-1)
+
+
 def run(node: Node) -> None:
     x, out = node.inputs[0], node.outputs[0]
     if x.dtype == np.float16:
-        out[...] = x
+        widen_float16(x, out)
         return
     quant = node.input_tensors[0].quantization
     out[...] = dequantize(x, quant.scale, quant.zero_point, quant.quantized_dimension)

@@ -6,6 +6,7 @@ Kernels: float32; hybrid (float32 input, int8 weights per tensor or per unit); i
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -43,7 +44,7 @@ def shape(node: Node) -> list:
     if node.options.keep_num_dims:
         return [(*x[:-1], units)]
     # Like TFLite, a total size that is not a multiple of `in` leaves the remainder unread.
-    return [(int(np.prod(x, dtype=np.int64)) // in_size if in_size else 0, units)]
+    return [(math.prod(x) // in_size if in_size else 0, units)]
 
 
 # Quantized kernels: input type -> (weights, bias types, output type).
@@ -53,6 +54,8 @@ _QUANTIZED = {
     TensorType.INT16: (TensorType.INT8, {TensorType.INT32, TensorType.INT64}, TensorType.INT16),
 }
 TYPES = frozenset({TensorType.FLOAT32, *_QUANTIZED})
+_F32, _I8, _U8, _I16 = TensorType.FLOAT32, TensorType.INT8, TensorType.UINT8, TensorType.INT16
+_DEFAULT_FORMAT = WeightsFormat.DEFAULT
 
 
 def _types(node: Node) -> tuple[TensorType, TensorType, TensorType | None, TensorType]:
@@ -67,7 +70,7 @@ def optional_input_tensor(node: Node, index: int):
 
 def check(node: Node) -> None:
     o = node.options
-    if o.weights_format != WeightsFormat.DEFAULT:
+    if o.weights_format != _DEFAULT_FORMAT:
         raise node.unsupported(f"weights_format {o.weights_format!r} is not supported; only DEFAULT "
                                "(the shuffled format is a uint8-only optimisation)")
     check_rank(node, 1, 2, "weights")
@@ -80,9 +83,9 @@ def check(node: Node) -> None:
                          f"({x[-1] if x else 'none'}) to equal the weights' input size {in_size}")
     check_bias(node, 2, units)
     x_type, w_type, b_type, out_type = _types(node)
-    if x_type == TensorType.FLOAT32 and w_type == TensorType.INT8:
+    if x_type == _F32 and w_type == _I8:
         _check_hybrid(node, units, b_type, out_type)
-    elif x_type == TensorType.FLOAT32:
+    elif x_type == _F32:
         _check_float(node, w_type, b_type, out_type)
     else:
         _check_quantized(node, units, x_type, w_type, b_type, out_type)
@@ -97,17 +100,17 @@ def _check_activation(node: Node) -> None:
 
 
 def _check_float(node: Node, w_type, b_type, out_type) -> None:
-    if w_type != TensorType.FLOAT32 or b_type not in (None, TensorType.FLOAT32):
+    if w_type != _F32 or b_type not in (None, _F32):
         raise node.unsupported(f"float32 input with {w_type.name} weights and "
                                f"{b_type.name if b_type else 'no'} bias is not supported; use float32 "
                                "weights and bias, or int8 weights with a float32 bias (hybrid)")
-    if out_type != TensorType.FLOAT32:
+    if out_type != _F32:
         raise ModelError(f"{node.describe()}: output is {out_type.name}; a float32 input gives float32")
     _check_activation(node)
 
 
 def _check_hybrid(node: Node, units: int, b_type, out_type) -> None:
-    if b_type not in (None, TensorType.FLOAT32) or out_type != TensorType.FLOAT32:
+    if b_type not in (None, _F32) or out_type != _F32:
         raise ModelError(f"{node.describe()}: a hybrid FULLY_CONNECTED (float32 input, int8 weights) "
                          "needs a float32 bias and a float32 output")
     _check_weight_scales(node, units)
@@ -136,13 +139,13 @@ def _check_quantized(node: Node, units: int, x_type, w_type, b_type, out_type) -
     x_quant = _quant.quantization_of(node.input_tensors[0], "input")
     out_quant = _quant.quantization_of(node.output_tensors[0], "output")
     w_quant = _quant.quantization_of(node.input_tensors[1], "weights")
-    if x_type == TensorType.UINT8 and w_quant.per_channel:
+    if x_type == _U8 and w_quant.per_channel:
         raise node.unsupported("uint8 FULLY_CONNECTED takes per-tensor weights only; use int8 for "
                                "per-channel weights")
     _check_weight_scales(node, units)
-    if x_type == TensorType.INT16 and (x_quant.zero_point[0] or out_quant.zero_point[0]):
+    if x_type == _I16 and (x_quant.zero_point[0] or out_quant.zero_point[0]):
         raise ModelError(f"{node.describe()}: int16 input and output must be symmetric (zero point 0)")
-    if x_type == TensorType.INT16 and np.any(w_quant.zero_point):
+    if x_type == _I16 and np.any(w_quant.zero_point):
         # LiteRT 2.3 accepts them but its output then ignores the weights' zero point (garbage).
         raise node.unsupported("int16 FULLY_CONNECTED needs symmetric int8 weights (zero point 0)")
     bias = optional_input_tensor(node, 2)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
-
-import numpy as np
 
 from edgelite.model.ir import TensorType
 from edgelite.ops._shape import check_movement, int_values, model_error
@@ -33,15 +32,15 @@ def shape(node: Node) -> list:
         dims = list(getattr(node.options, "new_shape", None) or ())
         if dims == [0]:  # legacy converters wrote [0] for a scalar
             dims = []
-    count, requested = int(np.prod(node.input_shapes[0], dtype=np.int64)), tuple(dims)
+    count, requested = math.prod(node.input_shapes[0]), tuple(dims)
     if dims.count(-1) > 1 or any(d < -1 for d in dims):
         raise model_error(node, f"invalid target shape {dims} (at most one -1, others >= 0)")
     if -1 in dims:
         known = [d for d in dims if d != -1]
-        product, nonzero = int(np.prod(known, dtype=np.int64)), int(np.prod([d for d in known if d]))
-        nonzero_in = int(np.prod([d for d in node.input_shapes[0] if d], dtype=np.int64))
+        product, nonzero = math.prod(known), math.prod(d for d in known if d)
+        nonzero_in = math.prod(d for d in node.input_shapes[0] if d)
         dims[dims.index(-1)] = 0 if count == 0 and product != 0 else nonzero_in // nonzero
-    if int(np.prod(dims, dtype=np.int64)) != count:
+    if math.prod(dims) != count:
         raise model_error(node, f"cannot reshape {count} elements of shape "
                           f"{tuple(node.input_shapes[0])} into shape {requested}")
     return [tuple(dims)]

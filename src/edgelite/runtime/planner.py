@@ -11,7 +11,8 @@ at the already-placed buffers whose lifetimes overlap it, walk the gaps between 
 order and take the smallest gap that fits (best fit); if none fits, the buffer goes right after
 the highest of them. Optimal placement is NP-hard; as the greedy order sometimes matters, a few
 orders are tried and the smallest arena is kept. `lower_bound` (the most bytes alive at one step)
-is what no planner can beat.
+is what no planner can beat. native/planner.c runs the same algorithm (same offsets) when the
+extension is built; this module's Python is the fallback and decides out-of-range inputs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from dataclasses import dataclass
 
 from edgelite.errors import ModelError
 from edgelite.model.ir import Model, Subgraph, Tensor
+
+try:
+    from edgelite.native._engine import plan_arena as _native_plan_arena
+except ImportError:  # extension not built: the Python planner below
+    _native_plan_arena = None
 
 
 @dataclass
@@ -104,6 +110,22 @@ def _orders(allocations: Sequence[Allocation], sizes: list[int]) -> list[list[in
 
 def plan_arena(allocations: Sequence[Allocation], alignment: int = 64) -> ArenaPlan:
     """Offsets for `allocations` (sizes rounded up to `alignment`) in as small an arena as found."""
+    return plan_spans([a.size for a in allocations], [a.first for a in allocations],
+                      [a.last for a in allocations], alignment)
+
+
+def plan_spans(sizes: list[int], firsts: list[int], lasts: list[int], alignment: int = 64) -> ArenaPlan:
+    """plan_arena of allocations given as three parallel lists (size, first step, last step)."""
+    if _native_plan_arena is not None and alignment > 0:
+        try:
+            offsets, arena_size, bound = _native_plan_arena(sizes, firsts, lasts, alignment)
+            return ArenaPlan(offsets, arena_size, bound)
+        except (ValueError, TypeError):
+            pass  # invalid, or beyond the C planner's range: the Python planner decides and explains
+    return _plan_python([Allocation(*a) for a in zip(sizes, firsts, lasts, strict=True)], alignment)
+
+
+def _plan_python(allocations: Sequence[Allocation], alignment: int) -> ArenaPlan:
     if alignment <= 0:
         raise ValueError(f"alignment must be positive, got {alignment}")
     for index, a in enumerate(allocations):
@@ -140,23 +162,63 @@ def tensor_lifetimes(subgraph: Subgraph, order: Sequence[int] | None = None,
     intermediates and never-read outputs live just at their op's step. `constant` is the Model
     (constant = its buffer holds data) or a predicate; constants (never variables) get no entry.
     """
-    order = list(range(len(subgraph.operators))) if order is None else list(order)
     is_constant = _constant_test(constant)
     in_arena = [t.is_variable or not is_constant(t) for t in subgraph.tensors]
+    first, last = lifetime_steps(subgraph, in_arena, order)
+    return {i: (step, last[i]) for i, step in first.items()}
+
+
+def lifetime_steps(subgraph: Subgraph, in_arena: list[bool], order: Sequence[int] | None = None,
+                   variables: Sequence[int] | None = None) -> tuple[dict[int, int], dict[int, int]]:
+    """tensor_lifetimes as two dicts, first and last step, given which tensors are in the arena
+    (and, if known, the indices of the variables)."""
+    operators = subgraph.operators
+    order = range(len(operators)) if order is None else list(order)
+    end = max(len(order) - 1, 0)
     pinned = {i for i in (*subgraph.inputs, *subgraph.outputs) if i >= 0 and in_arena[i]}
-    pinned |= {i for i, t in enumerate(subgraph.tensors) if t.is_variable}
-    lifetimes = dict.fromkeys(pinned, (0, max(len(order) - 1, 0)))
+    if variables is None:
+        pinned.update(i for i, t in enumerate(subgraph.tensors) if t.is_variable)
+    else:
+        pinned.update(variables)
+    first, last = dict.fromkeys(pinned, 0), dict.fromkeys(pinned, end)
+    tracked = in_arena.copy()  # in the arena and not pinned
+    for i in pinned:
+        tracked[i] = False
+    for step, op_index in enumerate(order):  # a tracked tensor is in `first` once an op wrote it
+        op = operators[op_index]
+        if op.intermediates:  # (alive at their step, never written): start over, tracking writes
+            first, last = dict.fromkeys(pinned, 0), dict.fromkeys(pinned, end)
+            return _steps_with_intermediates(subgraph, order, tracked, first, last)
+        for tensor in op.inputs:
+            if tensor >= 0 and tracked[tensor]:
+                if tensor not in first:
+                    raise _read_before_write(subgraph, order, step, tensor)
+                last[tensor] = step
+        for tensor in op.outputs:
+            if tensor >= 0 and tracked[tensor]:
+                first.setdefault(tensor, step)
+                last[tensor] = step
+    return first, last
+
+
+def _steps_with_intermediates(subgraph: Subgraph, order: Sequence[int], tracked: list[bool],
+                              first: dict[int, int], last: dict[int, int]) -> tuple[dict, dict]:
+    """lifetime_steps where ops have intermediates (alive at their step, but never written)."""
     written: set[int] = set()
     for step, op_index in enumerate(order):
         op = subgraph.operators[op_index]
         for tensor in op.inputs:
-            if tensor >= 0 and in_arena[tensor] and tensor not in written and tensor not in pinned:
-                raise _read_before_write(subgraph, order, step, tensor)
-        for tensor in (*op.inputs, *op.outputs, *op.intermediates):
-            if tensor >= 0 and in_arena[tensor] and tensor not in pinned:
-                lifetimes[tensor] = (lifetimes.get(tensor, (step, step))[0], step)
+            if tensor >= 0 and tracked[tensor]:
+                if tensor not in written:
+                    raise _read_before_write(subgraph, order, step, tensor)
+                last[tensor] = step
+        for tensors in (op.outputs, op.intermediates):
+            for tensor in tensors:
+                if tensor >= 0 and tracked[tensor]:
+                    first.setdefault(tensor, step)
+                    last[tensor] = step
         written.update(op.outputs)
-    return lifetimes
+    return first, last
 
 
 def _read_before_write(subgraph: Subgraph, order: Sequence[int], step: int, tensor: int) -> ModelError:
