@@ -23,7 +23,7 @@ import numpy as np
 import tflite
 
 from edgelite.errors import ModelError
-from edgelite.model import _lut
+from edgelite.model import _lut, _native
 from edgelite.model import _validate as check
 from edgelite.model._flatbuffer import CheckedTable, CorruptError, accessor, checked, slot_of
 from edgelite.model.ir import (
@@ -39,6 +39,7 @@ from edgelite.model.ir import (
     TensorType,
 )
 from edgelite.model.options import read_table, to_options
+from edgelite.model._native import _engine
 from edgelite.ops.registry import options_class
 
 SCHEMA_VERSION = 3
@@ -56,6 +57,16 @@ def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
     after loading it). Raises ModelError, naming what is wrong, for any malformed file.
     """
     data = _open(source)
+    if _engine is not None:
+        try:
+            return _native.read(data)
+        except (_native.Rejected, _native.Unsupported):
+            pass  # the checked Python path below names the defect (or reads what C leaves to it)
+    return read_checked(source, data)
+
+
+def read_checked(source: Any, data: memoryview) -> Model:
+    """The checked pure-Python reader (without the extension, and to name a defect C found)."""
     reader = _Reader(data)
     try:
         return reader.model()

@@ -9,6 +9,7 @@
 
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
+#include "include/reader.h"
 
 typedef struct {
   PyObject_HEAD
@@ -193,6 +194,7 @@ static PyMethodDef module_methods[] = {
     {"supported_isas", mod_isas, METH_NOARGS, "levels this CPU supports, lowest first"},
     {"ukernels", mod_ukernels, METH_NOARGS, "the manifest: (family, dtype, kernel, isa, file stem, arg)"},
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
+    {"read_model", el_read_model, METH_VARARGS, "verify a .tflite flatbuffer, return its content (reader.h)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_engine", "edgelite's native engine", -1,
