@@ -164,8 +164,9 @@ class _Builder:
             raise Unsupported("LUT-compressed tensors")
         self.buffers = self.buffer_views()
         subgraphs = [self.subgraph(s, entry) for s, entry in enumerate(self.subgraph_entries)]
-        signatures = [SignatureDef(key, _unique(inputs, "signature inputs"), _unique(outputs, "signature outputs"),
-                                   subgraph) for key, subgraph, inputs, outputs in self.signature_entries]
+        signatures = [SignatureDef(key, _unique(inputs, "signature inputs"),
+                                   _unique(outputs, "signature outputs"), subgraph)
+                      for key, subgraph, inputs, outputs in self.signature_entries]
         return Model(subgraphs, self.buffers, signatures, metadata, self.description or "", self.version)
 
     def buffer_views(self) -> list[np.ndarray | None]:
@@ -190,7 +191,8 @@ class _Builder:
         return Subgraph(tensors, inputs, outputs, operators, name)
 
     def tensor(self, s: int, i: int, entry: tuple) -> Tensor:
-        name, shape, tensor_type, buffer, quant, sparsity, signature, is_variable, has_rank, python_check = entry
+        (name, shape, tensor_type, buffer, quant, sparsity, signature, is_variable, has_rank,
+         python_check) = entry
         if quant is not None:
             quant = self.quantization(quant)
         if sparsity is not None:

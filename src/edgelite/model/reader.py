@@ -26,6 +26,7 @@ from edgelite.errors import ModelError
 from edgelite.model import _lut, _native
 from edgelite.model import _validate as check
 from edgelite.model._flatbuffer import CheckedTable, CorruptError, accessor, checked, slot_of
+from edgelite.model._native import _engine
 from edgelite.model.ir import (
     UNKNOWN_BUILTIN_PREFIX,
     DimensionMetadata,
@@ -39,7 +40,6 @@ from edgelite.model.ir import (
     TensorType,
 )
 from edgelite.model.options import read_table, to_options
-from edgelite.model._native import _engine
 from edgelite.ops.registry import options_class
 
 SCHEMA_VERSION = 3
