@@ -48,7 +48,8 @@ def test_shared_models_read_identically(path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_tiny_variants_read_identically() -> None:
-    for spec in ({}, {"external": True}, {"const_type": 5, "const_shape": (0,), "const_data": struct.pack("<Ii", 0, 8)},
+    no_strings = struct.pack("<Ii", 0, 8)
+    for spec in ({}, {"external": True}, {"const_type": 5, "const_shape": (0,), "const_data": no_strings},
                  {"builtin_code": 32, "custom_code": "MyOp", "custom_options": b"\x01\x02"},
                  {"const_quant": {"scale": [0.5] * 4, "zero_point": [1] * 4, "quantized_dimension": 1}},
                  {"const_shape_signature": (-1, 4)}, {"op_inputs": (0, -1)}, {"identifier": b""}):
