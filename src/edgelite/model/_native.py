@@ -9,6 +9,7 @@ TFLM's LUT-compressed tensors, big-endian hosts.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cache
 from typing import Any
@@ -122,23 +123,29 @@ def _options_maker(union: int, code: int, opcode: str) -> Any:
     if cls is None or getattr(cls, "table", None) != table:
         return lambda values: RawOptions(table, dict(zip(names, values, strict=True)))
     position = {name: k for k, name in enumerate(names)}
-    plan = tuple((field, position[key], kind) for field, key, kind in _field_plan(cls) if key in position)
+    plan = tuple((field, position[key], _converter(kind)) for field, key, kind in _field_plan(cls)
+                 if key in position)
+    if len(plan) == len(dataclasses.fields(cls)):  # every field in the table: positional arguments
+        steps = tuple((k, convert) for _, k, convert in plan)
+        return lambda values: cls(*[values[k] if convert is None else convert(values[k])
+                                    for k, convert in steps])
 
     def make(values: tuple) -> Any:
-        kwargs = {}
-        for field, k, kind in plan:
-            value = values[k]
-            if kind is bool:
-                value = bool(value)
-            elif kind is not None:
-                try:
-                    value = kind(value)
-                except ValueError:
-                    pass  # unknown enum values stay ints; the kernel's check reports them
-            kwargs[field] = value
-        return cls(**kwargs)
+        return cls(**{field: values[k] if convert is None else convert(values[k])
+                      for field, k, convert in plan})
 
     return make
+
+
+def _converter(kind: type | None) -> Any:
+    """What options.to_options does to a value of a field of type `kind`: bool(), the IntEnum member
+    (unknown values stay ints, for the kernel's check to report), or nothing (None)."""
+    if kind is bool:
+        return bool
+    if kind is None:
+        return None
+    members = kind._value2member_map_  # IntEnum(value) looks values up here
+    return lambda value: members.get(value, value)
 
 
 @cache
