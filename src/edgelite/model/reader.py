@@ -1,8 +1,12 @@
 """Reads a .tflite file into a Model, checking every offset, length and index on the way.
 
 Files are memory-mapped and constant buffers stay zero-copy, read-only uint8 views of the file.
-Nothing in the file is trusted: vectors are bounds-checked before they are iterated, every
-index is checked against what it indexes, and any malformed input raises ModelError.
+Nothing in the file is trusted: tables, vectors and strings are bounds- and alignment-checked
+before they are read, every index is checked against what it indexes, and any malformed input
+raises ModelError. With the native extension, its walker (native/reader.c, via model/_native.py)
+makes the same checks and hands over the content in bulk; this module's checked Python path reads
+when the extension is missing, names the defect when the walker refuses a file, and is the
+walker's test oracle (tests/model/differential.py).
 Not kept (the IR has no place for them): the deprecated metadata_buffer list (its indices are
 still checked), custom quantization details, variant_tensors, mutating_variable_inputs and
 debug_metadata_index; absent and empty optional vectors read alike. Tensors compressed with
