@@ -1,4 +1,4 @@
-"""The native walker (native/reader.c) against its oracle, the checked Python reader: the same
+"""The native walker (native/_reader.c) against its oracle, the checked Python reader: the same
 Model from every shared model and every options table, the same verdict on real models cut short,
 bit-flipped and overwritten, and the Python path alone when the extension is missing."""
 

@@ -1,4 +1,4 @@
-"""The fast path of model/reader.py: the extension's walker (native/reader.c) verifies the file and
+"""The fast path of model/reader.py: the extension's walker (native/_reader.c) verifies the file and
 returns its content in bulk; this module builds the IR from it with a few steps per tensor.
 
 The walker makes every check of the checked Python path (reader._Reader), so both accept the same
@@ -42,7 +42,7 @@ except ImportError:  # no compiler at install time: reader.py reads in Python
 
 SCHEMA_VERSION = 3
 _CUSTOM = "CUSTOM"
-# Flatbuffers number flags -> the walker's scalar kinds (reader.c, K_*); vectors add 16.
+# Flatbuffers number flags -> the walker's scalar kinds (_reader.c, K_*); vectors add 16.
 _KINDS = {"Int8Flags": 1, "Uint8Flags": 2, "Int16Flags": 3, "Uint16Flags": 4, "Int32Flags": 5,
           "Uint32Flags": 6, "Int64Flags": 7, "Uint64Flags": 8, "Float32Flags": 9, "Float64Flags": 10,
           "BoolFlags": 11}
@@ -62,11 +62,11 @@ class Unsupported(Exception):
 def read(data: memoryview) -> Model:
     """The Model of `data` through the walker; Rejected or Unsupported otherwise."""
     try:
-        raw = _engine.read_model(data, _types(), *_layouts(), SCHEMA_VERSION)
+        raw = _engine.read_model(data, _types(), *_layouts(), SCHEMA_VERSION, _lut.METADATA_NAME)
     except ValueError as error:
         raise Rejected(str(error)) from None
     if raw is None:
-        raise Unsupported("big-endian host")
+        raise Unsupported("LUT-compressed tensors, or a big-endian host")
     return _Builder(data, raw).model()
 
 
@@ -167,8 +167,6 @@ class _Builder:
 
     def model(self) -> Model:
         metadata = _unique(self.metadata_entries, "metadata entries")
-        if _lut.METADATA_NAME in metadata:
-            raise Unsupported("LUT-compressed tensors")
         self.buffers = self.buffer_views()
         subgraphs = [self.subgraph(s, entry) for s, entry in enumerate(self.subgraph_entries)]
         signatures = [SignatureDef(key, _unique(inputs, "signature inputs"),

@@ -3,7 +3,7 @@
 Files are memory-mapped and constant buffers stay zero-copy, read-only uint8 views of the file.
 Nothing in the file is trusted: tables, vectors and strings are bounds- and alignment-checked
 before they are read, every index is checked against what it indexes, and any malformed input
-raises ModelError. With the native extension, its walker (native/reader.c, via model/_native.py)
+raises ModelError. With the native extension, its walker (native/_reader.c, via model/_native.py)
 makes the same checks and hands over the content in bulk; this module's checked Python path reads
 when the extension is missing, names the defect when the walker refuses a file, and is the
 walker's test oracle (tests/model/differential.py).

@@ -31,6 +31,7 @@ typedef struct {
   char err[240];
   PyObject *types; /* per TensorType code: (member, bits per element, TYPE_*) */
   PyObject *options[2];
+  PyObject *python_only; /* the metadata name of files left to reader.py's Python path */
   uint32_t schema_version, buffer_count;
   uint64_t *buffers; /* (start, length) of every buffer's data */
   float *floats;     /* quantization scales, mins and maxs of every tensor */
@@ -925,6 +926,14 @@ static PyObject *read_model(Reader *r) {
   if (read_buffers(r, &root) < 0 || (codes = read_codes(r, &root)) == NULL ||
       (metadata = read_metadata(r, &root)) == NULL || vector(r, &root, 8, 4, &start, &count) < 0)
     goto done;
+  for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(metadata); k++) {
+    int same = PyUnicode_Compare(PyTuple_GET_ITEM(PyTuple_GET_ITEM(metadata, k), 0), r->python_only);
+    if (same == 0) { /* TFLM's LUT-compressed tensors: reader.py reads (and expands) them */
+      Py_DECREF(codes);
+      Py_DECREF(metadata);
+      Py_RETURN_NONE;
+    }
+  }
   if (count == 0) {
     fail(r, "the model has no subgraphs");
     goto done;
@@ -963,10 +972,10 @@ PyObject *el_read_model(PyObject *self, PyObject *args) {
   (void)self;
   Py_buffer view;
   Reader r;
-  PyObject *types, *options1, *options2;
+  PyObject *types, *options1, *options2, *python_only;
   unsigned int schema_version;
-  if (!PyArg_ParseTuple(args, "y*O!O!O!I", &view, &PyTuple_Type, &types, &PyTuple_Type, &options1,
-                        &PyTuple_Type, &options2, &schema_version))
+  if (!PyArg_ParseTuple(args, "y*O!O!O!IU", &view, &PyTuple_Type, &types, &PyTuple_Type, &options1,
+                        &PyTuple_Type, &options2, &schema_version, &python_only))
     return NULL;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   PyBuffer_Release(&view);
@@ -980,6 +989,7 @@ PyObject *el_read_model(PyObject *self, PyObject *args) {
   r.options[0] = options1;
   r.options[1] = options2;
   r.schema_version = schema_version;
+  r.python_only = python_only;
   PyObject *result = read_model(&r);
   PyBuffer_Release(&view);
   PyMem_Free(r.buffers);
