@@ -249,6 +249,10 @@ def test_short_and_empty_inputs(tmp_path: Path) -> None:
     expect("empty.tflite is empty", tmp_path / "empty.tflite")
     with pytest.raises(TypeError):
         edgelite.load(42)
+    with pytest.raises(FileNotFoundError, match="missing.tflite"):
+        edgelite.load(tmp_path / "missing.tflite")
+    with pytest.raises(IsADirectoryError, match=str(tmp_path)):
+        edgelite.load(tmp_path)
 
 
 def _vector_length_at(data: bytes, table: object, slot: int) -> int:

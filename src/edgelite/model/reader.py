@@ -16,9 +16,11 @@ dense data at load, marked `Tensor.lut` so that the writer compresses them again
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import re
+import stat
 import struct
 from functools import cache
 from typing import Any
@@ -84,10 +86,16 @@ def read_checked(source: Any, data: memoryview) -> Model:
 
 def _open(source: Any) -> memoryview:
     if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as file:
-            if os.fstat(file.fileno()).st_size == 0:
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # no Python file object
+        try:
+            status = os.fstat(descriptor)
+            if stat.S_ISDIR(status.st_mode):  # what open() would say
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(source))
+            if status.st_size == 0:
                 raise ModelError(f"{os.fspath(source)} is empty, not a TFLite model")
-            return memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
+            return memoryview(mmap.mmap(descriptor, 0, access=mmap.ACCESS_READ))
+        finally:
+            os.close(descriptor)
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = memoryview(source)
         if not view.c_contiguous:
