@@ -264,6 +264,28 @@ static PyObject *indices(Reader *r, const Table *t, unsigned vtable_offset, int6
   return tuple;
 }
 
+/* A tuple of `n` new references (stolen, also on failure); NULL if any is NULL. */
+static PyObject *tuple_of(Py_ssize_t n, ...) {
+  va_list args;
+  PyObject *tuple = PyTuple_New(n);
+  int missing = tuple == NULL;
+  va_start(args, n);
+  for (Py_ssize_t k = 0; k < n; k++) {
+    PyObject *item = va_arg(args, PyObject *);
+    if (item == NULL) missing = 1;
+    if (tuple != NULL && item != NULL) PyTuple_SET_ITEM(tuple, k, item);
+    else Py_XDECREF(item);
+  }
+  va_end(args);
+  if (missing) Py_CLEAR(tuple);
+  return tuple;
+}
+
+static PyObject *new_ref(PyObject *object) {
+  Py_INCREF(object);
+  return object;
+}
+
 /* ---------------------------------------------------------------- buffers, codes, metadata */
 
 static int read_buffers(Reader *r, const Table *root) {
@@ -485,8 +507,9 @@ static PyObject *read_quantization(Reader *r, const Table *tensor, const Shape *
     return NULL;
   memcpy(r->ints + r->n_ints, r->buf + zero_at, 8ull * zeros);
   r->n_ints += zeros;
-  return Py_BuildValue("(iIIIInn)", axis, scales, zeros, mins, maxs, (Py_ssize_t)first_float,
-                       (Py_ssize_t)first_int);
+  return tuple_of(7, PyLong_FromLong(axis), PyLong_FromUnsignedLong(scales), PyLong_FromUnsignedLong(zeros),
+                  PyLong_FromUnsignedLong(mins), PyLong_FromUnsignedLong(maxs),
+                  PyLong_FromSize_t(first_float), PyLong_FromSize_t(first_int));
 }
 
 static PyObject *int32_tuple(Reader *r, const Table *t, unsigned vtable_offset) {
@@ -594,7 +617,8 @@ static int check_constant(Reader *r, uint32_t buffer, int kind, int64_t bits, in
     *python_check = 1;
     return 0;
   }
-  if ((count * (uint64_t)bits + 7) / 8 != size) return fail(r, "a constant's buffer has %llu bytes", (unsigned long long)size);
+  if ((count * (uint64_t)bits + 7) / 8 != size)
+    return fail(r, "a constant's buffer has %llu bytes", (unsigned long long)size);
   return 0;
 }
 
@@ -647,9 +671,9 @@ static PyObject *read_tensor(Reader *r, uint64_t pos) {
     goto error;
   }
   if (!has_signature) Py_INCREF(signature_tuple);
-  return Py_BuildValue("(NNOINNNNNi)", name, dims, PyTuple_GET_ITEM(info, 0), buffer, quant, sparsity,
-                       signature_tuple, PyBool_FromLong(is_variable),
-                       PyBool_FromLong(has_rank || shape.rank), python_check);
+  return tuple_of(10, name, dims, new_ref(PyTuple_GET_ITEM(info, 0)), PyLong_FromUnsignedLong(buffer), quant,
+                  sparsity, signature_tuple, PyBool_FromLong(is_variable), PyBool_FromLong(has_rank || shape.rank),
+                  PyBool_FromLong(python_check));
 error:
   Py_DECREF(name);
   Py_XDECREF(quant);
@@ -756,7 +780,7 @@ static PyObject *read_options(Reader *r, const Table *op) {
   if (child(r, op, first ? 12 : 28, &t, &found) < 0) return NULL;
   if (!found) return fail(r, "declared builtin options without a table"), NULL;
   PyObject *values = read_option_values(r, &t, layout);
-  return values ? Py_BuildValue("(iIN)", which + 1, code, values) : NULL;
+  return values ? tuple_of(3, PyLong_FromLong(which + 1), PyLong_FromUnsignedLong(code), values) : NULL;
 }
 
 static PyObject *read_custom_options(Reader *r, const Table *op) {
@@ -790,12 +814,13 @@ static PyObject *read_operator(Reader *r, uint64_t pos, uint32_t code_count, int
     Py_XDECREF(options);
     return NULL;
   }
-  return Py_BuildValue("(INNNNN)", opcode, inputs, outputs, intermediates, options, custom);
+  return tuple_of(6, PyLong_FromUnsignedLong(opcode), inputs, outputs, intermediates, options, custom);
 }
 
 /* ---------------------------------------------------------------- subgraphs, signatures, model */
 
-static PyObject *table_vector(Reader *r, const Table *t, unsigned vtable_offset, uint64_t *start, uint32_t *count) {
+static PyObject *table_vector(Reader *r, const Table *t, unsigned vtable_offset, uint64_t *start,
+                              uint32_t *count) {
   Table check;
   if (vector(r, t, vtable_offset, 4, start, count) < 0) return NULL;
   for (uint32_t k = 0; k < *count; k++)
@@ -840,7 +865,8 @@ error:
 }
 
 /* A signature's input or output map as ((name, tensor), ...). */
-static PyObject *read_tensor_map(Reader *r, const Table *signature, unsigned vtable_offset, uint32_t tensor_count) {
+static PyObject *read_tensor_map(Reader *r, const Table *signature, unsigned vtable_offset,
+                                 uint32_t tensor_count) {
   uint64_t start;
   uint32_t count;
   if (vector(r, signature, vtable_offset, 4, &start, &count) < 0) return NULL;
@@ -944,7 +970,8 @@ static PyObject *read_model(Reader *r) {
   }
   if ((subgraphs = PyTuple_New(count)) == NULL) goto done;
   for (uint32_t k = 0; k < count; k++) {
-    PyObject *subgraph = read_subgraph(r, element(r, start, k), (uint32_t)PyTuple_GET_SIZE(codes), &tensor_counts[k]);
+    uint32_t codes_count = (uint32_t)PyTuple_GET_SIZE(codes);
+    PyObject *subgraph = read_subgraph(r, element(r, start, k), codes_count, &tensor_counts[k]);
     if (subgraph == NULL) goto done;
     PyTuple_SET_ITEM(subgraphs, k, subgraph);
   }
