@@ -47,6 +47,16 @@ def test_shared_models_read_identically(path: Path, monkeypatch: pytest.MonkeyPa
     assert_same(edgelite.load(path), from_file)
 
 
+def test_load_reads_valid_files_without_the_python_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walker reads every valid file itself: load() falls back to Python only for defects."""
+    def refuse(source: object, data: memoryview) -> None:
+        raise AssertionError(f"load() fell back to the Python path: {_native.read(data)}")
+
+    monkeypatch.setattr(reader, "read_checked", refuse)
+    for source in [*ALL_MODELS, tiny_model(), tiny_model(external=True)]:
+        edgelite.load(source)
+
+
 def test_tiny_variants_read_identically() -> None:
     no_strings = struct.pack("<Ii", 0, 8)
     for spec in ({}, {"external": True}, {"const_type": 5, "const_shape": (0,), "const_data": no_strings},
