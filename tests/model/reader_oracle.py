@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from edgelite.errors import ModelError
-from edgelite.model import _native, reader
+from edgelite.model import _native
+from edgelite.model.reader import read_checked  # bound here: tests may patch reader.read_checked
 from tests.model.differential import assert_same
 
 _compared = {"accepted": 0, "rejected": 0}
@@ -27,11 +28,11 @@ def _checked_read(original: Any) -> Any:
             model = original(data)
         except _native.Rejected as rejection:
             with pytest.raises(ModelError):
-                reader.read_checked(data, data)  # the walker must not refuse a file Python reads
+                read_checked(data, data)  # the walker must not refuse a file Python reads
             _compared["rejected"] += 1
             raise rejection from None
         try:
-            expected = reader.read_checked(data, data)
+            expected = read_checked(data, data)
         except ModelError as error:
             raise AssertionError(f"the walker accepts a file the Python reader rejects: {error}") from None
         assert_same(expected, model)
