@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -114,7 +114,7 @@ def _field_names(table: str) -> tuple[str, ...]:
     return tuple(name for name, _, _, default in _field_readers(table) if default is not _OTHER)
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: hostile files may name any number of unknown opcodes
 def _options_maker(union: int, code: int, opcode: str) -> Any:
     """values -> the op's options object, as options.to_options builds it from read_table."""
     table = _union_names(tflite.BuiltinOptions if union == 1 else tflite.BuiltinOptions2)[code]
@@ -148,9 +148,9 @@ def _converter(kind: type | None) -> Any:
     return lambda value: members.get(value, value)
 
 
-@cache
 def _opcode_name(builtin: int) -> str:
-    return _union_names(tflite.BuiltinOperator).get(builtin, f"{UNKNOWN_BUILTIN_PREFIX}{builtin}")
+    name = _union_names(tflite.BuiltinOperator).get(builtin)
+    return f"{UNKNOWN_BUILTIN_PREFIX}{builtin}" if name is None else name
 
 
 class _Builder:
