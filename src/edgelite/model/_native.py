@@ -183,8 +183,21 @@ class _Builder:
                         for k in range(2, len(spans), 2))]
 
     def subgraph(self, s: int, entry: tuple) -> Subgraph:
-        name, tensor_entries, inputs, outputs, operator_entries = entry
-        tensors = [self.tensor(s, i, t) for i, t in enumerate(tensor_entries)]
+        name, tensor_arguments, inputs, outputs, operator_entries, raw, checks = entry
+        tensors = [Tensor(*arguments) for arguments in tensor_arguments]
+        for i in raw:  # quantization and sparsity arrive as the walker's tuples
+            tensor = tensors[i]
+            if tensor.quantization is not None:
+                tensor.quantization = self.quantization(tensor.quantization)
+            if tensor.sparsity is not None:
+                tensor.sparsity = self.sparsity(tensor.sparsity)
+        for i in checks:  # sparse constants: _validate checks their metadata against their data
+            tensor = tensors[i]
+            label = f"tensor {i} ({tensor.name[:60]!r}) of subgraph {s}"
+            try:
+                check.check_constant(label, tensor, self.buffers[tensor.buffer], math.prod(tensor.shape))
+            except ModelError as error:
+                raise Rejected(str(error)) from None
         codes = self.codes
         operators = []
         for opcode, op_inputs, op_outputs, intermediates, options, custom_options in operator_entries:
@@ -194,22 +207,6 @@ class _Builder:
             operators.append(Operator(opname, op_inputs, op_outputs, options, custom_code, custom_options,
                                       version, intermediates))
         return Subgraph(tensors, inputs, outputs, operators, name)
-
-    def tensor(self, s: int, i: int, entry: tuple) -> Tensor:
-        (name, shape, tensor_type, buffer, quant, sparsity, signature, is_variable, has_rank,
-         python_check) = entry
-        if quant is not None:
-            quant = self.quantization(quant)
-        if sparsity is not None:
-            sparsity = self.sparsity(sparsity)
-        tensor = Tensor(name, shape, tensor_type, buffer, quant, sparsity, signature, is_variable, has_rank)
-        if python_check:  # a sparse constant: _validate checks its metadata against its data
-            label = f"tensor {i} ({name[:60]!r}) of subgraph {s}"
-            try:
-                check.check_constant(label, tensor, self.buffers[buffer], math.prod(shape))
-            except ModelError as error:
-                raise Rejected(str(error)) from None
-        return tensor
 
     def quantization(self, entry: tuple) -> Quantization:
         axis, scales, zeros, mins, maxs, f, z = entry

@@ -622,15 +622,16 @@ static int check_constant(Reader *r, uint32_t buffer, int kind, int64_t bits, in
   return 0;
 }
 
-/* A tensor as (name, shape, type, buffer, quantization, sparsity, shape_signature, is_variable,
- * has_rank, python_check). */
-static PyObject *read_tensor(Reader *r, uint64_t pos) {
+/* A tensor as Tensor's arguments (name, shape, type, buffer, quantization, sparsity, shape_signature,
+ * is_variable, has_rank) with quantization and sparsity in the walker's tuples; *raw says whether
+ * either is set, *python_check whether _validate checks the constant (a sparse one). */
+static PyObject *read_tensor(Reader *r, uint64_t pos, int *raw, int *python_check) {
   Table t;
   Shape shape, signature;
   int8_t code;
   uint32_t buffer;
   uint8_t is_variable, has_rank;
-  int has_signature, python_check;
+  int has_signature;
   unsigned __int128 count;
   PyObject *name, *quant = NULL, *sparsity = NULL, *signature_tuple = Py_None;
   if (table_at(r, pos, &t) < 0 || (name = string(r, &t, 10, Py_None)) == NULL) return NULL;
@@ -662,7 +663,7 @@ static PyObject *read_tensor(Reader *r, uint64_t pos) {
   }
   if ((quant = read_quantization(r, &t, &shape)) == NULL || (sparsity = read_sparsity(r, &t)) == NULL ||
       get_u8(r, &t, 14, 0, &is_variable) < 0 || get_u8(r, &t, 20, 0, &has_rank) < 0 ||
-      check_constant(r, buffer, kind, bits, sparsity != Py_None, count, &python_check) < 0)
+      check_constant(r, buffer, kind, bits, sparsity != Py_None, count, python_check) < 0)
     goto error;
   PyObject *dims = shape_tuple(&shape);
   if (dims == NULL) goto error;
@@ -671,9 +672,9 @@ static PyObject *read_tensor(Reader *r, uint64_t pos) {
     goto error;
   }
   if (!has_signature) Py_INCREF(signature_tuple);
-  return tuple_of(10, name, dims, new_ref(PyTuple_GET_ITEM(info, 0)), PyLong_FromUnsignedLong(buffer), quant,
-                  sparsity, signature_tuple, PyBool_FromLong(is_variable), PyBool_FromLong(has_rank || shape.rank),
-                  PyBool_FromLong(python_check));
+  *raw = quant != Py_None || sparsity != Py_None;
+  return tuple_of(9, name, dims, new_ref(PyTuple_GET_ITEM(info, 0)), PyLong_FromUnsignedLong(buffer), quant,
+                  sparsity, signature_tuple, PyBool_FromLong(is_variable), PyBool_FromLong(has_rank || shape.rank));
 error:
   Py_DECREF(name);
   Py_XDECREF(quant);
@@ -828,12 +829,22 @@ static PyObject *table_vector(Reader *r, const Table *t, unsigned vtable_offset,
   return PyTuple_New(*count);
 }
 
-/* A subgraph as (name, tensors, inputs, outputs, operators). */
+/* Appends `index` to *list (created on first use). */
+static int note(PyObject **list, uint32_t index) {
+  if (*list == NULL && (*list = PyList_New(0)) == NULL) return -1;
+  PyObject *value = PyLong_FromUnsignedLong(index);
+  int status = value == NULL ? -1 : PyList_Append(*list, value);
+  Py_XDECREF(value);
+  return status;
+}
+
+/* A subgraph as (name, tensors, inputs, outputs, operators, raw, checks): `raw` lists the tensors
+ * whose quantization or sparsity is still the walker's tuple, `checks` the sparse constants. */
 static PyObject *read_subgraph(Reader *r, uint64_t pos, uint32_t code_count, uint32_t *tensor_count) {
   Table t;
   uint64_t start;
   uint32_t count;
-  PyObject *name, *tensors = NULL, *inputs = NULL, *outputs = NULL, *operators = NULL;
+  PyObject *name, *tensors = NULL, *inputs = NULL, *outputs = NULL, *operators = NULL, *raw = NULL, *checks = NULL;
   if (table_at(r, pos, &t) < 0 || (name = string(r, &t, 12, Py_None)) == NULL) return NULL;
   if (name == Py_None) {
     Py_DECREF(name);
@@ -842,9 +853,11 @@ static PyObject *read_subgraph(Reader *r, uint64_t pos, uint32_t code_count, uin
   if ((tensors = table_vector(r, &t, 4, &start, &count)) == NULL) goto error;
   *tensor_count = count;
   for (uint32_t k = 0; k < count; k++) {
-    PyObject *tensor = read_tensor(r, element(r, start, k));
+    int is_raw = 0, python_check = 0;
+    PyObject *tensor = read_tensor(r, element(r, start, k), &is_raw, &python_check);
     if (tensor == NULL) goto error;
     PyTuple_SET_ITEM(tensors, k, tensor);
+    if ((is_raw && note(&raw, k) < 0) || (python_check && note(&checks, k) < 0)) goto error;
   }
   if ((inputs = indices(r, &t, 6, 0, count)) == NULL || (outputs = indices(r, &t, 8, 0, count)) == NULL ||
       (operators = table_vector(r, &t, 10, &start, &count)) == NULL)
@@ -854,9 +867,13 @@ static PyObject *read_subgraph(Reader *r, uint64_t pos, uint32_t code_count, uin
     if (op == NULL) goto error;
     PyTuple_SET_ITEM(operators, k, op);
   }
-  return Py_BuildValue("(NNNNN)", name, tensors, inputs, outputs, operators);
+  if ((raw == NULL && (raw = PyList_New(0)) == NULL) || (checks == NULL && (checks = PyList_New(0)) == NULL))
+    goto error;
+  return tuple_of(7, name, tensors, inputs, outputs, operators, raw, checks);
 error:
   Py_DECREF(name);
+  Py_XDECREF(raw);
+  Py_XDECREF(checks);
   Py_XDECREF(tensors);
   Py_XDECREF(inputs);
   Py_XDECREF(outputs);
