@@ -4,7 +4,7 @@ returns its content in bulk; this module builds the IR from it with a few steps 
 The walker makes every check of the checked Python path (reader._Reader), so both accept the same
 files and build the same Model. It rejects a defect with a short message (`Rejected`); `load` then
 runs the Python path, which names the defect. Files the walker leaves to Python (`Unsupported`):
-TFLM's LUT-compressed tensors, big-endian hosts.
+those with TFLM's LUT-compressed tensors (expanded by model/_lut.py), and all on big-endian hosts.
 """
 
 from __future__ import annotations
@@ -184,29 +184,37 @@ class _Builder:
 
     def subgraph(self, s: int, entry: tuple) -> Subgraph:
         name, tensor_arguments, inputs, outputs, operator_entries, raw, checks = entry
-        tensors = [Tensor(*arguments) for arguments in tensor_arguments]
-        for i in raw:  # quantization and sparsity arrive as the walker's tuples
+        tensors = self.tensors(s, tensor_arguments, raw, checks)
+        return Subgraph(tensors, inputs, outputs, self.operators(operator_entries), name)
+
+    def tensors(self, s: int, arguments: tuple, raw: list[int], checks: list[int]) -> list[Tensor]:
+        """Tensors from their arguments; `raw` ones get their quantization and sparsity built,
+        `checks` (sparse constants) their metadata checked against their data by _validate."""
+        tensors = [Tensor(*each) for each in arguments]
+        for i in raw:
             tensor = tensors[i]
             if tensor.quantization is not None:
                 tensor.quantization = self.quantization(tensor.quantization)
             if tensor.sparsity is not None:
                 tensor.sparsity = self.sparsity(tensor.sparsity)
-        for i in checks:  # sparse constants: _validate checks their metadata against their data
+        for i in checks:
             tensor = tensors[i]
             label = f"tensor {i} ({tensor.name[:60]!r}) of subgraph {s}"
             try:
                 check.check_constant(label, tensor, self.buffers[tensor.buffer], math.prod(tensor.shape))
             except ModelError as error:
                 raise Rejected(str(error)) from None
-        codes = self.codes
-        operators = []
-        for opcode, op_inputs, op_outputs, intermediates, options, custom_options in operator_entries:
-            opname, custom_code, version = codes[opcode]
+        return tensors
+
+    def operators(self, entries: tuple) -> list[Operator]:
+        codes, operators = self.codes, []
+        for opcode, inputs, outputs, intermediates, options, custom_options in entries:
+            name, custom_code, version = codes[opcode]
             if options is not None:
-                options = _options_maker(options[0], options[1], opname)(options[2])
-            operators.append(Operator(opname, op_inputs, op_outputs, options, custom_code, custom_options,
-                                      version, intermediates))
-        return Subgraph(tensors, inputs, outputs, operators, name)
+                options = _options_maker(options[0], options[1], name)(options[2])
+            operators.append(Operator(name, inputs, outputs, options, custom_code, custom_options, version,
+                                      intermediates))
+        return operators
 
     def quantization(self, entry: tuple) -> Quantization:
         axis, scales, zeros, mins, maxs, f, z = entry
