@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import edgelite
 from edgelite import ModelError
 from edgelite.model import _native, reader
-from edgelite.model.ir import Model, Operator, Subgraph, Tensor
+from edgelite.model.ir import Model, Operator, Quantization, Subgraph, Tensor
 from edgelite.model.options import RawOptions, _field_readers
 from edgelite.ops.registry import options_class
 from tests.model.differential import assert_readers_agree, assert_same
@@ -65,6 +65,17 @@ def test_tiny_variants_read_identically() -> None:
                  {"const_shape_signature": (-1, 4)}, {"op_inputs": (0, -1)}, {"identifier": b""}):
         data = tiny_model(**spec)
         assert_same(_native.read(reader._open(data)), reader.read_checked(data, reader._open(data)))
+
+
+def test_quantization_with_only_min_and_max() -> None:
+    """No scales or zero points (the first tensor leaves the walker's pools empty), only a range."""
+    quant = Quantization(np.zeros(0, np.float32), np.zeros(0, np.int64), 0, np.array([-1], np.float32),
+                         np.array([1], np.float32))
+    tensors = [Tensor("x", (2,), quantization=quant), Tensor("y", (2,))]
+    data = Model(subgraphs=[Subgraph(tensors, (0,), (1,), [Operator("RELU", (0,), (1,))])]).to_bytes()
+    assert_readers_agree(data)
+    loaded = edgelite.load(data).subgraphs[0].tensors[0].quantization
+    assert loaded.scale.size == 0 and loaded.min.tolist() == [-1] and loaded.max.tolist() == [1]
 
 
 def _structure_positions(data: bytes) -> np.ndarray:

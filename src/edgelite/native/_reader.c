@@ -4,7 +4,7 @@
  * Nothing in the file is trusted. Every check model/reader.py's checked Python path makes (tables
  * and vtables as model/_flatbuffer.CheckedTable verifies them, every offset, length and alignment,
  * UTF-8, the decoding budget against aliased vectors, indices, shapes, sizes, constants,
- * quantization) is made here too, on the same fields in the same data-dependent order, so both
+ * quantization) is made here too, on the same fields under the same conditions, so both
  * accept the same files. A defect raises ValueError with a short description; reader.py then runs
  * its Python path, which names the defect for the user. */
 #define PY_SSIZE_T_CLEAN
@@ -470,6 +470,7 @@ static int grow(void **array, size_t *capacity, size_t needed, size_t item) {
 }
 
 static int push_floats(Reader *r, uint64_t start, uint32_t count) {
+  if (count == 0) return 0; /* the pool may still be NULL */
   if (grow((void **)&r->floats, &r->cap_floats, r->n_floats + count, sizeof(float)) < 0) return -1;
   memcpy(r->floats + r->n_floats, r->buf + start, 4ull * count);
   r->n_floats += count;
@@ -505,7 +506,7 @@ static PyObject *read_quantization(Reader *r, const Table *tensor, const Shape *
       push_floats(r, max_at, maxs) < 0 ||
       grow((void **)&r->ints, &r->cap_ints, r->n_ints + zeros, sizeof(int64_t)) < 0)
     return NULL;
-  memcpy(r->ints + r->n_ints, r->buf + zero_at, 8ull * zeros);
+  if (zeros) memcpy(r->ints + r->n_ints, r->buf + zero_at, 8ull * zeros); /* the pool may still be NULL */
   r->n_ints += zeros;
   return tuple_of(7, PyLong_FromLong(axis), PyLong_FromUnsignedLong(scales), PyLong_FromUnsignedLong(zeros),
                   PyLong_FromUnsignedLong(mins), PyLong_FromUnsignedLong(maxs),
