@@ -43,7 +43,9 @@ def assert_same(a: object, b: object, where: str = "model") -> None:
 
 def assert_readers_agree(data: Any) -> None:
     """Same verdict from the walker and the checked Python reader, and the same Model when read
-    (`data`: what load() takes)."""
+    (`data`: what load() takes). Without the extension there is nothing to compare."""
+    if _native._engine is None:
+        return
     try:
         view = reader._open(data)
     except ModelError:
