@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import edgelite
 from edgelite import ModelError
+from tests.model.differential import assert_readers_agree
 from tests.model.tiny import tiny_model
 
 MODELS = Path(__file__).parents[2].parent / "shared" / "models"
@@ -41,6 +42,7 @@ def load_or_model_error(data: bytes) -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peak < 2_000_000 + 200 * len(data), f"loading {len(data)} bytes allocated {peak}"
+    assert_readers_agree(data)
 
 
 def _structure_positions(data: bytes) -> np.ndarray:
@@ -138,8 +140,10 @@ def test_overwritten_words(name: str, data: st.DataObject) -> None:
 
 
 def expect(message: str, data: bytes) -> None:
+    """Loading `data` raises ModelError matching `message`; the native walker rejects it too."""
     with pytest.raises(ModelError, match=message):
         edgelite.load(data)
+    assert_readers_agree(data)
 
 
 def test_tiny_model_loads() -> None:
@@ -245,6 +249,10 @@ def test_short_and_empty_inputs(tmp_path: Path) -> None:
     expect("empty.tflite is empty", tmp_path / "empty.tflite")
     with pytest.raises(TypeError):
         edgelite.load(42)
+    with pytest.raises(FileNotFoundError, match="missing.tflite"):
+        edgelite.load(tmp_path / "missing.tflite")
+    with pytest.raises(IsADirectoryError, match=str(tmp_path)):
+        edgelite.load(tmp_path)
 
 
 def _vector_length_at(data: bytes, table: object, slot: int) -> int:

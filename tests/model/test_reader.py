@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import mmap
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from ai_edge_litert.interpreter import Interpreter
 import edgelite
 from edgelite.model.ir import Model, TensorType
 from edgelite.model.options import RawOptions
+from tests.model.differential import assert_same
 from tests.model.tiny import tiny_model
 
 MODELS = Path(__file__).parents[2].parent / "shared" / "models"
@@ -25,28 +25,6 @@ def litert(source: Path | bytes) -> Interpreter:
     """LiteRT with its default resolver, whose XNNPACK delegate also runs MediaPipe's deconv op."""
     where = {"model_path": str(source)} if isinstance(source, Path) else {"model_content": source}
     return Interpreter(**where)
-
-
-def assert_same(a: object, b: object, where: str = "model") -> None:
-    """Field-by-field equality of IR objects, arrays compared by dtype and value."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), where
-        assert a.dtype == b.dtype and a.shape == b.shape, where
-        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), where
-    elif dataclasses.is_dataclass(a) and not isinstance(a, type):
-        assert type(a) is type(b), where
-        for field in dataclasses.fields(a):
-            assert_same(getattr(a, field.name), getattr(b, field.name), f"{where}.{field.name}")
-    elif isinstance(a, (list, tuple)):
-        assert type(a) is type(b) and len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same(x, y, f"{where}[{i}]")
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), where
-        for key in a:
-            assert_same(a[key], b[key], f"{where}[{key!r}]")
-    else:
-        assert type(a) is type(b) and a == b, f"{where}: {a!r} != {b!r}"
 
 
 @every_model

@@ -3,7 +3,8 @@
 The generated accessors trust every offset: the stock Table reads past the end (struct.error),
 before the start (Python's struct counts negative offsets from the end) or slices strings short.
 CheckedTable replaces the table of each accessor object the reader touches; it checks the table
-header against the file the way flatbuffers' C++ Verifier does and checks every read it makes.
+header against the file the way flatbuffers' C++ Verifier does (bounds and alignment) and checks
+every read it makes.
 Its vtable is decoded once, at construction; `vector` and `child` give the reader whole vectors
 (one bounds check, then numpy or struct over the elements) and sub-tables without going through
 the generated accessors, whose vtable slots `slot_of` learns once per accessor.
@@ -37,9 +38,13 @@ class CheckedTable(Table):
         size = len(buf)
         if not 0 <= pos <= size - 4:
             raise CorruptError(f"a table offset ({pos}) lies outside the {size}-byte file")
+        if pos % 4:
+            raise CorruptError(f"the table at {pos} is not 4-byte aligned")
         vtable = pos - _I32.unpack_from(buf, pos)[0]
         if not 0 <= vtable <= size - 4:
             raise CorruptError(f"the vtable of the table at {pos} lies outside the file")
+        if vtable % 2:
+            raise CorruptError(f"the vtable of the table at {pos} is not 2-byte aligned")
         vtable_size, table_size = _TWO_U16.unpack_from(buf, vtable)
         if vtable_size < 4 or vtable_size % 2 or vtable + vtable_size > size:
             raise CorruptError(f"the vtable of the table at {pos} is malformed")
@@ -60,6 +65,8 @@ class CheckedTable(Table):
     def Get(self, flags: Any, off: int) -> Any:  # noqa: N802
         if not 0 <= off <= len(self.Bytes) - flags.bytewidth:
             raise CorruptError(f"offset {off} lies outside the {len(self.Bytes)}-byte file")
+        if off % flags.bytewidth:
+            raise CorruptError(f"a {flags.bytewidth}-byte field at {off} is not aligned")
         return flags.packer_type.unpack_from(self.Bytes, off)[0]
 
     def child(self, vtable_offset: int, accessor_class: type) -> Any:
@@ -70,8 +77,7 @@ class CheckedTable(Table):
         if not field:
             return None
         at = self.Pos + field
-        if at > len(self.Bytes) - 4:
-            raise CorruptError(f"offset {at} lies outside the {len(self.Bytes)}-byte file")
+        _check_offset_word(at, len(self.Bytes))
         return accessor(accessor_class, self.Bytes, at + _U32.unpack_from(self.Bytes, at)[0])
 
     def vector(self, vtable_offset: int) -> tuple[int, int]:
@@ -82,11 +88,9 @@ class CheckedTable(Table):
         if not field:
             return 0, 0
         size, at = len(self.Bytes), self.Pos + field
-        if at > size - 4:
-            raise CorruptError(f"offset {at} lies outside the {size}-byte file")
+        _check_offset_word(at, size)
         start = at + _U32.unpack_from(self.Bytes, at)[0]
-        if start > size - 4:
-            raise CorruptError(f"offset {start} lies outside the {size}-byte file")
+        _check_offset_word(start, size)
         count = _U32.unpack_from(self.Bytes, start)[0]
         self.last_vector = start + 4
         return start + 4, count
@@ -111,6 +115,14 @@ class CheckedTable(Table):
         if self.Bytes[end] != 0:
             raise CorruptError(f"the string at {start} lacks its terminating zero byte")
         return bytes(self.Bytes[start + 4:end])
+
+
+def _check_offset_word(at: int, size: int) -> None:
+    """A 32-bit offset or length word lies inside the file, 4-byte aligned (as flatbuffers requires)."""
+    if at > size - 4:
+        raise CorruptError(f"offset {at} lies outside the {size}-byte file")
+    if at % 4:
+        raise CorruptError(f"the offset or length at {at} is not 4-byte aligned")
 
 
 def accessor(accessor_class: type, buf: Any, pos: int) -> Any:

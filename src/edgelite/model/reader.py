@@ -1,8 +1,12 @@
 """Reads a .tflite file into a Model, checking every offset, length and index on the way.
 
 Files are memory-mapped and constant buffers stay zero-copy, read-only uint8 views of the file.
-Nothing in the file is trusted: vectors are bounds-checked before they are iterated, every
-index is checked against what it indexes, and any malformed input raises ModelError.
+Nothing in the file is trusted: tables, vectors and strings are bounds- and alignment-checked
+before they are read, every index is checked against what it indexes, and any malformed input
+raises ModelError. With the native extension, its walker (native/_reader.c, via model/_native.py)
+makes the same checks and hands over the content in bulk; this module's checked Python path reads
+when the extension is missing, names the defect when the walker refuses a file, and is the
+walker's test oracle (tests/model/differential.py).
 Not kept (the IR has no place for them): the deprecated metadata_buffer list (its indices are
 still checked), custom quantization details, variant_tensors, mutating_variable_inputs and
 debug_metadata_index; absent and empty optional vectors read alike. Tensors compressed with
@@ -12,9 +16,11 @@ dense data at load, marked `Tensor.lut` so that the writer compresses them again
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import re
+import stat
 import struct
 from functools import cache
 from typing import Any
@@ -23,9 +29,10 @@ import numpy as np
 import tflite
 
 from edgelite.errors import ModelError
-from edgelite.model import _lut
+from edgelite.model import _lut, _native
 from edgelite.model import _validate as check
 from edgelite.model._flatbuffer import CheckedTable, CorruptError, accessor, checked, slot_of
+from edgelite.model._native import _engine
 from edgelite.model.ir import (
     UNKNOWN_BUILTIN_PREFIX,
     DimensionMetadata,
@@ -56,6 +63,16 @@ def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
     after loading it). Raises ModelError, naming what is wrong, for any malformed file.
     """
     data = _open(source)
+    if _engine is not None:
+        try:
+            return _native.read(data)
+        except (_native.Rejected, _native.Unsupported):
+            pass  # the checked Python path below names the defect (or reads what C leaves to it)
+    return read_checked(source, data)
+
+
+def read_checked(source: Any, data: memoryview) -> Model:
+    """The checked pure-Python reader (without the extension, and to name a defect C found)."""
     reader = _Reader(data)
     try:
         return reader.model()
@@ -69,10 +86,16 @@ def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
 
 def _open(source: Any) -> memoryview:
     if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as file:
-            if os.fstat(file.fileno()).st_size == 0:
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # no Python file object
+        try:
+            status = os.fstat(descriptor)
+            if stat.S_ISDIR(status.st_mode):  # what open() would say
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(source))
+            if status.st_size == 0:
                 raise ModelError(f"{os.fspath(source)} is empty, not a TFLite model")
-            return memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
+            return memoryview(mmap.mmap(descriptor, 0, access=mmap.ACCESS_READ))
+        finally:
+            os.close(descriptor)
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = memoryview(source)
         if not view.c_contiguous:

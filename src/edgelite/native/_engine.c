@@ -10,6 +10,7 @@
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
 #include "include/el_pack_py.h"
+#include "include/reader.h"
 
 typedef struct {
   PyObject_HEAD
@@ -200,6 +201,7 @@ static PyMethodDef module_methods[] = {
     {"plan_arena", mod_plan_arena, METH_VARARGS, "plan_arena(sizes, firsts, lasts, alignment) -> (offsets, arena, lower bound)"},
     {"widen_float16_into", mod_widen_float16_into, METH_VARARGS, "widen_float16_into(sources, block, offsets): each float16 source into block[offset:]"},
     {"widen_float16", mod_widen_float16, METH_VARARGS, "widen_float16(src, dst): float16 -> float32, bits as numpy's"},
+    {"read_model", el_read_model, METH_VARARGS, "verify a .tflite flatbuffer, return its content (reader.h)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_engine", "edgelite's native engine", -1,
