@@ -659,23 +659,3 @@ def test_reshape_with_a_runtime_shape_matches_litert() -> None:
     theirs, ours = results
     assert [y.shape for y in ours] == [(3, 4), (4, 3), (12, 1), (6, 2), (2, 6)]
     assert_outputs_equal(ours, theirs)
-
-
-def test_garbage_collector_state_is_restored(digits: bytes) -> None:
-    """Loading and allocating pause the cyclic GC; it is back on afterwards, also after an error,
-    and a collector the caller turned off stays off."""
-    import gc
-
-    assert gc.isenabled()
-    interpreter = edgelite.Interpreter(model_content=digits)
-    interpreter.allocate_tensors()
-    assert gc.isenabled()
-    with pytest.raises(ModelError):
-        edgelite.Interpreter(model_content=digits[: len(digits) // 3])
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        edgelite.Interpreter(model_content=digits).allocate_tensors()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

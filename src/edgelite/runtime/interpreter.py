@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,8 +39,7 @@ class Interpreter:
             raise ValueError("edgelite has no delegates yet; pass experimental_delegates=None")
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < -1):
             raise ValueError("num_threads should be an integer >= -1 (-1 lets the runtime decide)")
-        with _collector_paused():
-            self.model: Model = load(model_path if model_path is not None else model_content)
+        self.model: Model = load(model_path if model_path is not None else model_content)
         self.num_threads = num_threads
         if experimental_executor not in (None, "native", "reference"):
             raise ValueError(f"experimental_executor must be 'native' or 'reference', "
@@ -64,9 +61,8 @@ class Interpreter:
         self._executor = self._make_executor(0, self._input_shapes)
 
     def _make_executor(self, subgraph_index: int, input_shapes: dict) -> ReferenceExecutor:
-        with _collector_paused():
-            plan = build_plan(self.model, subgraph_index, input_shapes, self._resolver, self._preserve)
-            return make_executor(plan, self, self._executor_choice, self.num_threads)
+        plan = build_plan(self.model, subgraph_index, input_shapes, self._resolver, self._preserve)
+        return make_executor(plan, self, self._executor_choice, self.num_threads)
 
     def partition(self) -> list[Segment]:
         """Which nodes of subgraph 0 run on the native engine and which on the reference kernels (with
@@ -183,20 +179,6 @@ class Interpreter:
         if signature_key not in self._runners:
             self._runners[signature_key] = SignatureRunner(self, signatures[signature_key])
         return self._runners[signature_key]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a model is read, planned and lowered: they create
-    thousands of acyclic objects, and the collections they trigger cost milliseconds."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _current_shape(executor: ReferenceExecutor | None, index: int, tensor: Tensor,
