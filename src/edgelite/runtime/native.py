@@ -106,7 +106,8 @@ def f32_bits(value: float) -> int:
         return int(np.array(value, np.float32).view(np.uint32))
 
 
-def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1, heap: object = None) -> np.ndarray:
+def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1,
+              heap: object = None) -> np.ndarray:
     """[groups x N, K] float32 weights and bias -> each group's panels of GEMM_NR columns, [1 + K,
     GEMM_NR] each (bias row first), one after another, flat (packed in C: native/pack.c), in a
     lowering's slabs when `heap` (an _engine.Heap) is given."""

@@ -136,7 +136,7 @@ def _bias32(lw, node, channels: int) -> np.ndarray | None:
 
 # -- channel groups (native/include/el_qkernels.h), packed in C (native/pack.c) -----------------
 def packed(lw, result: tuple, code: int = I8) -> int:
-    """A flat table tensor over the bytes a pack.c packer returned: (bytearray or slab, offset, nbytes, ...)."""
+    """A flat table tensor over what a pack.c packer returned: (bytearray | Slab, offset, nbytes, ...)."""
     raw, offset, nbytes = result[0], result[1], result[2]
     count = nbytes // (4 if code in (F32, I32) else 2 if code == I16 else 1)
     lw.buffers.append(raw)

@@ -235,7 +235,8 @@ def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver:
         total += -(-size // 16) * 16  # whole 64-byte lines
     if not chosen:
         return {}
-    block = np.empty(total, _SINGLE) if _slab is None else np.frombuffer(_slab(total * 4, False), _SINGLE, total)
+    block = np.empty(total, _SINGLE) if _slab is None \
+        else np.frombuffer(_slab(total * 4, False), _SINGLE, total)
     widen_float16_into([c[4] for c in chosen], block, [c[5] for c in chosen])
     block.flags.writeable = False
     return {k: (target, shape, block[start:start + size].reshape(shape))
