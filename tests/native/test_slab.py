@@ -206,11 +206,13 @@ def test_an_interpreter_over_reused_dirty_slabs_gives_the_same_outputs(name, cac
     assert all(a.tobytes() == b.tobytes() for a, b in zip(fresh, reused, strict=True))
 
 
-def test_the_bound_comes_from_the_environment():
+@pytest.mark.parametrize("hugepages", ["0", "1"])
+def test_the_bound_and_the_hugepage_advice_come_from_the_environment(hugepages):
     code = ("from edgelite.native import _engine as e\n"
-            "s = e.slab(1 << 20); del s\n"
+            "s = e.slab(1 << 20); print(s.huge); del s\n"
             "print(*e.slab_cache())")
     source = str(Path(native.__file__).parents[2])
-    env = {**os.environ, "EDGELITE_SLAB_CACHE": "3000000", "PYTHONPATH": source}
+    env = {**os.environ, "EDGELITE_SLAB_CACHE": "3000000", "EDGELITE_SLAB_HUGEPAGES": hugepages,
+           "PYTHONPATH": source}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["3000000", str(HUGE), "1"]
+    assert out.stdout.split() == [str(hugepages == "1"), "3000000", str(HUGE), "1"]

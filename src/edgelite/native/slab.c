@@ -15,6 +15,7 @@ static el_region cache[EL_SLAB_CACHE_SLOTS];
 static size_t cached_count, cached_bytes;
 static size_t cache_limit = EL_SLAB_DEFAULT_LIMIT;
 static int limit_read;
+static int hugepages = 1;
 
 /* The size class of a request: whole pages up to 512 KiB (untouched pages of a fresh mapping cost
  * nothing), then whole 2 MiB hugepages: one fault of a 2 MiB hugepage takes about as long as 30 of
@@ -24,10 +25,13 @@ static size_t size_class(size_t nbytes) {
   return (nbytes + EL_SLAB_PAGE - 1) & ~(EL_SLAB_PAGE - 1);
 }
 
-/* EDGELITE_SLAB_CACHE (bytes) sets the limit when the first region is taken. */
+/* EDGELITE_SLAB_CACHE (bytes) sets the limit, EDGELITE_SLAB_HUGEPAGES=0 turns the hugepage advice
+ * off, when the first region is taken. */
 static void read_limit(void) {
   if (limit_read) return;
   limit_read = 1;
+  const char *huge = getenv("EDGELITE_SLAB_HUGEPAGES");
+  if (huge != NULL && huge[0] == '0' && huge[1] == '\0') hugepages = 0;
   const char *text = getenv("EDGELITE_SLAB_CACHE");
   if (text == NULL || *text == '\0') return;
   char *end;
@@ -36,7 +40,7 @@ static void read_limit(void) {
 }
 
 static int map_region(size_t length, el_region *out) {
-  const int huge = length >= EL_SLAB_HUGE;
+  const int huge = hugepages && length >= EL_SLAB_HUGE;
   const size_t slack = huge ? EL_SLAB_HUGE : 0;
   char *raw = mmap(NULL, length + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return -1;
