@@ -6,9 +6,11 @@ bytearray of its own; an interpreter over reused slabs gives the same outputs bi
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +218,25 @@ def test_the_bound_and_the_hugepage_advice_come_from_the_environment(hugepages):
            "PYTHONPATH": source}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == [str(hugepages == "1"), "3000000", str(HUGE), "1"]
+
+
+def test_a_dropped_interpreter_returns_its_slabs_at_once(cache_limit):
+    """No reference cycle keeps the native executor: its slabs are back in the cache without gc."""
+    from edgelite.runtime.interpreter import Interpreter
+
+    path = MODELS / "mnv2_035_96_float32.tflite"
+    if not path.exists():
+        pytest.skip(f"{path} is not there (see /work/shared/models/SOURCES.md)")
+    engine.slab_cache(0)
+    engine.slab_cache(256 << 20)
+    gc.disable()
+    try:
+        interpreter = Interpreter(model_path=str(path))
+        interpreter.allocate_tensors()
+        interpreter.invoke()
+        executor = weakref.ref(interpreter._executor)
+        del interpreter
+        assert executor() is None
+        assert engine.slab_cache()[1] > 0
+    finally:
+        gc.enable()
