@@ -97,11 +97,36 @@ def test_shared_models_plan_as_the_oracle(path: Path, preserve: bool) -> None:
 @pytest.mark.parametrize("path", [p for p in MODEL_FILES if "float16" in p.stem or "landmark" in p.stem],
                          ids=lambda p: p.stem)
 def test_plans_without_the_extension_as_the_oracle(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The numpy / Python fallbacks (float16 widening, arena planner) give the same plans."""
+    """The numpy / Python fallbacks (float16 widening and its block's memory, arena planner) give the
+    same plans."""
+    monkeypatch.setattr(fast_plan, "_slab", None)
     monkeypatch.setattr(dequantize, "_widen_native", None)
     monkeypatch.setattr(dequantize, "_widen_into_native", None)
     monkeypatch.setattr(fast_planner, "_native_plan_arena", None)
     assert_same_outcome(path.read_bytes())
+
+
+@needs_models
+@pytest.mark.skipif(fast_plan._slab is None, reason="the native extension is not built")
+def test_the_float16_block_is_one_slab() -> None:
+    """Every widened float16 constant is a read-only view of one slab (native/_slab.c)."""
+    path = MODELS / "hand_landmark_lite.tflite"
+    if not path.exists():
+        pytest.skip(f"{path} is not there")
+    model = load(path.read_bytes())
+    plan = fast_plan.build_plan(model, 0, {})
+    graph = plan.subgraph
+    widened = [plan.constants[op.outputs[0]] for op in graph.operators if op.opcode == "DEQUANTIZE"
+               and graph.tensors[op.inputs[0]].type == TensorType.FLOAT16 and op.outputs[0] in plan.constants]
+    owners = {}
+    for value in widened:
+        base = value
+        while isinstance(base, np.ndarray):
+            base = base.base
+        owner = base.obj if isinstance(base, memoryview) else base
+        owners[id(owner)] = owner
+        assert not value.flags.writeable
+    assert widened and [type(owner).__name__ for owner in owners.values()] == ["Slab"]
 
 
 @needs_models

@@ -10,6 +10,7 @@
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
 #include "include/el_pack_py.h"
+#include "include/el_slab_py.h"
 #include "include/reader.h"
 
 typedef struct {
@@ -198,6 +199,7 @@ static PyMethodDef module_methods[] = {
     {"ukernels", mod_ukernels, METH_NOARGS, "the manifest: (family, dtype, kernel, isa, file stem, arg)"},
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
     EL_PACK_METHODS
+    EL_SLAB_METHODS
     {"plan_arena", mod_plan_arena, METH_VARARGS, "plan_arena(sizes, firsts, lasts, alignment) -> (offsets, arena, lower bound)"},
     {"widen_float16_into", mod_widen_float16_into, METH_VARARGS, "widen_float16_into(sources, block, offsets): each float16 source into block[offset:]"},
     {"widen_float16", mod_widen_float16, METH_VARARGS, "widen_float16(src, dst): float16 -> float32, bits as numpy's"},

@@ -1,7 +1,8 @@
 /* The CPython side of the weight packers (pack.c, include/el_pack.h): each takes numpy arrays
  * (buffer protocol: C-contiguous, of the stated item type and count), checks every extent and size
  * it is given (ValueError naming it), and returns (bytearray, offset, nbytes[, format]): the packed
- * bytes start 64-byte aligned at `offset` of a zero-initialised bytearray. A requantization the
+ * bytes start 64-byte aligned at `offset` of a zero-initialised bytearray, or, given a Heap as the
+ * last argument (_slab.c), of one of its slabs (returned in place of the bytearray). A requantization the
  * kernels cannot run (shift outside [-31, 31], a scale not finite) returns None: the lowering
  * leaves that node on the reference kernels. */
 #include "include/el_pack_py.h"
@@ -11,6 +12,7 @@
 
 #include "include/el_engine.h"
 #include "include/el_pack.h"
+#include "include/el_slab_py.h"
 
 #define EL_PACK_ALIGN 64
 #define EL_PACK_MAX_EXTENT ((Py_ssize_t)1 << 24)
@@ -84,6 +86,15 @@ static PyObject *aligned_output(size_t nbytes, int zeroed, char **data, Py_ssize
   return raw;
 }
 
+/* The packers' output: a piece of the Heap `heap` when one is given (the lowering's slabs), else a
+ * bytearray of its own (aligned_output). */
+static PyObject *output(PyObject *heap, size_t nbytes, int zeroed, char **data, Py_ssize_t *offset) {
+  if (heap == NULL || heap == Py_None) return aligned_output(nbytes, zeroed, data, offset);
+  if (!el_is_heap(heap)) return PyErr_Format(PyExc_TypeError, "heap: expected an _engine.Heap or None, got %s",
+                                            Py_TYPE(heap)->tp_name);
+  return el_heap_carve(heap, nbytes, zeroed, data, offset);
+}
+
 typedef struct {
   int32_t *mult, *shift;
   int64_t *bias;
@@ -110,9 +121,9 @@ static void free_channels(channel_words *cw) {
  * -> (bytearray, offset, nbytes) */
 PyObject *el_py_pack_gemm(PyObject *m, PyObject *args) {
   (void)m;
-  PyObject *w_obj, *b_obj;
+  PyObject *w_obj, *b_obj, *heap = NULL;
   Py_ssize_t groups, n, k;
-  if (!PyArg_ParseTuple(args, "OOnnn", &w_obj, &b_obj, &groups, &n, &k)) return NULL;
+  if (!PyArg_ParseTuple(args, "OOnnn|O", &w_obj, &b_obj, &groups, &n, &k, &heap)) return NULL;
   if (check_extents("pack_gemm", groups, n, k, 0) < 0) return NULL;
   array_arg a[2] = {{.held = 0}, {.held = 0}};
   PyObject *result = NULL;
@@ -121,7 +132,7 @@ PyObject *el_py_pack_gemm(PyObject *m, PyObject *args) {
     const size_t nbytes = el_pack_gemm_bytes((size_t)groups, (size_t)n, (size_t)k);
     char *data;
     Py_ssize_t offset;
-    PyObject *raw = aligned_output(nbytes, 0, &data, &offset);
+    PyObject *raw = output(heap, nbytes, 0, &data, &offset);
     if (raw != NULL) {
       el_pack_gemm(a[0].view.buf, a[1].held ? a[1].view.buf : NULL, (size_t)groups, (size_t)n, (size_t)k,
                    (uint32_t *)data);
@@ -138,12 +149,12 @@ PyObject *el_py_pack_gemm(PyObject *m, PyObject *args) {
  * -> (bytearray, offset, nbytes, format 0 pairs / 1 quads) or None */
 PyObject *el_py_pack_qgemm(PyObject *m, PyObject *args) {
   (void)m;
-  PyObject *w_obj, *b_obj, *s_obj;
+  PyObject *w_obj, *b_obj, *s_obj, *heap = NULL;
   Py_ssize_t n, k;
   int weight_zero, float_product, input_zero, quads;
   double input_scale, output_scale;
-  if (!PyArg_ParseTuple(args, "OnniOOddpip", &w_obj, &n, &k, &weight_zero, &b_obj, &s_obj, &input_scale,
-                        &output_scale, &float_product, &input_zero, &quads))
+  if (!PyArg_ParseTuple(args, "OnniOOddpip|O", &w_obj, &n, &k, &weight_zero, &b_obj, &s_obj, &input_scale,
+                        &output_scale, &float_product, &input_zero, &quads, &heap))
     return NULL;
   if (check_extents("pack_qgemm", n, 1, k, 1) < 0 || check_zero("pack_qgemm weights", weight_zero) < 0 ||
       check_zero("pack_qgemm input", input_zero) < 0)
@@ -168,7 +179,7 @@ PyObject *el_py_pack_qgemm(PyObject *m, PyObject *args) {
   const size_t nbytes = el_pack_qgemm_bytes((size_t)n, (size_t)k, quads);
   char *data;
   Py_ssize_t offset;
-  PyObject *raw = aligned_output(nbytes, 1, &data, &offset);
+  PyObject *raw = output(heap, nbytes, 1, &data, &offset);
   if (raw == NULL) goto done;
   el_pack_qgemm(w, (size_t)n, (size_t)k, weight_zero, cw.bias, cw.mult, cw.shift, quads, data);
   result = Py_BuildValue("(Nnni)", raw, offset, (Py_ssize_t)nbytes, quads);
@@ -183,12 +194,12 @@ done:
  * -> (bytearray, offset, nbytes, format) or None */
 PyObject *el_py_pack_qdwconv(PyObject *m, PyObject *args) {
   (void)m;
-  PyObject *w_obj, *b_obj, *s_obj;
+  PyObject *w_obj, *b_obj, *s_obj, *heap = NULL;
   Py_ssize_t taps, c;
   int input_zero, quads;
   double input_scale, output_scale;
-  if (!PyArg_ParseTuple(args, "OnnOOddip", &w_obj, &taps, &c, &b_obj, &s_obj, &input_scale, &output_scale,
-                        &input_zero, &quads))
+  if (!PyArg_ParseTuple(args, "OnnOOddip|O", &w_obj, &taps, &c, &b_obj, &s_obj, &input_scale, &output_scale,
+                        &input_zero, &quads, &heap))
     return NULL;
   if (check_extents("pack_qdwconv", c, 1, taps, 1) < 0 || check_zero("pack_qdwconv input", input_zero) < 0)
     return NULL;
@@ -210,7 +221,7 @@ PyObject *el_py_pack_qdwconv(PyObject *m, PyObject *args) {
   const size_t nbytes = el_pack_qdwconv_bytes((size_t)taps, (size_t)c, quads);
   char *data;
   Py_ssize_t offset;
-  PyObject *raw = aligned_output(nbytes, 1, &data, &offset);
+  PyObject *raw = output(heap, nbytes, 1, &data, &offset);
   if (raw == NULL) goto done;
   el_pack_qdwconv(w, (size_t)taps, (size_t)c, cw.bias, cw.mult, cw.shift, quads, data);
   result = Py_BuildValue("(Nnni)", raw, offset, (Py_ssize_t)nbytes, quads);
@@ -224,9 +235,9 @@ done:
  * -> (bytearray, offset, nbytes) */
 PyObject *el_py_pack_hgemm(PyObject *m, PyObject *args) {
   (void)m;
-  PyObject *w_obj, *s_obj, *b_obj;
+  PyObject *w_obj, *s_obj, *b_obj, *heap = NULL;
   Py_ssize_t n, k;
-  if (!PyArg_ParseTuple(args, "OnnOO", &w_obj, &n, &k, &s_obj, &b_obj)) return NULL;
+  if (!PyArg_ParseTuple(args, "OnnOO|O", &w_obj, &n, &k, &s_obj, &b_obj, &heap)) return NULL;
   if (check_extents("pack_hgemm", n, 1, k, 1) < 0) return NULL;
   array_arg a[3] = {{.held = 0}, {.held = 0}, {.held = 0}};
   PyObject *result = NULL;
@@ -236,7 +247,7 @@ PyObject *el_py_pack_hgemm(PyObject *m, PyObject *args) {
     const size_t nbytes = el_pack_hgemm_bytes((size_t)n, (size_t)k);
     char *data;
     Py_ssize_t offset;
-    PyObject *raw = aligned_output(nbytes, 1, &data, &offset);
+    PyObject *raw = output(heap, nbytes, 1, &data, &offset);
     if (raw != NULL) {
       el_pack_hgemm(a[0].view.buf, (size_t)n, (size_t)k, a[1].view.buf, (size_t)a[1].view.len / 4,
                     a[2].held ? a[2].view.buf : NULL, data);
@@ -349,10 +360,13 @@ PyObject *el_py_node_rows(PyObject *m, PyObject *arg) {
   return raw;
 }
 
-/* aligned_copy(array): the bytes of a C-contiguous array copied to a 64-byte boundary of a new
- * bytearray -> (bytearray, offset) (engine-owned tables, pad rows and writable buffers). */
-PyObject *el_py_aligned_copy(PyObject *m, PyObject *arg) {
+/* aligned_copy(array, heap=None): the bytes of a C-contiguous array copied to a 64-byte boundary
+ * of a new bytearray, or of the Heap's slabs -> (bytearray | Slab, offset) (engine-owned tables, pad
+ * rows and writable buffers). */
+PyObject *el_py_aligned_copy(PyObject *m, PyObject *args) {
   (void)m;
+  PyObject *arg, *heap = NULL;
+  if (!PyArg_ParseTuple(args, "O|O", &arg, &heap)) return NULL;
   Py_buffer view;
   if (PyObject_GetBuffer(arg, &view, PyBUF_C_CONTIGUOUS) < 0) {
     PyErr_Clear();
@@ -360,7 +374,7 @@ PyObject *el_py_aligned_copy(PyObject *m, PyObject *arg) {
   }
   char *data;
   Py_ssize_t offset;
-  PyObject *raw = aligned_output((size_t)view.len, 0, &data, &offset);
+  PyObject *raw = output(heap, (size_t)view.len, 0, &data, &offset);
   if (raw != NULL) memcpy(data, view.buf, (size_t)view.len);
   PyBuffer_Release(&view);
   return raw == NULL ? NULL : Py_BuildValue("(Nn)", raw, offset);

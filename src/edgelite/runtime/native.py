@@ -26,6 +26,7 @@ import math
 import os
 import struct
 import warnings
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,14 +107,28 @@ def f32_bits(value: float) -> int:
         return int(np.array(value, np.float32).view(np.uint32))
 
 
-def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1) -> np.ndarray:
+def pack_gemm(weights: np.ndarray, bias: np.ndarray | None, groups: int = 1,
+              heap: object = None) -> np.ndarray:
     """[groups x N, K] float32 weights and bias -> each group's panels of GEMM_NR columns, [1 + K,
-    GEMM_NR] each (bias row first), one after another, flat (packed in C: native/pack.c)."""
+    GEMM_NR] each (bias row first), one after another, flat (packed in C: native/pack.c), in a
+    lowering's slabs when `heap` (an _engine.Heap) is given."""
     rows, k = weights.shape
     raw, offset, nbytes = _engine.pack_gemm(np.ascontiguousarray(weights, np.float32),
                                             None if bias is None else np.ascontiguousarray(bias, np.float32),
-                                            groups, rows // groups, k)
+                                            groups, rows // groups, k, heap)
     return np.frombuffer(raw, np.float32, nbytes // 4, offset)
+
+
+def heap_estimate(constants: dict) -> int:
+    """Bytes the lowering of a plan with these constants is likely to pack: its first slab's size
+    (int8 weights double as int16 pairs; more goes to further slabs)."""
+    return sum(value.nbytes * (2 if value.itemsize == 1 else 1) for value in constants.values()) + (64 << 10)
+
+
+def zeroed(heap: object, floats: int) -> np.ndarray:
+    """`floats` zeroed float32 values, 64-byte aligned, from the lowering's slabs."""
+    raw, offset = heap.take(floats * 4, True)
+    return np.frombuffer(raw, np.float32, floats, offset)
 
 
 @functools.lru_cache(maxsize=4096)  # a model's binary ops repeat a few shapes
@@ -174,6 +189,8 @@ class Lowering:
         self.offsets, self.constants = self.plan.arena_offsets, self.plan.constants
         self.dynamic = self.plan.dynamic_tensors
         self.readers: Counter | None = None  # graph tensor -> how many node inputs read it (_fused_pad)
+        # packed weights, tables and scratch: a few slabs (native/_slab.c), not one allocation each
+        self.heap = _engine.heap(heap_estimate(self.constants))
 
     # -- tensors ----------------------------------------------------------------------------
     def _add(self, buffer: int, offset: int, shape: tuple) -> int:
@@ -273,7 +290,7 @@ class Lowering:
         for index, floats, writable in ((self._scratch, self.scratch_floats * self.threads, True),
                                         (self._zeros, self.zero_floats, False)):
             if index >= 0:
-                self.buffers.append(np.zeros(floats, np.float32))
+                self.buffers.append(zeroed(self.heap, floats))
                 self.writable.append(writable)
                 record = [len(self.buffers) - 1, 0, floats * 4, 0, 1, floats]
                 self.tensors[index] = record + [0] * (TENSOR_WORDS - len(record))
@@ -355,7 +372,7 @@ def lower_conv(lw: Lowering, node) -> _Record:
     if fused is not None:
         x_id, pads = fused[0], [pads[0] + fused[1], pads[1] + fused[2]]
     k, n = kh * kw * ic, o // groups
-    packed = lw.extra(pack_gemm(weights.reshape(o, k), bias, groups))
+    packed = lw.extra(pack_gemm(weights.reshape(o, k), bias, groups, lw.heap))
     direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and fused is None
     geometry = [kh, kw, *stride, *dilation, *pads]
     inputs = [lw.tensor(x_id), packed] + ([] if direct else [lw.scratch(IM2COL_ROWS * k)])
@@ -372,7 +389,7 @@ def lower_fully_connected(lw: Lowering, node) -> _Record:
     if getattr(node.options, "weights_format", 0) != 0 or weights.ndim != 2:
         raise Unsupported("weights format")
     units, k = weights.shape
-    packed = lw.extra(pack_gemm(weights, bias))
+    packed = lw.extra(pack_gemm(weights, bias, 1, lw.heap))
     return lw.node("GEMM", [lw.tensor(x_id), packed], out_id, [0, *[0] * 8, *_clamp(node), k, units])
 
 
@@ -560,7 +577,7 @@ class NativeExecutor(ReferenceExecutor):
     _binding = False  # ReferenceExecutor.__init__'s _bind calls wait until the native nodes are known
 
     def __init__(self, plan: Plan, runtime: object = None, num_threads: int | None = None) -> None:
-        super().__init__(plan, runtime)
+        super().__init__(plan, _weak(runtime))
         self.num_threads = num_threads
         self.threads = thread_count(num_threads)
         lowering = Lowering(self)
@@ -622,6 +639,16 @@ class NativeExecutor(ReferenceExecutor):
                 begin = perf_counter_ns()
                 self.program.run(k, k + 1)
                 profile.append(perf_counter_ns() - begin)
+
+
+def _weak(runtime: object) -> object:
+    """The runtime (the Interpreter, which holds the executor) as the nodes' weak proxy: no reference
+    cycle, so the executor and its slabs go back as soon as the Interpreter is dropped, not at the
+    next cyclic collection (native/README.md, "Slabs")."""
+    try:
+        return None if runtime is None else weakref.proxy(runtime)
+    except TypeError:  # not weakly referenceable: kept as it is
+        return runtime
 
 
 def make_executor(plan: Plan, runtime: object = None, executor: str | None = None,

@@ -22,20 +22,30 @@ from edgelite.runtime.native import IM2COL_ROWS, Lowering, Unsupported, _clamp, 
 TCONV_MAX_STRIDE = 16  # native/ops_tconv.c: EL_TCONV_MAX_STRIDE
 
 
-def pack_transpose_conv(weights: np.ndarray, bias: np.ndarray | None, stride: tuple[int, int]) -> np.ndarray:
+def _joined(parts: list[np.ndarray], heap: object) -> np.ndarray:
+    """The float32 parts one after another: in a piece of the lowering's slabs when `heap` is given."""
+    if heap is None:
+        return np.concatenate(parts)
+    total = sum(part.size for part in parts)
+    raw, offset = heap.take(total * 4)
+    return np.concatenate(parts, out=np.frombuffer(raw, np.float32, total, offset))
+
+
+def pack_transpose_conv(weights: np.ndarray, bias: np.ndarray | None, stride: tuple[int, int],
+                        heap: object = None) -> np.ndarray:
     """OHWI weights -> the gemm panels of every phase, row-major over (ry, rx), concatenated."""
     out_c = weights.shape[0]
     parts = [pack_gemm(weights[:, ry::stride[0], rx::stride[1], :].reshape(out_c, -1), bias).reshape(-1)
              for ry in range(stride[0]) for rx in range(stride[1])]
-    return np.concatenate(parts)
+    return _joined(parts, heap)
 
 
-def pack_pixel_shuffle(weights: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+def pack_pixel_shuffle(weights: np.ndarray, bias: np.ndarray | None, heap: object = None) -> np.ndarray:
     """Kernel = stride: per ky, the gemm panels of the [kw * out_c, in_c] matrix (columns (kx, n))."""
     out_c, kh, kw, in_c = weights.shape
     tiled_bias = None if bias is None else np.tile(bias, kw)
-    return np.concatenate([pack_gemm(weights[:, ky].transpose(1, 0, 2).reshape(kw * out_c, in_c), tiled_bias)
-                           .reshape(-1) for ky in range(kh)])
+    return _joined([pack_gemm(weights[:, ky].transpose(1, 0, 2).reshape(kw * out_c, in_c), tiled_bias)
+                    .reshape(-1) for ky in range(kh)], heap)
 
 
 def _transpose_conv(lw: Lowering, x_id: int, w_id: int, bias_id: int, out_id: int, stride: tuple[int, int],
@@ -50,12 +60,12 @@ def _transpose_conv(lw: Lowering, x_id: int, w_id: int, bias_id: int, out_id: in
             for a in range(2)]
     if ((kh, kw) == stride and pads == [0, 0]
             and tuple(out_shape[1:3]) == (x_shape[1] * stride[0], x_shape[2] * stride[1])):
-        packed = pack_pixel_shuffle(weights, bias)  # mode 1: one gemm per output row, no im2col
+        packed = pack_pixel_shuffle(weights, bias, lw.heap)  # mode 1: one gemm per output row, no im2col
         return lw.node("TCONV", [lw.tensor(x_id), lw.extra(packed), lw.scratch(0)], out_id,
                        [kh, kw, *stride, *pads, *clamp, in_c, out_c, 1])
     largest = max(len(range(ry, kh, stride[0])) * len(range(rx, kw, stride[1])) for ry in range(stride[0])
                   for rx in range(stride[1])) * in_c
-    inputs = [lw.tensor(x_id), lw.extra(pack_transpose_conv(weights, bias, stride)),
+    inputs = [lw.tensor(x_id), lw.extra(pack_transpose_conv(weights, bias, stride, lw.heap)),
               lw.scratch(IM2COL_ROWS * max(largest, 1))]
     return lw.node("TCONV", inputs, out_id, [kh, kw, *stride, *pads, *clamp, in_c, out_c, 0])
 

@@ -36,7 +36,7 @@ def pack_groups(lw, weights: np.ndarray, scales: np.ndarray, bias: np.ndarray | 
     """[N, K] int8 weights -> the packed tensor of hgemm groups, [scale 16 | bias 16][K/2 pairs x 16
     channels x 2 int16] (native/pack.c)."""
     n, k = weights.shape
-    return native_int8.packed(lw, _native()._engine.pack_hgemm(weights, n, k, scales, bias))
+    return native_int8.packed(lw, _native()._engine.pack_hgemm(weights, n, k, scales, bias, lw.heap))
 
 
 def is_hybrid(lw, node) -> bool:

@@ -56,7 +56,7 @@ def extra(lw, array: np.ndarray, code: int, writable: bool = False) -> int:
     array = np.ascontiguousarray(array)
     if array.ndim > 6:
         raise unsupported(f"rank {array.ndim} above 6")
-    raw, offset = _engine().aligned_copy(array)
+    raw, offset = _engine().aligned_copy(array, lw.heap)
     lw.buffers.append(np.frombuffer(raw, array.dtype, array.size, offset).reshape(array.shape))
     lw.writable.append(writable)
     rank = array.ndim
@@ -136,7 +136,7 @@ def _bias32(lw, node, channels: int) -> np.ndarray | None:
 
 # -- channel groups (native/include/el_qkernels.h), packed in C (native/pack.c) -----------------
 def packed(lw, result: tuple, code: int = I8) -> int:
-    """A flat table tensor over the bytes a pack.c packer returned: (bytearray, offset, nbytes, ...)."""
+    """A flat table tensor over what a pack.c packer returned: (bytearray | Slab, offset, nbytes, ...)."""
     raw, offset, nbytes = result[0], result[1], result[2]
     count = nbytes // (4 if code in (F32, I32) else 2 if code == I16 else 1)
     lw.buffers.append(raw)
@@ -185,7 +185,7 @@ def _gemm_weights(lw, node, weights: np.ndarray, weight_zero: int, bias, zero: i
     x_scale, w_scales, out_scale = _scales(node, float_product)
     n, k = weights.shape
     result = _engine().pack_qgemm(weights, n, k, weight_zero, bias, w_scales, x_scale, out_scale,
-                                  float_product, zero, native_qgemm.prefer_quads())
+                                  float_product, zero, native_qgemm.prefer_quads(), lw.heap)
     if result is None:
         raise unsupported(_SHIFT)
     fmt = result[3]
@@ -277,7 +277,7 @@ def lower_depthwise(lw, node):
     x_scale, w_scales, out_scale = _scales(node)
     fmt = native_qgemm.choose_dw_format(c)
     result = _engine().pack_qdwconv(weights.reshape(kh * kw, c), kh * kw, c, bias, w_scales, x_scale,
-                                    out_scale, zero, fmt == native_qgemm.QUADS)
+                                    out_scale, zero, fmt == native_qgemm.QUADS, lw.heap)
     if result is None:
         raise unsupported(_SHIFT)
     packed_w = packed(lw, result)

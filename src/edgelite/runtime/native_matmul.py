@@ -42,7 +42,7 @@ def lower_batch_matmul(lw: Lowering, node) -> _Record:
     if constant is not None:
         matrices = lw.constant(rhs_id).reshape(-1, *rhs[-2:])
         weights = matrices if adj_y else matrices.transpose(0, 2, 1)  # [N, K] per matrix
-        w = lw.extra(pack_gemm(weights.reshape(-1, weights.shape[-1]), None, len(matrices)))
+        w = lw.extra(pack_gemm(weights.reshape(-1, weights.shape[-1]), None, len(matrices), lw.heap))
         mode, flags, per_thread = 0, int(adj_x), 0
     else:
         w = lw.tensor(rhs_id)

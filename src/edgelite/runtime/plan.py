@@ -23,6 +23,11 @@ from edgelite.ops.dequantize import widen_float16_into
 from edgelite.ops.registry import Resolver, lookup
 from edgelite.runtime.planner import lifetime_steps, plan_spans
 
+try:  # the float16 block's memory (native/_slab.c); numpy's without the extension
+    from edgelite.native._engine import slab as _slab
+except ImportError:
+    _slab = None
+
 _FOLD_LIMIT = 4096  # elements: outputs up to this size are evaluated at prepare time
 # Ops that only unpack constant weights (float16/int8 -> float32, sparse -> dense): when their
 # inputs are constants they run once here and their outputs become constants, as XNNPACK does.
@@ -199,7 +204,8 @@ def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver:
                        ) -> dict[int, tuple[int, tuple[int, ...], np.ndarray]]:
     """op index -> (output, shape, value) of every DEQUANTIZE of a float16 constant that no operator
     writes, folded as the general path (prepare, shape, fold) would, without building Nodes: all
-    widened at once into one read-only float32 block (one allocation instead of one each)."""
+    widened at once into one read-only float32 block (one allocation instead of one each: a slab of
+    native/_slab.c when the extension is built, hugepage-backed when large, reused across plans)."""
     operators, tensors = graph.operators, graph.tensors
     candidates = [(k, op) for k, op in enumerate(operators) if op.opcode == "DEQUANTIZE"]
     if not candidates or lookup("DEQUANTIZE", resolver) is not _DEQUANTIZE:
@@ -229,7 +235,8 @@ def _widened_constants(graph: Subgraph, constants: dict, shapes: list, resolver:
         total += -(-size // 16) * 16  # whole 64-byte lines
     if not chosen:
         return {}
-    block = np.empty(total, _SINGLE)
+    block = np.empty(total, _SINGLE) if _slab is None \
+        else np.frombuffer(_slab(total * 4, False), _SINGLE, total)
     widen_float16_into([c[4] for c in chosen], block, [c[5] for c in chosen])
     block.flags.writeable = False
     return {k: (target, shape, block[start:start + size].reshape(shape))

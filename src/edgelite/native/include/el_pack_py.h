@@ -12,7 +12,7 @@ PyObject *el_py_pack_qdwconv(PyObject *m, PyObject *args);
 PyObject *el_py_pack_hgemm(PyObject *m, PyObject *args);
 PyObject *el_py_int64_rows(PyObject *m, PyObject *args);
 PyObject *el_py_node_rows(PyObject *m, PyObject *arg);
-PyObject *el_py_aligned_copy(PyObject *m, PyObject *arg);
+PyObject *el_py_aligned_copy(PyObject *m, PyObject *args);
 
 #define EL_PACK_METHODS                                                                               \
   {"quantize_multiplier", el_py_quantize_multiplier, METH_O, "(real) -> (multiplier, shift)"},       \
@@ -22,6 +22,6 @@ PyObject *el_py_aligned_copy(PyObject *m, PyObject *arg);
   {"pack_hgemm", el_py_pack_hgemm, METH_VARARGS, "hybrid hgemm channel groups (_pack.c)"},        \
   {"int64_rows", el_py_int64_rows, METH_VARARGS, "(rows, words) -> zero-padded int64 table"},       \
   {"node_rows", el_py_node_rows, METH_O, "(op, inputs, output, params) records -> node table"},     \
-  {"aligned_copy", el_py_aligned_copy, METH_O, "array -> (bytearray, offset of its 64-aligned copy)"},
+  {"aligned_copy", el_py_aligned_copy, METH_VARARGS, "(array, heap=None) -> (buffer, offset of its 64-aligned copy)"},
 
 #endif
