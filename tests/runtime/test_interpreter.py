@@ -659,3 +659,22 @@ def test_reshape_with_a_runtime_shape_matches_litert() -> None:
     theirs, ours = results
     assert [y.shape for y in ours] == [(3, 4), (4, 3), (12, 1), (6, 2), (2, 6)]
     assert_outputs_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("executor", ["native", "reference"])
+def test_a_dropped_interpreter_frees_its_executor_without_gc(digits: bytes, executor: str) -> None:
+    """The nodes see the Interpreter through a weak proxy: no reference cycle keeps the executor
+    (and its arena and weights) alive until the next cyclic collection."""
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        interpreter = edgelite.Interpreter(model_content=digits, experimental_executor=executor)
+        interpreter.allocate_tensors()
+        interpreter.invoke()
+        held = weakref.ref(interpreter._executor)
+        del interpreter
+        assert held() is None
+    finally:
+        gc.enable()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from time import perf_counter_ns
 
@@ -10,6 +11,11 @@ import numpy as np
 from edgelite.errors import EdgeliteError, ModelError
 from edgelite.model.ir import TensorType
 from edgelite.runtime.plan import ARENA_ALIGNMENT, Plan, output_shapes
+
+try:  # the arena's memory (native/_slab.c); numpy's without the extension
+    from edgelite.native._engine import slab as _slab
+except ImportError:
+    _slab = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ class ReferenceExecutor:
 
     def __init__(self, plan: Plan, runtime: object = None) -> None:
         self.plan = plan
-        self.arena = _aligned_bytes(plan.arena_size)
+        self.arena = _arena(plan.arena_size)
+        runtime = _weak(runtime)
         graph = plan.subgraph
         self.values: list[np.ndarray | None] = [None] * len(graph.tensors)
         for i, value in plan.constants.items():
@@ -124,7 +131,21 @@ class ReferenceExecutor:
         node.outputs = outputs
 
 
-def _aligned_bytes(size: int) -> np.ndarray:
+def _arena(size: int) -> np.ndarray:
+    """Zeroed, ARENA_ALIGNMENT-aligned bytes: a slab (native/_slab.c: mapped, reused across
+    interpreters) when the extension is built, numpy's memory otherwise."""
+    if _slab is not None and size > 0:
+        return np.frombuffer(_slab(size, True), np.uint8, size)
     raw = np.zeros(size + ARENA_ALIGNMENT, dtype=np.uint8)
     start = -raw.ctypes.data % ARENA_ALIGNMENT
     return raw[start:start + size]
+
+
+def _weak(runtime: object) -> object:
+    """The runtime (the Interpreter, which holds the executor) as the nodes' weak proxy: no reference
+    cycle, so the executor and its memory go back as soon as the Interpreter is dropped, not at the
+    next cyclic collection (native/README.md, "Slabs")."""
+    try:
+        return None if runtime is None else weakref.proxy(runtime)
+    except TypeError:  # not weakly referenceable: kept as it is
+        return runtime

@@ -26,7 +26,6 @@ import math
 import os
 import struct
 import warnings
-import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -577,7 +576,7 @@ class NativeExecutor(ReferenceExecutor):
     _binding = False  # ReferenceExecutor.__init__'s _bind calls wait until the native nodes are known
 
     def __init__(self, plan: Plan, runtime: object = None, num_threads: int | None = None) -> None:
-        super().__init__(plan, _weak(runtime))
+        super().__init__(plan, runtime)
         self.num_threads = num_threads
         self.threads = thread_count(num_threads)
         lowering = Lowering(self)
@@ -639,16 +638,6 @@ class NativeExecutor(ReferenceExecutor):
                 begin = perf_counter_ns()
                 self.program.run(k, k + 1)
                 profile.append(perf_counter_ns() - begin)
-
-
-def _weak(runtime: object) -> object:
-    """The runtime (the Interpreter, which holds the executor) as the nodes' weak proxy: no reference
-    cycle, so the executor and its slabs go back as soon as the Interpreter is dropped, not at the
-    next cyclic collection (native/README.md, "Slabs")."""
-    try:
-        return None if runtime is None else weakref.proxy(runtime)
-    except TypeError:  # not weakly referenceable: kept as it is
-        return runtime
 
 
 def make_executor(plan: Plan, runtime: object = None, executor: str | None = None,
