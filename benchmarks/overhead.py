@@ -6,10 +6,10 @@
 (a) A one-op model (RELU on a (1, 8) float32 tensor): `invoke()`, `set_tensor + invoke` and
     `set_tensor + invoke + get_tensor`, in microseconds per call (median of `--repeats` loops).
 (b) Each model: `Interpreter(model_path) + allocate_tensors() + first invoke()` in milliseconds
-    (median of `--repeats` runs alternating between the two runtimes, after one untimed warm-up of
-    each), with edgelite's phases (read the file, plan, lower to the native engine, first invoke,
-    each a median of its own). LiteRT runs its default
-    XNNPACK path. Ratios are edgelite / LiteRT; nothing is asserted (timings are noisy).
+    and minor page faults (median of `--repeats` runs alternating between the two runtimes, after
+    one untimed warm-up of each), with edgelite's phases (read the file, plan, lower to the native
+    engine, first invoke, each a median of its own). LiteRT runs its default XNNPACK path.
+    Ratios are edgelite / LiteRT; nothing is asserted (timings are noisy).
 (c) With `--fresh`: the same start-up as the first model of a new process (each sample a new
     `python`, the runtime's import done before the clock starts, so its one-time lazy work counts),
     and the import itself (`import edgelite` vs `from ai_edge_litert.interpreter import Interpreter`).
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -82,12 +83,15 @@ def invoke_overhead(interpreter_class: type, content: bytes, calls: int, repeats
     }
 
 
-def startup_ms(interpreter_class: type, path: Path) -> float:
+def startup(interpreter_class: type, path: Path) -> tuple[float, int]:
+    """(milliseconds, minor page faults) of one start-up; the interpreter is dropped inside the timing."""
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
     interpreter = interpreter_class(model_path=str(path))
     interpreter.allocate_tensors()
     interpreter.invoke()
-    return (time.perf_counter() - start) * 1e3
+    del interpreter
+    return (time.perf_counter() - start) * 1e3, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
 
 
 _FRESH = """
@@ -177,21 +181,21 @@ def main(argv: list[str] | None = None) -> None:
 
     paths = sorted(args.models_dir.glob("*.tflite")) if args.models_dir.is_dir() else []
     paths += args.models
-    print("\n(b) Interpreter(model_path) + allocate_tensors() + first invoke(), milliseconds")
-    print(f"{'model':30s} {'edgelite':>9s} {'LiteRT':>9s} {'ratio':>6s}   edgelite phases: "
+    print("\n(b) Interpreter(model_path) + allocate_tensors() + first invoke(): milliseconds, page faults")
+    print(f"{'model':30s} {'edgelite':>9s} {'LiteRT':>9s} {'ratio':>6s}   {'faults':>13s}   edgelite phases: "
           "read / plan / lower / first invoke")
     ratios = []
     for path in paths:
-        startup_ms(Interpreter, path), startup_ms(litert, path)  # warm-up (imports, caches)
+        startup(Interpreter, path), startup(litert, path)  # warm-up (imports, caches)
         ours, theirs = [], []
         for _ in range(args.repeats):  # alternating, so that load on the machine hits both alike
-            ours.append(startup_ms(Interpreter, path))
-            theirs.append(startup_ms(litert, path))
-        ours_ms, theirs_ms = statistics.median(ours), statistics.median(theirs)
+            ours.append(startup(Interpreter, path))
+            theirs.append(startup(litert, path))
+        (ours_ms, ours_faults), (theirs_ms, theirs_faults) = np.median([ours, theirs], axis=1)
         phases = np.median([edgelite_phases_ms(path) for _ in range(args.repeats)], axis=0)
         ratios.append(ours_ms / theirs_ms)
         print(f"{path.stem:30s} {ours_ms:9.2f} {theirs_ms:9.2f} {ratios[-1]:6.2f}   "
-              + " / ".join(f"{p:.2f}" for p in phases))
+              f"{ours_faults:6.0f} {theirs_faults:6.0f}   " + " / ".join(f"{p:.2f}" for p in phases))
     if ratios:
         print(f"{'geomean ratio':30s} {'':9s} {'':9s} {float(np.exp(np.mean(np.log(ratios)))):6.2f}")
     if args.fresh:
