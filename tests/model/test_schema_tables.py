@@ -9,7 +9,7 @@ from edgelite.model import _lut, _native, _schema, _schema_gen
 def test_schema_tables_match_the_tflite_bindings() -> None:
     derived = _schema_gen.tables()
     for name, mapping in derived.items():
-        assert getattr(_schema, name) == mapping, f"_schema.{name} is stale: run python -m edgelite.model._schema_gen"
+        assert getattr(_schema, name) == mapping, f"stale {name}: python -m edgelite.model._schema_gen"
 
 
 def test_schema_file_is_what_the_generator_writes() -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from edgelite.model._record import record
+
 
 class TensorType(enum.IntEnum):
     """TFLite's TensorType enum (schema values)."""
@@ -98,7 +100,7 @@ class Quantization:
         return cls(scale, zero_point, quantized_dimension)
 
 
-@dataclass
+@record
 class DimensionMetadata:
     """One dimension of a sparse tensor: dense (just a size) or CSR (segments + indices)."""
 
@@ -108,7 +110,7 @@ class DimensionMetadata:
     array_indices: np.ndarray | None = None
 
 
-@dataclass
+@record
 class Sparsity:
     """TFLite SparsityParameters: traversal order, block map and per-dimension metadata."""
 
@@ -159,7 +161,7 @@ class Operator:
         return self.custom_code if self.opcode == "CUSTOM" else self.opcode
 
 
-@dataclass
+@record
 class Subgraph:
     tensors: list[Tensor] = field(default_factory=list)
     inputs: tuple[int, ...] = ()
@@ -168,7 +170,7 @@ class Subgraph:
     name: str = ""
 
 
-@dataclass
+@record
 class SignatureDef:
     """A named entry point: input/output names mapped to tensor indices of one subgraph."""
 
@@ -178,7 +180,7 @@ class SignatureDef:
     subgraph_index: int = 0
 
 
-@dataclass
+@record
 class Model:
     """A whole .tflite model. buffers[0] is the schema's empty sentinel buffer."""
 

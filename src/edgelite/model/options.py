@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from typing import Any
 
+from edgelite.model._record import record
 
-@dataclass
+
+@record
 class RawOptions:
     """Options of an op edgelite has no options class for: table name and CamelCase fields."""
 

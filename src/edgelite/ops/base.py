@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from edgelite.errors import UnsupportedOpError
+from edgelite.model._record import record
 from edgelite.model.ir import Operator, Tensor, TensorType
 
 Shape = tuple[int, ...]
@@ -56,7 +57,7 @@ KernelFn = Callable[[Node], None]
 CheckFn = Callable[[Node], None]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OpDef:
     """What an op module exports as `OP`.
 
