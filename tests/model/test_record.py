@@ -8,6 +8,7 @@ import dataclasses
 import enum
 import inspect
 import pickle
+import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgelite.model._record import record
+from edgelite.model.options import _field_type
 from edgelite.ops.registry import builtin_op_names, options_class
 
 
@@ -192,3 +194,14 @@ def test_every_options_class_is_a_working_dataclass() -> None:
         keywords = {f.name: v for f, v in zip(dataclasses.fields(cls), values, strict=True)}
         assert cls(*values) == default == cls(**keywords)
         assert repr(default).startswith(f"{cls.__name__}(")
+
+
+def test_options_field_plans_read_annotations_as_get_type_hints_does() -> None:
+    """options._field_plan resolves plain-name annotations itself: the same types as typing's."""
+    for name in builtin_op_names():
+        cls = options_class(name)
+        if cls is None:
+            continue
+        hints = typing.get_type_hints(cls)
+        assert {f.name: _field_type(cls, f) for f in dataclasses.fields(cls)} == \
+            {f.name: hints[f.name] for f in dataclasses.fields(cls)}, cls.__name__

@@ -8,8 +8,10 @@ in C). Options of ops edgelite does not implement are kept as RawOptions so they
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import enum
+import sys
 import typing
 from dataclasses import field
 from functools import cache
@@ -36,6 +38,19 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def _field_type(cls: type, f: dataclasses.Field) -> Any:
+    """The field's evaluated annotation, as typing.get_type_hints gives it; a plain name (all
+    options classes use them) is looked up as it would, without compiling it (~30 us each)."""
+    annotation = f.type
+    if not isinstance(annotation, str):
+        return annotation
+    if annotation.isidentifier():
+        for namespace in (vars(cls), vars(sys.modules[cls.__module__]), vars(builtins)):
+            if annotation in namespace:
+                return namespace[annotation]
+    return _hints(cls).get(f.name)
+
+
 def to_options(cls: type | None, table: str, values: dict[str, Any]) -> Any:
     """Build the op's options dataclass (or RawOptions) from CamelCase table values."""
     if cls is None or getattr(cls, "table", None) != table:
@@ -59,10 +74,9 @@ def to_options(cls: type | None, table: str, values: dict[str, Any]) -> Any:
 @cache
 def _field_plan(cls: type) -> tuple[tuple[str, str, type | None], ...]:
     """(field, CamelCase key, IntEnum or bool type to convert to, else None) per dataclass field."""
-    hints = _hints(cls)
     plan = []
     for f in dataclasses.fields(cls):
-        kind = hints.get(f.name)
+        kind = _field_type(cls, f)
         convert = kind is bool or (isinstance(kind, type) and issubclass(kind, enum.IntEnum))
         plan.append((f.name, camel(f.name), kind if convert else None))
     return tuple(plan)
