@@ -65,6 +65,17 @@ class MixedRecord:
     hidden: int = field(default=5, repr=False, compare=False)
 
 
+@record(compiled_init=True)
+class MixedCompiledRecord:
+    """Required fields, a default and a factory."""
+
+    name: str
+    shape: tuple[int, ...]
+    count: int = 0
+    items: list[Any] = field(default_factory=list)
+    hidden: int = field(default=5, repr=False, compare=False)
+
+
 @dataclass(frozen=True)
 class FrozenDataclass:
     scale: float
@@ -79,7 +90,8 @@ class FrozenRecord:
     note: str = field(default="", compare=False)
 
 
-PAIRS = [(PlainDataclass, PlainRecord), (MixedDataclass, MixedRecord), (FrozenDataclass, FrozenRecord)]
+PAIRS = [(PlainDataclass, PlainRecord), (MixedDataclass, MixedRecord), (FrozenDataclass, FrozenRecord),
+         (MixedDataclass, MixedCompiledRecord)]
 VALUES = st.one_of(st.integers(-3, 3), st.booleans(), st.text(max_size=3), st.sampled_from(list(Mode)),
                    st.tuples(st.integers(0, 4)), st.none())
 

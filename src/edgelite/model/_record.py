@@ -25,26 +25,29 @@ _OWN_METHODS = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__
 _PLACEHOLDER_DOC = "record"
 
 
-def record(cls: T | None = None, /, *, frozen: bool = False) -> Any:
-    """`@record` or `@record(frozen=True)`: as `@dataclass` / `@dataclass(frozen=True)`."""
+def record(cls: T | None = None, /, *, frozen: bool = False, compiled_init: bool = False) -> Any:
+    """`@record` or `@record(frozen=True)`: as `@dataclass` / `@dataclass(frozen=True)`.
+    compiled_init: let dataclass compile __init__ (~100 µs more) for classes built by the thousand
+    (a compiled __init__ takes ~0.3 µs a call, the shared one ~1 µs)."""
 
     def wrap(cls: T) -> T:
         if any(name in vars(cls) for name in _OWN_METHODS) or any(
-                dataclasses.is_dataclass(base) for base in cls.__mro__[1:]):
+                dataclasses.is_dataclass(base) for base in cls.__mro__[1:]) or (frozen and compiled_init):
             return dataclasses.dataclass(cls, frozen=frozen)
-        return _make(cls, frozen)
+        return _make(cls, frozen, compiled_init)
 
     return wrap if cls is None else wrap(cls)
 
 
-def _make(cls: T, frozen: bool) -> T:
+def _make(cls: T, frozen: bool, compiled_init: bool) -> T:
     documented = bool(cls.__doc__)
     if not documented:
         cls.__doc__ = _PLACEHOLDER_DOC  # dataclass would build the doc from inspect.signature
-    dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+    dataclasses.dataclass(cls, init=compiled_init, repr=False, eq=False)
     fields = dataclasses.fields(cls)
     _check(cls, fields)
-    cls.__init__ = _qualified(cls, _init(cls, fields, frozen))
+    if not compiled_init:
+        cls.__init__ = _qualified(cls, _init(cls, fields, frozen))
     cls.__repr__ = _qualified(cls, _repr(tuple(f.name for f in fields if f.repr)))
     cls.__eq__ = _qualified(cls, _eq(tuple(f.name for f in fields if f.compare)))
     if frozen:

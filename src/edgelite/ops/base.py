@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from edgelite.model.ir import Operator, Tensor, TensorType
 Shape = tuple[int, ...]
 
 
-@dataclass
+@record(compiled_init=True)  # built once per node of every plan
 class Node:
     """One operator as a kernel or shape function sees it.
 
