@@ -5,8 +5,9 @@ frozen class's __setattr__, __delattr__, __hash__) from source text, one `exec` 
 defines a dataclass or two and a model's first load imports a dozen op modules, so that compiling
 was a third of a fresh process's first model. `record` lets `dataclasses` collect the fields (so
 `fields`, `replace`, `asdict`, `is_dataclass`, `__match_args__` work as ever) and installs shared
-methods that behave as the generated ones do (tests/model/test_record.py compares them). It is for
-small classes built now and then (options, parameters); hot ones (Tensor) keep compiled __init__s.
+methods that behave as the generated ones do (tests/model/test_record.py compares them). For
+classes without default factories, __init__ is dataclass's own bytecode, renamed from a template
+compiled once per field count; others get a shared __init__ (slower per call: for rare classes).
 Classes with their own dunders or __post_init__, or that inherit from a dataclass, get a plain
 dataclass; InitVar, keyword-only and init=False fields are refused (TypeError).
 """
@@ -14,8 +15,10 @@ dataclass; InitVar, keyword-only and init=False fields are refused (TypeError).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import reprlib
+import types
 from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError
 from typing import Any, TypeVar
@@ -27,8 +30,9 @@ _PLACEHOLDER_DOC = "record"
 
 def record(cls: T | None = None, /, *, frozen: bool = False, compiled_init: bool = False) -> Any:
     """`@record` or `@record(frozen=True)`: as `@dataclass` / `@dataclass(frozen=True)`.
-    compiled_init: let dataclass compile __init__ (~100 µs more) for classes built by the thousand
-    (a compiled __init__ takes ~0.3 µs a call, the shared one ~1 µs)."""
+    compiled_init: let dataclass compile __init__ (~100 µs more). Without it, classes without default
+    factories get dataclass's __init__ bytecode from a template (~0.3 µs a call), others a shared
+    __init__ (~1 µs a call), which suits classes built now and then only."""
 
     def wrap(cls: T) -> T:
         if any(name in vars(cls) for name in _OWN_METHODS) or any(
@@ -47,7 +51,8 @@ def _make(cls: T, frozen: bool, compiled_init: bool) -> T:
     fields = dataclasses.fields(cls)
     _check(cls, fields)
     if not compiled_init:
-        cls.__init__ = _qualified(cls, _init(cls, fields, frozen))
+        made = None if frozen else _from_template(cls, fields)
+        cls.__init__ = made or _qualified(cls, _init(cls, fields, frozen))
     cls.__repr__ = _qualified(cls, _repr(tuple(f.name for f in fields if f.repr)))
     cls.__eq__ = _qualified(cls, _eq(tuple(f.name for f in fields if f.compare)))
     if frozen:
@@ -87,9 +92,15 @@ def _init(cls: type, fields: tuple[Field, ...], frozen: bool) -> Callable:
     factories = {f.name: f.default_factory for f in fields if f.default_factory is not MISSING}
     assign = object.__setattr__ if frozen else setattr
     where = f"{cls.__qualname__}.__init__()"
+    # Every field given positionally: straight into the instance dict (what setattr does for names
+    # that no descriptor of the class intercepts).
+    direct = not any(hasattr(type(inspect.getattr_static(cls, name, None)), "__set__") for name in names)
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         given = len(args)
+        if given == count and direct and not kwargs:
+            self.__dict__.update(zip(names, args))  # noqa: B905 (as many as names)
+            return
         if given > count:
             raise TypeError(f"{where} takes {count + 1} positional arguments but {given + 1} were given")
         for name, value in zip(names, args):  # noqa: B905 (fewer arguments than fields is fine)
@@ -113,6 +124,38 @@ def _init(cls: type, fields: tuple[Field, ...], frozen: bool) -> Callable:
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *map(_parameter, fields)],
         return_annotation=None)
     return __init__
+
+
+@functools.cache
+def _template(count: int) -> types.CodeType | None:
+    """The code of `def __init__(self, _0, ...): self._0 = _0 ...`, compiled once per field count;
+    None where its names do not sit in co_names / co_varnames in field order (not CPython)."""
+    names = tuple(f"_{i}" for i in range(count))
+    source = f"def __init__(self{''.join(', ' + n for n in names)}):\n" + (
+        "".join(f"    self.{n} = {n}\n" for n in names) or "    pass\n")
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102 (a fixed template)
+    code = namespace["__init__"].__code__
+    return code if (code.co_names, code.co_varnames) == (names, ("self", *names)) else None
+
+
+def _from_template(cls: type, fields: tuple[Field, ...]) -> Callable | None:
+    """dataclass's own __init__ for fields without factories, made from the template by renaming:
+    the same bytecode, signature and errors, without compiling source per class."""
+    names = tuple(f.name for f in fields)
+    code = _template(len(names))
+    if code is None or "self" in names or any(f.default_factory is not MISSING for f in fields):
+        return None
+    try:
+        code = code.replace(co_names=names, co_varnames=("self", *names),
+                            co_qualname=f"{cls.__qualname__}.__init__")
+    except (TypeError, ValueError):
+        return None
+    defaults = tuple(f.default for f in fields if f.default is not MISSING)
+    function = types.FunctionType(code, {}, "__init__", defaults or None)
+    function.__annotations__ = {**{f.name: f.type for f in fields}, "return": None}
+    function.__qualname__, function.__module__ = f"{cls.__qualname__}.__init__", cls.__module__
+    return function
 
 
 def _parameter(f: Field) -> inspect.Parameter:

@@ -78,7 +78,7 @@ _DTYPES = {t: np.dtype(_NUMPY_NAMES.get(t, "object")) for t in TensorType}
 _ITEMSIZES = {t: 0 if t in _VARIABLE_SIZE else _DTYPES[t].itemsize for t in TensorType}
 
 
-@record(compiled_init=True)  # built once per tensor or operator of every model read
+@record
 class Quantization:
     """Affine quantization: real = scale * (q - zero_point), per tensor or per channel."""
 
@@ -119,7 +119,7 @@ class Sparsity:
     dim_metadata: list[DimensionMetadata]
 
 
-@record(compiled_init=True)  # built once per tensor or operator of every model read
+@record
 class Tensor:
     """A tensor of a subgraph; constant when its buffer holds data."""
 
@@ -142,7 +142,7 @@ class Tensor:
 UNKNOWN_BUILTIN_PREFIX = "BUILTIN_"  # opcode of a builtin newer than the schema: BUILTIN_<code>
 
 
-@record(compiled_init=True)  # built once per tensor or operator of every model read
+@record
 class Operator:
     """One node: a builtin op (by schema name) with its options, or a custom op with raw bytes."""
 
