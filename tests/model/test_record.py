@@ -8,6 +8,7 @@ import dataclasses
 import enum
 import inspect
 import pickle
+import sys
 import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -217,3 +218,11 @@ def test_options_field_plans_read_annotations_as_get_type_hints_does() -> None:
         hints = typing.get_type_hints(cls)
         assert {f.name: _field_type(cls, f) for f in dataclasses.fields(cls)} == \
             {f.name: hints[f.name] for f in dataclasses.fields(cls)}, cls.__name__
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="the template renames CPython bytecode")
+def test_records_without_factories_get_dataclass_bytecode() -> None:
+    """The fast path stays on: PlainRecord's __init__ is the template renamed, not the shared one."""
+    code = PlainRecord.__init__.__code__
+    assert code.co_varnames == ("self", "padding", "stride_w", "flag")
+    assert code.co_names == ("padding", "stride_w", "flag")
