@@ -1,9 +1,11 @@
 """The fast path of model/reader.py: the extension's walker (native/_reader.c) verifies the file and
-returns its content in bulk; this module builds the IR from it with a few steps per tensor.
+returns its content in bulk; this module builds the IR from it with a few steps per tensor. The
+schema's names and option-table layouts come from the generated model/_schema.py: this path never
+imports the `tflite` bindings.
 
-The walker makes every check of the checked Python path (reader._Reader), so both accept the same
-files and build the same Model. It rejects a defect with a short message (`Rejected`); `load` then
-runs the Python path, which names the defect. Files the walker leaves to Python (`Unsupported`):
+The walker makes every check of the checked Python path (checked_reader._Reader), so both accept the
+same files and build the same Model. It rejects a defect with a short message (`Rejected`); `load`
+then runs the Python path, which names the defect. Files the walker leaves to Python (`Unsupported`):
 those with TFLM's LUT-compressed tensors (expanded by model/_lut.py), and all on big-endian hosts.
 """
 
@@ -99,7 +101,7 @@ def _field_names(table: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1024)  # bounded: hostile files may name any number of unknown opcodes
 def _options_maker(union: int, code: int, opcode: str) -> Any:
-    """values -> the op's options object, as options.to_options builds it from read_table."""
+    """values -> the op's options object, as options.to_options builds it from option_tables.read_table."""
     table = _UNIONS[union][code]
     names = _field_names(table)
     cls = None if opcode == _CUSTOM else options_class(opcode)
