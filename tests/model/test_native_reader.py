@@ -17,7 +17,8 @@ import edgelite
 from edgelite import ModelError
 from edgelite.model import _native, reader
 from edgelite.model.ir import Model, Operator, Quantization, Subgraph, Tensor
-from edgelite.model.options import RawOptions, _field_readers
+from edgelite.model.option_tables import _field_readers
+from edgelite.model.options import RawOptions
 from edgelite.ops.registry import options_class
 from tests.model.differential import assert_readers_agree, assert_same
 from tests.model.tiny import tiny_model
@@ -195,7 +196,7 @@ def _value(flags: object) -> st.SearchStrategy:
 @given(table=st.sampled_from(TABLES), custom=st.booleans(), data=st.data())
 def test_every_options_table_reads_identically(table: str, custom: bool, data: st.DataObject) -> None:
     """Each builtin options table with drawn values, on its own op (options class, enums) or on a
-    custom op (RawOptions): the walker decodes the layout options.py derives as Python does."""
+    custom op (RawOptions): the walker decodes the layout option_tables.py derives as Python does."""
     values = {}
     for name, _, flags, default in _field_readers(table):
         if isinstance(default, (bool, int, float)) and not isinstance(default, type):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import struct
-from dataclasses import dataclass
 
 import flatbuffers
 import numpy as np
@@ -27,6 +26,7 @@ from flatbuffers import number_types
 
 from edgelite.errors import ModelError
 from edgelite.model._flatbuffer import CheckedTable, CorruptError
+from edgelite.model._record import record
 from edgelite.model.ir import Model, Tensor, TensorType
 
 METADATA_NAME = "COMPRESSION_METADATA"
@@ -38,7 +38,7 @@ TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32
          TensorType.BOOL)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LutEntry:
     """One LutTensor of the metadata."""
 

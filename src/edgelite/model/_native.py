@@ -1,9 +1,11 @@
 """The fast path of model/reader.py: the extension's walker (native/_reader.c) verifies the file and
-returns its content in bulk; this module builds the IR from it with a few steps per tensor.
+returns its content in bulk; this module builds the IR from it with a few steps per tensor. The
+schema's names and option-table layouts come from the generated model/_schema.py: this path never
+imports the `tflite` bindings.
 
-The walker makes every check of the checked Python path (reader._Reader), so both accept the same
-files and build the same Model. It rejects a defect with a short message (`Rejected`); `load` then
-runs the Python path, which names the defect. Files the walker leaves to Python (`Unsupported`):
+The walker makes every check of the checked Python path (checked_reader._Reader), so both accept the
+same files and build the same Model. It rejects a defect with a short message (`Rejected`); `load`
+then runs the Python path, which names the defect. Files the walker leaves to Python (`Unsupported`):
 those with TFLM's LUT-compressed tensors (expanded by model/_lut.py), and all on big-endian hosts.
 """
 
@@ -15,10 +17,9 @@ from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
-import tflite
 
 from edgelite.errors import ModelError
-from edgelite.model import _lut
+from edgelite.model import _schema
 from edgelite.model import _validate as check
 from edgelite.model.ir import (
     UNKNOWN_BUILTIN_PREFIX,
@@ -32,7 +33,7 @@ from edgelite.model.ir import (
     Tensor,
     TensorType,
 )
-from edgelite.model.options import _OTHER, _VECTOR, RawOptions, _field_plan, _field_readers
+from edgelite.model.options import RawOptions, _field_plan
 from edgelite.ops.registry import options_class
 
 try:
@@ -41,14 +42,12 @@ except ImportError:  # no compiler at install time: reader.py reads in Python
     _engine = None
 
 SCHEMA_VERSION = 3
+LUT_METADATA_NAME = "COMPRESSION_METADATA"  # _lut.METADATA_NAME (model/_lut.py imports flatbuffers)
 _CUSTOM = "CUSTOM"
-# Flatbuffers number flags -> the walker's scalar kinds (_reader.c, K_*); vectors add 16.
-_KINDS = {"Int8Flags": 1, "Uint8Flags": 2, "Int16Flags": 3, "Uint16Flags": 4, "Int32Flags": 5,
-          "Uint32Flags": 6, "Int64Flags": 7, "Uint64Flags": 8, "Float32Flags": 9, "Float64Flags": 10,
-          "BoolFlags": 11}
-_STRING, _VECTOR_KIND = 0, 16
+_STRING = 0  # the walker's kind of a string or table field (_schema.FIELDS)
 _SIZE_KIND = {TensorType.STRING: 1, TensorType.RESOURCE: 2, TensorType.VARIANT: 2}
 _SPARSE_DTYPES = {1: np.dtype(np.int32), 2: np.dtype(np.uint16), 3: np.dtype(np.uint8)}
+_UNIONS = {1: _schema.OPTIONS, 2: _schema.OPTIONS2}
 
 
 class Rejected(Exception):
@@ -62,7 +61,7 @@ class Unsupported(Exception):
 def read(data: memoryview) -> Model:
     """The Model of `data` through the walker; Rejected or Unsupported otherwise."""
     try:
-        raw = _engine.read_model(data, _types(), *_layouts(), SCHEMA_VERSION, _lut.METADATA_NAME)
+        raw = _engine.read_model(data, _types(), *_layouts(), SCHEMA_VERSION, LUT_METADATA_NAME)
     except ValueError as error:
         raise Rejected(str(error)) from None
     if raw is None:
@@ -80,44 +79,30 @@ def _types() -> tuple:
 
 
 @cache
-def _union_names(union: type) -> dict[int, str]:
-    return {value: name for name, value in vars(union).items() if not name.startswith("_")}
-
-
-@cache
 def _layouts() -> tuple[tuple, tuple]:
     """Per union (BuiltinOptions, BuiltinOptions2): per type code the table's layout
-    ((vtable offset, kind, default), ...) as options._field_readers derives it, None if undefined."""
-    return tuple(_union_layouts(union) for union in (tflite.BuiltinOptions, tflite.BuiltinOptions2))
+    ((vtable offset, kind, default), ...) from _schema.FIELDS, None if undefined."""
+    return tuple(_union_layouts(_UNIONS[union]) for union in (1, 2))
 
 
-def _union_layouts(union: type) -> tuple:
-    names = _union_names(union)
+def _union_layouts(names: dict[int, str]) -> tuple:
     layouts: list[Any] = [None] * (max(names) + 1)
     for code, table in names.items():
         if code:
-            layouts[code] = tuple(_field_layout(slot, flags, default)
-                                  for _, slot, flags, default in _field_readers(table))
+            layouts[code] = tuple((slot, kind, default) for _, slot, kind, default in _schema.FIELDS[table])
     return tuple(layouts)
-
-
-def _field_layout(slot: int, flags: Any, default: Any) -> tuple[int, int, Any]:
-    if default is _OTHER:
-        return slot, _STRING, None
-    kind = _KINDS[flags.__name__]
-    return (slot, _VECTOR_KIND + kind, None) if default is _VECTOR else (slot, kind, default)
 
 
 @cache
 def _field_names(table: str) -> tuple[str, ...]:
     """The CamelCase names of the values the walker returns for `table`, in its order."""
-    return tuple(name for name, _, _, default in _field_readers(table) if default is not _OTHER)
+    return tuple(name for name, _, kind, _ in _schema.FIELDS[table] if kind != _STRING)
 
 
 @lru_cache(maxsize=1024)  # bounded: hostile files may name any number of unknown opcodes
 def _options_maker(union: int, code: int, opcode: str) -> Any:
-    """values -> the op's options object, as options.to_options builds it from read_table."""
-    table = _union_names(tflite.BuiltinOptions if union == 1 else tflite.BuiltinOptions2)[code]
+    """values -> the op's options object, as options.to_options builds it from option_tables.read_table."""
+    table = _UNIONS[union][code]
     names = _field_names(table)
     cls = None if opcode == _CUSTOM else options_class(opcode)
     if cls is None or getattr(cls, "table", None) != table:
@@ -149,7 +134,7 @@ def _converter(kind: type | None) -> Any:
 
 
 def _opcode_name(builtin: int) -> str:
-    name = _union_names(tflite.BuiltinOperator).get(builtin)
+    name = _schema.BUILTIN_OPERATORS.get(builtin)
     return f"{UNKNOWN_BUILTIN_PREFIX}{builtin}" if name is None else name
 
 

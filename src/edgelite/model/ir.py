@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
+
+from edgelite.model._record import record
 
 
 class TensorType(enum.IntEnum):
@@ -76,7 +78,7 @@ _DTYPES = {t: np.dtype(_NUMPY_NAMES.get(t, "object")) for t in TensorType}
 _ITEMSIZES = {t: 0 if t in _VARIABLE_SIZE else _DTYPES[t].itemsize for t in TensorType}
 
 
-@dataclass
+@record
 class Quantization:
     """Affine quantization: real = scale * (q - zero_point), per tensor or per channel."""
 
@@ -98,7 +100,7 @@ class Quantization:
         return cls(scale, zero_point, quantized_dimension)
 
 
-@dataclass
+@record
 class DimensionMetadata:
     """One dimension of a sparse tensor: dense (just a size) or CSR (segments + indices)."""
 
@@ -108,7 +110,7 @@ class DimensionMetadata:
     array_indices: np.ndarray | None = None
 
 
-@dataclass
+@record
 class Sparsity:
     """TFLite SparsityParameters: traversal order, block map and per-dimension metadata."""
 
@@ -117,7 +119,7 @@ class Sparsity:
     dim_metadata: list[DimensionMetadata]
 
 
-@dataclass
+@record
 class Tensor:
     """A tensor of a subgraph; constant when its buffer holds data."""
 
@@ -140,7 +142,7 @@ class Tensor:
 UNKNOWN_BUILTIN_PREFIX = "BUILTIN_"  # opcode of a builtin newer than the schema: BUILTIN_<code>
 
 
-@dataclass
+@record
 class Operator:
     """One node: a builtin op (by schema name) with its options, or a custom op with raw bytes."""
 
@@ -159,7 +161,7 @@ class Operator:
         return self.custom_code if self.opcode == "CUSTOM" else self.opcode
 
 
-@dataclass
+@record
 class Subgraph:
     tensors: list[Tensor] = field(default_factory=list)
     inputs: tuple[int, ...] = ()
@@ -168,7 +170,7 @@ class Subgraph:
     name: str = ""
 
 
-@dataclass
+@record
 class SignatureDef:
     """A named entry point: input/output names mapped to tensor indices of one subgraph."""
 
@@ -178,7 +180,7 @@ class SignatureDef:
     subgraph_index: int = 0
 
 
-@dataclass
+@record
 class Model:
     """A whole .tflite model. buffers[0] is the schema's empty sentinel buffer."""
 

@@ -9,7 +9,7 @@ import numpy as np
 import tflite
 
 from edgelite.errors import ModelError
-from edgelite.model import _lut
+from edgelite.model import _lut, option_tables
 from edgelite.model import options as options_codec
 from edgelite.model.ir import (
     UNKNOWN_BUILTIN_PREFIX,
@@ -221,7 +221,7 @@ def _operator(builder: flatbuffers.Builder, op: Operator, opcodes: dict) -> int:
         if table not in _union_types():
             raise ModelError(f"{op.name}: options table {table!r} is not in the schema")
         union = _union_types()[table]
-        options = options_codec.write_table(builder, table, values)
+        options = option_tables.write_table(builder, table, values)
     custom = None
     if op.custom_options is not None:
         custom = builder.CreateNumpyVector(np.frombuffer(bytes(op.custom_options), dtype=np.uint8))

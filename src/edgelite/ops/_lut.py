@@ -11,7 +11,6 @@ library can be loaded they fall back to correctly rounded numpy math.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import math
 from collections.abc import Callable
 from functools import cache, lru_cache, wraps
@@ -27,8 +26,16 @@ _NUMPY = {"exp": np.exp, "tanh": np.tanh, "expm1": np.expm1, "log": np.log,
 
 @cache
 def _libm() -> ctypes.CDLL | None:
+    """glibc's libm by its soname; elsewhere whatever ctypes.util finds (it may run a subprocess)."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        return ctypes.CDLL("libm.so.6")
+    except OSError:
+        pass
+    from ctypes.util import find_library
+
+    name = find_library("m")
+    try:
+        return None if name is None else ctypes.CDLL(name)
     except OSError:
         return None
 

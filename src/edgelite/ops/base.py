@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import numpy as np
 
 from edgelite.errors import UnsupportedOpError
+from edgelite.model._record import record
 from edgelite.model.ir import Operator, Tensor, TensorType
 
 Shape = tuple[int, ...]
 
 
-@dataclass
+@record(compiled_init=True)  # built once per node of every plan
 class Node:
     """One operator as a kernel or shape function sees it.
 
@@ -56,7 +57,7 @@ KernelFn = Callable[[Node], None]
 CheckFn = Callable[[Node], None]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OpDef:
     """What an op module exports as `OP`.
 

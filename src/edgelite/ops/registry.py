@@ -7,7 +7,6 @@ imported the first time a model uses the op, so adding an op is adding one file.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Callable, Mapping
 from functools import cache
 
@@ -61,6 +60,8 @@ def _module_op(name: str) -> OpDef | None:
 
 def builtin_op_names() -> list[str]:
     """Names of every builtin op with a reference kernel, sorted."""
+    import pkgutil  # here only: importing the runtime need not pay ~1 ms for it
+
     import edgelite.ops as package
 
     custom = set(SHIPPED_CUSTOM_OPS.values())
