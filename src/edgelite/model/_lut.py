@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import struct
+from dataclasses import dataclass
 
 import flatbuffers
 import numpy as np
@@ -26,7 +27,6 @@ from flatbuffers import number_types
 
 from edgelite.errors import ModelError
 from edgelite.model._flatbuffer import CheckedTable, CorruptError
-from edgelite.model._record import record
 from edgelite.model.ir import Model, Tensor, TensorType
 
 METADATA_NAME = "COMPRESSION_METADATA"
@@ -38,7 +38,7 @@ TYPES = (TensorType.FLOAT32, TensorType.INT8, TensorType.INT16, TensorType.INT32
          TensorType.BOOL)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class LutEntry:
     """One LutTensor of the metadata."""
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from edgelite.model._record import record
 
 
 class TensorType(enum.IntEnum):
@@ -78,7 +76,7 @@ _DTYPES = {t: np.dtype(_NUMPY_NAMES.get(t, "object")) for t in TensorType}
 _ITEMSIZES = {t: 0 if t in _VARIABLE_SIZE else _DTYPES[t].itemsize for t in TensorType}
 
 
-@record
+@dataclass
 class Quantization:
     """Affine quantization: real = scale * (q - zero_point), per tensor or per channel."""
 
@@ -100,7 +98,7 @@ class Quantization:
         return cls(scale, zero_point, quantized_dimension)
 
 
-@record
+@dataclass
 class DimensionMetadata:
     """One dimension of a sparse tensor: dense (just a size) or CSR (segments + indices)."""
 
@@ -110,7 +108,7 @@ class DimensionMetadata:
     array_indices: np.ndarray | None = None
 
 
-@record
+@dataclass
 class Sparsity:
     """TFLite SparsityParameters: traversal order, block map and per-dimension metadata."""
 
@@ -119,7 +117,7 @@ class Sparsity:
     dim_metadata: list[DimensionMetadata]
 
 
-@record
+@dataclass
 class Tensor:
     """A tensor of a subgraph; constant when its buffer holds data."""
 
@@ -142,7 +140,7 @@ class Tensor:
 UNKNOWN_BUILTIN_PREFIX = "BUILTIN_"  # opcode of a builtin newer than the schema: BUILTIN_<code>
 
 
-@record
+@dataclass
 class Operator:
     """One node: a builtin op (by schema name) with its options, or a custom op with raw bytes."""
 
@@ -161,7 +159,7 @@ class Operator:
         return self.custom_code if self.opcode == "CUSTOM" else self.opcode
 
 
-@record
+@dataclass
 class Subgraph:
     tensors: list[Tensor] = field(default_factory=list)
     inputs: tuple[int, ...] = ()
@@ -170,7 +168,7 @@ class Subgraph:
     name: str = ""
 
 
-@record
+@dataclass
 class SignatureDef:
     """A named entry point: input/output names mapped to tensor indices of one subgraph."""
 
@@ -180,7 +178,7 @@ class SignatureDef:
     subgraph_index: int = 0
 
 
-@record
+@dataclass
 class Model:
     """A whole .tflite model. buffers[0] is the schema's empty sentinel buffer."""
 

@@ -13,14 +13,12 @@ import dataclasses
 import enum
 import sys
 import typing
-from dataclasses import field
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from edgelite.model._record import record
 
-
-@record
+@dataclass
 class RawOptions:
     """Options of an op edgelite has no options class for: table name and CamelCase fields."""
 

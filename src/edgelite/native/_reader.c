@@ -31,7 +31,7 @@ typedef struct {
   char err[240];
   PyObject *types; /* per TensorType code: (member, bits per element, TYPE_*) */
   PyObject *options[2];
-  PyObject *python_only; /* the metadata name of files left to reader.py's Python path */
+  PyObject *python_only; /* the metadata name of files left to model/checked_reader.py */
   uint32_t schema_version, buffer_count;
   uint64_t *buffers; /* (start, length) of every buffer's data */
   float *floats;     /* quantization scales, mins and maxs of every tensor */
@@ -715,7 +715,7 @@ static unsigned kind_width(int kind) {
 }
 
 /* One options table's fields per its layout ((vtable offset, kind, default), ...) from
- * options._field_readers: scalars and vectors (tuples) in layout order; strings checked only. */
+ * model/_schema.py's FIELDS: scalars and vectors (tuples) in layout order; strings checked only. */
 static PyObject *read_option_values(Reader *r, const Table *t, PyObject *layout) {
   Py_ssize_t n = PyTuple_GET_SIZE(layout), kept = 0;
   PyObject *values = PyTuple_New(n);
@@ -1024,7 +1024,7 @@ PyObject *el_read_model(PyObject *self, PyObject *args) {
     return NULL;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   PyBuffer_Release(&view);
-  Py_RETURN_NONE; /* the walker reads little-endian words in place: reader.py's Python path reads */
+  Py_RETURN_NONE; /* the walker reads little-endian words in place: model/checked_reader.py reads */
 #endif
   memset(&r, 0, sizeof r);
   r.buf = view.buf;

@@ -5,11 +5,11 @@ clamp of the RELU family (ReluPrepare + QuantizedReluX) and the int16 LOGISTIC/T
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops import _gemmlowp, _lut
 from edgelite.ops._common import same_as_input
@@ -27,7 +27,7 @@ INT8, UINT8, INT16 = TensorType.INT8, TensorType.UINT8, TensorType.INT16
 EIGHT_BIT = frozenset({INT8, UINT8})
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Quantized:
     """The quantized side of an activation: input types it takes, its prepare check, its kernel."""
 

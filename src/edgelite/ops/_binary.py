@@ -5,12 +5,12 @@ function (and optionally a quantized kernel from `_qbinary`) into an OpDef."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from edgelite.errors import EdgeliteError, ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, apply_activation
 from edgelite.ops.base import Node, OpDef, ShapeFn
@@ -28,7 +28,7 @@ BinaryFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Guard = Callable[[Node, np.ndarray, np.ndarray], None]
 
 
-@record
+@dataclass
 class MaximumMinimumOptions:
     table: ClassVar[str] = "MaximumMinimumOptions"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops import _quant
 from edgelite.ops._common import Activation, Padding, conv_output_size
@@ -200,7 +200,7 @@ class Rounding(enum.Enum):
     INT64 = "int64"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class OutputStage:
     """Per-output-channel multiplier and shift, output zero point and activation clamp."""
 

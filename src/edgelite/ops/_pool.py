@@ -12,12 +12,12 @@ The fused activation clamps in the output's quantized domain (CalculateActivatio
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, Padding, apply_activation, conv_output_size
 from edgelite.ops._quant import activation_range_quantized, quantization_of
@@ -30,7 +30,7 @@ _PADDINGS = (Padding.SAME, Padding.VALID)
 _CLAMPS = (Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1)
 
 
-@record
+@dataclass
 class Pool2DOptions:
     table: ClassVar[str] = "Pool2DOptions"
     padding: Padding = Padding.SAME

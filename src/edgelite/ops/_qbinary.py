@@ -9,12 +9,12 @@ narrow differently, reproduced element by element with `_qneon`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import _DTYPES, TensorType
 from edgelite.ops._binary import check_types
 from edgelite.ops._common import Activation
@@ -42,7 +42,7 @@ QUANTIZED = EIGHT_BIT | {INT16}
 F32 = np.float32
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class QuantizedKernel:
     """The quantized variant of a binary op: `prepare` validates the node and returns TFLite's
     Prepare-time parameters; `compute(params, x, y)` returns the output integers."""

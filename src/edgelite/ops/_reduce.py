@@ -9,12 +9,12 @@ int16 must be symmetric (zero point 0) for every reduction, as TFLite requires."
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._quant import quantization_of, wrap_int32
 from edgelite.ops._shape import check_movement
@@ -26,7 +26,7 @@ _AXIS_TYPES = frozenset({TensorType.INT32, TensorType.INT64})
 QUANTIZED = frozenset({TensorType.INT8, TensorType.UINT8, TensorType.INT16})
 
 
-@record
+@dataclass
 class ReducerOptions:
     table: ClassVar[str] = "ReducerOptions"
     keep_dims: bool = False

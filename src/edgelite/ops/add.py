@@ -3,17 +3,17 @@ uint8 and int16 as TFLite rescales them, see `_qbinary.add_sub`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._binary import FLOAT_INT, binary_op
 from edgelite.ops._common import Activation
 from edgelite.ops._qbinary import add_sub
 
 
-@record
+@dataclass
 class AddOptions:
     table: ClassVar[str] = "AddOptions"
     fused_activation_function: Activation = Activation.NONE

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import check_types
 from edgelite.ops._common import same_as_input
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class AddNOptions:
     table: ClassVar[str] = "AddNOptions"
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._arg import arg_op
 
 
-@record
+@dataclass
 class ArgMinOptions:
     table: ClassVar[str] = "ArgMinOptions"
     output_type: TensorType = TensorType.FLOAT32  # schema default; the kernel needs INT32/INT64

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from edgelite.errors import UnsupportedOpError
-from edgelite.model._record import record
 from edgelite.model.ir import Operator, Tensor, TensorType
 
 Shape = tuple[int, ...]
 
 
-@record(compiled_init=True)  # built once per node of every plan
+@dataclass
 class Node:
     """One operator as a kernel or shape function sees it.
 
@@ -57,7 +56,7 @@ KernelFn = Callable[[Node], None]
 CheckFn = Callable[[Node], None]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class OpDef:
     """What an op module exports as `OP`.
 

@@ -6,18 +6,18 @@ hybrid (float32 lhs, int8 rhs with one scale). See ops/_matmul.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops import _matmul, _quant, _sparsity
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class BatchMatMulOptions:
     table: ClassVar[str] = "BatchMatMulOptions"
     adj_x: bool = False

@@ -4,17 +4,17 @@ part; integers wrap; -> float16 goes through float32. The tensor types decide, n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import same_as_input
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class CastOptions:
     table: ClassVar[str] = "CastOptions"
     in_data_type: TensorType = TensorType.FLOAT32

@@ -6,11 +6,11 @@ differently from the output are requantized into its scale and zero point."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, apply_activation
 from edgelite.ops._qbinary import Affine, affine
@@ -18,7 +18,7 @@ from edgelite.ops._shape import MOVEMENT, check_movement, model_error, normalize
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class ConcatenationOptions:
     table: ClassVar[str] = "ConcatenationOptions"
     axis: int = 0

@@ -7,12 +7,12 @@ activations with int8 weights (int64 bias, or int32 with quantized_bias_type INT
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops import _quant, _sparsity
 from edgelite.ops._common import Activation, Padding, apply_activation
@@ -44,7 +44,7 @@ from edgelite.ops._conv import (
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class Conv2DOptions:
     table: ClassVar[str] = "Conv2DOptions"
     padding: Padding = Padding.SAME

@@ -9,9 +9,9 @@ stride * (in - 1) + kernel - total_padding, where SAME pads kernel - (in - 1) % 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.ops._conv import (
     check_bias,
     check_float,
@@ -26,7 +26,7 @@ _PARAMS = struct.Struct("<iii")
 SAME, VALID = 1, 2  # TfLitePadding values (not the schema's Padding enum)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class TransposeConvParams:
     """The custom options; padding other than SAME (VALID or unknown) means no padding."""
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._unary import FLOAT_HALF, unary_op
 
 
-@record
+@dataclass
 class CosOptions:
     table: ClassVar[str] = "CosOptions"
 

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import same_as_input
 from edgelite.ops._sparsity import decode
@@ -16,7 +16,7 @@ from edgelite.ops._unary import check_same_type
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class DensifyOptions:
     table: ClassVar[str] = "DensifyOptions"
 

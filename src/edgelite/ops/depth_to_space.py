@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._shape import MOVEMENT, check_movement
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class DepthToSpaceOptions:
     table: ClassVar[str] = "DepthToSpaceOptions"
     block_size: int = 0

@@ -10,12 +10,12 @@ int16 activations with int8 weights and int64 bias; hybrid (float32 input, int8 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops import _quant
 from edgelite.ops._common import Activation, Padding, apply_activation
@@ -44,7 +44,7 @@ from edgelite.ops._conv import (
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class DepthwiseConv2DOptions:
     table: ClassVar[str] = "DepthwiseConv2DOptions"
     padding: Padding = Padding.SAME

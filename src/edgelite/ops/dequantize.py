@@ -3,12 +3,12 @@ per tensor or per channel along the input's quantized_dimension."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import same_as_input
 from edgelite.ops.base import Node, OpDef
@@ -20,7 +20,7 @@ except ImportError:  # extension not built: numpy's astype
     _widen_native = _widen_into_native = None
 
 
-@record
+@dataclass
 class DequantizeOptions:
     table: ClassVar[str] = "DequantizeOptions"
 

@@ -3,17 +3,17 @@ does) and rejects a zero divisor at invoke."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import binary_op, nonzero_divisor
 from edgelite.ops._common import Activation
 
 
-@record
+@dataclass
 class DivOptions:
     table: ClassVar[str] = "DivOptions"
     fused_activation_function: Activation = Activation.NONE

@@ -3,17 +3,17 @@ and int16 compared on one scale, as TFLite rescales them)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import BOOL, FLOAT_INT, binary_op
 from edgelite.ops._qbinary import comparison
 
 
-@record
+@dataclass
 class EqualOptions:
     table: ClassVar[str] = "EqualOptions"
 

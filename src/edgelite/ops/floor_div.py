@@ -3,16 +3,16 @@ double precision as TFLite does, and a divisor of 0 (even float) is rejected at 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import binary_op, nonzero_any_divisor
 
 
-@record
+@dataclass
 class FloorDivOptions:
     table: ClassVar[str] = "FloorDivOptions"
 

@@ -3,15 +3,15 @@ integer divisor of 0 is rejected at invoke."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._binary import FLOAT_INT, binary_op, nonzero_divisor
 
 
-@record
+@dataclass
 class FloorModOptions:
     table: ClassVar[str] = "FloorModOptions"
 

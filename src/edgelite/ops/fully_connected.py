@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import enum
 import math
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops import _matmul, _quant, _sparsity
 from edgelite.ops._common import Activation, apply_activation
@@ -25,7 +25,7 @@ class WeightsFormat(enum.IntEnum):
     SHUFFLED4x16INT8 = 1
 
 
-@record
+@dataclass
 class FullyConnectedOptions:
     table: ClassVar[str] = "FullyConnectedOptions"
     fused_activation_function: Activation = Activation.NONE

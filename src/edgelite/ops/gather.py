@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._shape import (
     INDEX,
@@ -21,7 +21,7 @@ from edgelite.ops._shape import (
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class GatherOptions:
     table: ClassVar[str] = "GatherOptions"
     axis: int = 0

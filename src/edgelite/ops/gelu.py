@@ -7,11 +7,11 @@ float GeluTransform(Approximate) (LUTPopulate)."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops import _lut
 from edgelite.ops._activation import EIGHT_BIT, INT16, activation_op, lut_quantized
 from edgelite.ops._unary import FLOAT_HALF
@@ -20,7 +20,7 @@ from edgelite.ops.base import Node
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
-@record
+@dataclass
 class GeluOptions:
     table: ClassVar[str] = "GeluOptions"
     approximate: bool = False

@@ -3,17 +3,17 @@ uint8 compared on one scale as TFLite rescales them, int16 raw as LiteRT does)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import FLOAT_INT, binary_op
 from edgelite.ops._qbinary import comparison
 
 
-@record
+@dataclass
 class GreaterOptions:
     table: ClassVar[str] = "GreaterOptions"
 

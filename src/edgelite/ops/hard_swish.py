@@ -10,13 +10,13 @@ from the input rescaled so that 3.0 is 2**15, and their product shifted to the o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.ops import _gemmlowp
 from edgelite.ops._activation import EIGHT_BIT, Quantized, activation_op, scale_and_zero_point
 from edgelite.ops._lut import wrap16
@@ -27,7 +27,7 @@ _LANES = 4
 F32 = np.float32
 
 
-@record
+@dataclass
 class HardSwishOptions:
     table: ClassVar[str] = "HardSwishOptions"
 

@@ -7,12 +7,12 @@ squares by fixed-point Newton-Raphson, output in a fixed 1/128 scale (zero point
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._common import Activation, same_as_input
 from edgelite.ops._quant import (
@@ -30,7 +30,7 @@ EPSILON = np.float32(1e-6)
 _OUTPUT_ZERO_POINT = {TensorType.INT8: 0, TensorType.UINT8: 128}
 
 
-@record
+@dataclass
 class L2NormOptions:
     table: ClassVar[str] = "L2NormOptions"
     fused_activation_function: Activation = Activation.NONE

@@ -5,11 +5,11 @@ input_scale * alpha / output_scale below it (activations.cc LeakyReluPrepare).""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._activation import (
     EIGHT_BIT,
     INT16,
@@ -24,7 +24,7 @@ from edgelite.ops._activation import (
 from edgelite.ops.base import Node
 
 
-@record
+@dataclass
 class LeakyReluOptions:
     table: ClassVar[str] = "LeakyReluOptions"
     alpha: float = 0.0

@@ -4,17 +4,17 @@ window size, as in TensorFlow)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.ops._common import same_as_input
 from edgelite.ops.base import FLOAT, Node, OpDef
 
 
-@record
+@dataclass
 class LocalResponseNormalizationOptions:
     table: ClassVar[str] = "LocalResponseNormalizationOptions"
     radius: int = 0

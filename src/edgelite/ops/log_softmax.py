@@ -6,11 +6,11 @@ and zero point 127 (uint8: 255)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops import _lut
 from edgelite.ops._activation import EIGHT_BIT, UINT8, require_output, scale_and_zero_point
 from edgelite.ops._common import same_as_input
@@ -20,7 +20,7 @@ from edgelite.ops.base import FLOAT, Node, OpDef
 F32 = np.float32
 
 
-@record
+@dataclass
 class LogSoftmaxOptions:
     table: ClassVar[str] = "LogSoftmaxOptions"
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._binary import BOOL, check_inputs, check_types
 from edgelite.ops._common import same_as_input
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class LogicalNotOptions:
     table: ClassVar[str] = "LogicalNotOptions"
 

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._shape import MOVEMENT, check_index_type, check_movement, model_error, options_of, paddings
 from edgelite.ops.base import Node, OpDef
 
@@ -18,7 +18,7 @@ class MirrorPadMode(enum.IntEnum):
     SYMMETRIC = 1
 
 
-@record
+@dataclass
 class MirrorPadOptions:
     table: ClassVar[str] = "MirrorPadOptions"
     mode: MirrorPadMode = MirrorPadMode.REFLECT

@@ -3,17 +3,17 @@ uint8, int16, and int16 inputs with an 8-bit output, see `_qbinary.MUL`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._binary import FLOAT_INT, binary_op
 from edgelite.ops._common import Activation
 from edgelite.ops._qbinary import MUL
 
 
-@record
+@dataclass
 class MulOptions:
     table: ClassVar[str] = "MulOptions"
     fused_activation_function: Activation = Activation.NONE

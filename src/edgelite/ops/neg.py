@@ -3,16 +3,16 @@ whatever their quantization, as TFLite does."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._unary import unary_op
 
 
-@record
+@dataclass
 class NegOptions:
     table: ClassVar[str] = "NegOptions"
 

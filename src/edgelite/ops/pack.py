@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._shape import MOVEMENT, check_movement, model_error, options_of
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class PackOptions:
     table: ClassVar[str] = "PackOptions"
     values_count: int = 0

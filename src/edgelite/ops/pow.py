@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import EdgeliteError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import binary_op
 from edgelite.ops.base import Node
 
 
-@record
+@dataclass
 class PowOptions:
     table: ClassVar[str] = "PowOptions"
 

@@ -3,19 +3,19 @@ quantized_dimension), or requantize between integer types with a new scale and z
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops import _quant
 from edgelite.ops._common import same_as_input
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class QuantizeOptions:
     table: ClassVar[str] = "QuantizeOptions"
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import ClassVar
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._shape import check_movement, int_values, model_error
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class ReshapeOptions:
     table: ClassVar[str] = "ReshapeOptions"
     new_shape: tuple[int, ...] = ()

@@ -7,12 +7,12 @@ requantizes here): int8 and int16 with TFLite's integer kernel (10-bit fixed-poi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops import _resize
 from edgelite.ops.base import FLOAT, Node, OpDef
@@ -20,7 +20,7 @@ from edgelite.ops.base import FLOAT, Node, OpDef
 _ONE = 1 << 10  # 1.0 in the integer kernel's 10-bit fixed-point coordinates
 
 
-@record
+@dataclass
 class ResizeBilinearOptions:
     table: ClassVar[str] = "ResizeBilinearOptions"
     align_corners: bool = False

@@ -3,17 +3,17 @@ TFLite's float32 coordinate rule (round half away from zero with align_corners, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops import _resize
 from edgelite.ops._shape import MOVEMENT, check_movement
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class ResizeNearestNeighborOptions:
     table: ClassVar[str] = "ResizeNearestNeighborOptions"
     align_corners: bool = False

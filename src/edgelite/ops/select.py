@@ -3,17 +3,17 @@ scalar, or is a vector choosing whole rows (x's first dimension)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.ops._binary import BOOL, check_select
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class SelectOptions:
     table: ClassVar[str] = "SelectOptions"
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.ops._binary import BOOL, broadcast_all, check_select
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class SelectV2Options:
     table: ClassVar[str] = "SelectV2Options"
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._shape import INDEX
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class ShapeOptions:
     table: ClassVar[str] = "ShapeOptions"
     out_type: TensorType = TensorType.INT32

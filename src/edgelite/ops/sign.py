@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._unary import unary_op
 
 
-@record
+@dataclass
 class SignOptions:
     table: ClassVar[str] = "SignOptions"
 

@@ -7,13 +7,13 @@ through the int16 exp and 1/(1+x) tables of reference_ops::SoftmaxInt16."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.ops import _lut
 from edgelite.ops._activation import (
     EIGHT_BIT,
@@ -33,7 +33,7 @@ F32 = np.float32
 OUTPUTS = {INT8: {INT8, INT16}, UINT8: {UINT8, INT16}, INT16: {INT16}}
 
 
-@record
+@dataclass
 class SoftmaxOptions:
     table: ClassVar[str] = "SoftmaxOptions"
     beta: float = 0.0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from edgelite.model._record import record
 from edgelite.ops._shape import (
     MOVEMENT,
     check_index_type,
@@ -19,7 +19,7 @@ from edgelite.ops._shape import (
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class SplitVOptions:
     table: ClassVar[str] = "SplitVOptions"
     num_splits: int = 0

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops._binary import binary_op
 from edgelite.ops._qbinary import SQUARED_DIFFERENCE
 
 
-@record
+@dataclass
 class SquaredDifferenceOptions:
     table: ClassVar[str] = "SquaredDifferenceOptions"
 

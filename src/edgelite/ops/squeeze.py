@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from edgelite.model._record import record
 from edgelite.ops._shape import check_movement, model_error, normalize_axis
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class SqueezeOptions:
     table: ClassVar[str] = "SqueezeOptions"
     squeeze_dims: tuple[int, ...] = ()

@@ -8,9 +8,9 @@ size-1 input dimensions, and trailing unspecified dimensions are taken whole.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import ClassVar
 
-from edgelite.model._record import record
 from edgelite.ops._shape import (
     MOVEMENT,
     check_index_type,
@@ -23,7 +23,7 @@ from edgelite.ops._shape import (
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class StridedSliceOptions:
     table: ClassVar[str] = "StridedSliceOptions"
     begin_mask: int = 0
@@ -34,7 +34,7 @@ class StridedSliceOptions:
     offset: bool = False
 
 
-@record
+@dataclass
 class _Axis:
     size: int
     begin: int = 0

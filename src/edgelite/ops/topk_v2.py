@@ -3,19 +3,19 @@ value; equal values keep ascending index order, as in TFLite."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from edgelite.errors import ModelError
-from edgelite.model._record import record
 from edgelite.model.ir import TensorType
 from edgelite.ops.base import Node, OpDef
 
 _INDEX_TYPES = frozenset({TensorType.INT32, TensorType.INT64, TensorType.INT16})
 
 
-@record
+@dataclass
 class TopKV2Options:
     table: ClassVar[str] = "TopKV2Options"
 

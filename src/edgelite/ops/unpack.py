@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from edgelite.model._record import record
 from edgelite.ops._shape import MOVEMENT, check_movement, check_output_count, normalize_axis, options_of
 from edgelite.ops.base import Node, OpDef
 
 
-@record
+@dataclass
 class UnpackOptions:
     table: ClassVar[str] = "UnpackOptions"
     num: int = 0

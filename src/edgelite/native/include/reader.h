@@ -7,7 +7,7 @@
  * in the tuples _reader.c documents per function; `types` holds (TensorType member, bits per
  * element, size-check kind) per type code, options1/options2 the layout of every builtin options
  * table per union code (None where the schema defines none). A defect of the file raises
- * ValueError. It returns None for files left to reader.py's Python path: those with a metadata
+ * ValueError. It returns None for files left to model/checked_reader.py: those with a metadata
  * entry named `python_only` (TFLM's LUT compression), and any file on a big-endian host. */
 #ifndef EL_READER_H
 #define EL_READER_H
