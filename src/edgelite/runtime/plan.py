@@ -87,7 +87,6 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
     widened = _widened_constants(graph, constants, shapes, resolver) if "DEQUANTIZE" in opcodes else {}
     nodes = []
     sparse_sources: dict[int, int] = {}  # DENSIFY output -> the sparse constant its consumers read
-    tensors, count, known_get = graph.tensors, len(graph.tensors), known.get
     opdefs: dict[str, OpDef | None] = {}  # lookup's answers for this plan
     for op_index, op in enumerate(graph.operators):
         if op_index in widened:  # DEQUANTIZE of a float16 constant, done above
@@ -111,37 +110,10 @@ def build_plan(model: Model, subgraph_index: int, input_shapes: dict[int, tuple[
                     if opcode == "CUSTOM" else "this builtin op is not implemented yet")
             raise UnsupportedOpError(f"{op.name} (node {op_index}) has no kernel in edgelite: {hint}")
         ins, outputs = op.inputs, op.outputs
-        operands = _operands(ins, tensors, shapes, known_get) \
-            if len(outputs) == 1 and 0 <= outputs[0] < count else None
-        if operands is None:  # the general path (and its errors)
-            node, inputs_known = _prepared(graph, op_index, opdef, shapes, known, op)
-            for k, shape in zip(outputs, _output_shapes(opdef, node, inputs_known), strict=True):
-                shapes[k] = shape
-            dynamic = not inputs_known or any(shapes[k] is None for k in outputs)
-        else:  # one output, every input present: _prepared and _output_shapes inlined
-            input_tensors, input_shapes, values = operands
-            node = Node(op_index, op, input_tensors, [tensors[outputs[0]]], input_shapes, values)
-            try:
-                inputs_known = None not in input_shapes
-            except ValueError:  # an array-like shape compared with None
-                inputs_known = all(s is not None for s in input_shapes)
-            types = opdef.types
-            if types is not None and input_tensors[0].type not in types:
-                _prepared(graph, op_index, opdef, shapes, known, op)  # raises the type error
-            if inputs_known and opdef.check is not None:
-                opdef.check(node)
-            if opdef.shape is None or not inputs_known:
-                (shape,) = _output_shapes(opdef, node, inputs_known)
-            else:  # _output_shapes for one output, inlined
-                try:
-                    result = opdef.shape(node)
-                except (ValueError, IndexError, TypeError) as error:
-                    raise _shape_error(node, error) from error
-                if len(result) != 1:
-                    raise ModelError(f"{node.describe()}: has 1 outputs, the op produces {len(result)}")
-                shape = None if result[0] is None else _int_tuple(result[0])
-            shapes[outputs[0]] = shape
-            dynamic = not inputs_known or shape is None
+        node, inputs_known = _prepared(graph, op_index, opdef, shapes, known, op)
+        for k, shape in zip(outputs, _output_shapes(opdef, node, inputs_known), strict=True):
+            shapes[k] = shape
+        dynamic = not inputs_known or any(shapes[k] is None for k in outputs)
         if opcode in _FOLD_CONSTANT_OPS and _fold_into_constants(opdef, node, shapes, constants):
             known.update((k, constants[k]) for k in outputs)
             continue
@@ -316,28 +288,6 @@ def output_shapes(opdef: OpDef, node: Node) -> list:
     return _output_shapes(opdef, node, shapes_known(node))
 
 
-def _operands(ins: tuple, tensors: list, shapes: list, known_get) -> tuple[list, list, list] | None:
-    """The input tensors, shapes and known values of a node whose inputs are all present and in
-    range (lists spelled out for up to three inputs: cheaper than comprehensions); None otherwise."""
-    count, inputs = len(tensors), len(ins)
-    if inputs == 1:
-        (a,) = ins
-        if 0 <= a < count:
-            return [tensors[a]], [shapes[a]], [known_get(a)]
-    elif inputs == 2:
-        a, b = ins
-        if 0 <= a < count and 0 <= b < count:
-            return [tensors[a], tensors[b]], [shapes[a], shapes[b]], [known_get(a), known_get(b)]
-    elif inputs == 3:
-        a, b, c = ins
-        if 0 <= a < count and 0 <= b < count and 0 <= c < count:
-            return ([tensors[a], tensors[b], tensors[c]], [shapes[a], shapes[b], shapes[c]],
-                    [known_get(a), known_get(b), known_get(c)])
-    elif inputs and min(ins) >= 0 and max(ins) < count:
-        return [tensors[i] for i in ins], [shapes[i] for i in ins], [known_get(i) for i in ins]
-    return None
-
-
 def _shape_error(node: Node, error: Exception) -> ModelError:
     return ModelError(f"{node.describe()}: cannot infer output shapes from inputs {node.input_shapes}: "
                       f"{error}")
@@ -365,7 +315,7 @@ def _output_shapes(opdef: OpDef, node: Node, inputs_known: bool) -> list:
     if len(result) != len(node.output_tensors):
         raise ModelError(f"{node.describe()}: has {len(node.output_tensors)} outputs, "
                          f"the op produces {len(result)}")
-    return [None if s is None else tuple(map(int, s)) for s in result]
+    return [None if s is None else _int_tuple(s) for s in result]
 
 
 def _fold_into_constants(opdef: OpDef, node: Node, shapes: list, constants: dict) -> bool:
