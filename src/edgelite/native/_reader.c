@@ -286,6 +286,37 @@ static PyObject *new_ref(PyObject *object) {
   return object;
 }
 
+/* A vector of (name: string at slot 4, index: uint32 at slot 6) tables, as ((name, index), ...), each
+ * index below `limit`: metadata entries (buffers) and signature maps (tensors). */
+static PyObject *named_indices(Reader *r, const Table *t, unsigned vtable_offset, uint32_t limit) {
+  uint64_t start;
+  uint32_t count;
+  if (vector(r, t, vtable_offset, 4, &start, &count) < 0) return NULL;
+  PyObject *entries = PyTuple_New(count);
+  for (uint32_t k = 0; entries && k < count; k++) {
+    Table item;
+    uint32_t index;
+    PyObject *name;
+    if (table_at(r, element(r, start, k), &item) < 0 || (name = string(r, &item, 4, Py_None)) == NULL) goto error;
+    if (name == Py_None) {
+      Py_DECREF(name);
+      if ((name = empty_string()) == NULL) goto error;
+    }
+    if (get_u32(r, &item, 6, 0, &index) < 0 || index >= limit) {
+      Py_DECREF(name);
+      fail(r, "entry %u refers to index %u of %u", k, index, limit);
+      goto error;
+    }
+    PyObject *entry = Py_BuildValue("(NI)", name, index);
+    if (entry == NULL) goto error;
+    PyTuple_SET_ITEM(entries, k, entry);
+  }
+  return entries;
+error:
+  Py_XDECREF(entries);
+  return NULL;
+}
+
 /* ---------------------------------------------------------------- buffers, codes, metadata */
 
 static int read_buffers(Reader *r, const Table *root) {
@@ -383,31 +414,7 @@ static PyObject *read_metadata(Reader *r, const Table *root) {
     if (buffer < 0 || (uint32_t)buffer >= r->buffer_count)
       return fail(r, "the model's metadata_buffer refers to buffer %d", buffer), NULL;
   }
-  if (vector(r, root, 16, 4, &start, &count) < 0) return NULL;
-  PyObject *entries = PyTuple_New(count);
-  for (uint32_t k = 0; entries && k < count; k++) {
-    Table t;
-    uint32_t buffer;
-    if (table_at(r, element(r, start, k), &t) < 0) goto error;
-    PyObject *name = string(r, &t, 4, Py_None);
-    if (name == NULL) goto error;
-    if (name == Py_None) {
-      Py_DECREF(name);
-      if ((name = empty_string()) == NULL) goto error;
-    }
-    if (get_u32(r, &t, 6, 0, &buffer) < 0 || buffer >= r->buffer_count) {
-      Py_DECREF(name);
-      fail(r, "metadata %u refers to buffer %u", k, buffer);
-      goto error;
-    }
-    PyObject *entry = Py_BuildValue("(NI)", name, buffer);
-    if (entry == NULL) goto error;
-    PyTuple_SET_ITEM(entries, k, entry);
-  }
-  return entries;
-error:
-  Py_XDECREF(entries);
-  return NULL;
+  return named_indices(r, root, 16, r->buffer_count);
 }
 
 /* ---------------------------------------------------------------- tensors */
@@ -882,37 +889,6 @@ error:
   return NULL;
 }
 
-/* A signature's input or output map as ((name, tensor), ...). */
-static PyObject *read_tensor_map(Reader *r, const Table *signature, unsigned vtable_offset,
-                                 uint32_t tensor_count) {
-  uint64_t start;
-  uint32_t count;
-  if (vector(r, signature, vtable_offset, 4, &start, &count) < 0) return NULL;
-  PyObject *entries = PyTuple_New(count);
-  for (uint32_t k = 0; entries && k < count; k++) {
-    Table t;
-    uint32_t tensor;
-    PyObject *name;
-    if (table_at(r, element(r, start, k), &t) < 0 || (name = string(r, &t, 4, Py_None)) == NULL) goto error;
-    if (name == Py_None) {
-      Py_DECREF(name);
-      if ((name = empty_string()) == NULL) goto error;
-    }
-    if (get_u32(r, &t, 6, 0, &tensor) < 0 || tensor >= tensor_count) {
-      Py_DECREF(name);
-      fail(r, "a signature names tensor %u of %u", tensor, tensor_count);
-      goto error;
-    }
-    PyObject *entry = Py_BuildValue("(NI)", name, tensor);
-    if (entry == NULL) goto error;
-    PyTuple_SET_ITEM(entries, k, entry);
-  }
-  return entries;
-error:
-  Py_XDECREF(entries);
-  return NULL;
-}
-
 /* The signature defs as ((key, subgraph, inputs, outputs), ...). */
 static PyObject *read_signatures(Reader *r, const Table *root, const uint32_t *tensor_counts, uint32_t subgraphs) {
   uint64_t start;
@@ -933,11 +909,11 @@ static PyObject *read_signatures(Reader *r, const Table *root, const uint32_t *t
       fail(r, "a signature refers to subgraph %u of %u", subgraph, subgraphs);
       goto error;
     }
-    if ((inputs = read_tensor_map(r, &t, 4, tensor_counts[subgraph])) == NULL) {
+    if ((inputs = named_indices(r, &t, 4, tensor_counts[subgraph])) == NULL) {
       Py_DECREF(key);
       goto error;
     }
-    if ((outputs = read_tensor_map(r, &t, 6, tensor_counts[subgraph])) == NULL) {
+    if ((outputs = named_indices(r, &t, 6, tensor_counts[subgraph])) == NULL) {
       Py_DECREF(key);
       Py_DECREF(inputs);
       goto error;
