@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "include/el_flatbuffer.h"
 #include "include/reader.h"
 
 #define MAX_RANK 16
@@ -24,11 +25,7 @@ enum { OPT_STRING = 0, OPT_VECTOR = 16 };                    /* option kinds bes
 enum { K_I8 = 1, K_U8, K_I16, K_U16, K_I32, K_U32, K_I64, K_U64, K_F32, K_F64, K_BOOL };
 
 typedef struct {
-  const uint8_t *buf;
-  uint64_t size;
-  int64_t budget;
-  int failed; /* a defect of the file (message in err), as opposed to a Python exception */
-  char err[240];
+  Flatbuffer fb; /* the file; fb.failed marks a defect of the file, as opposed to a Python exception */
   PyObject *types; /* per TensorType code: (member, bits per element, TYPE_*) */
   PyObject *options[2];
   PyObject *python_only; /* the metadata name of files left to model/checked_reader.py */
@@ -39,225 +36,40 @@ typedef struct {
   size_t n_floats, cap_floats, n_ints, cap_ints;
 } Reader;
 
-typedef struct {
-  uint64_t pos;
-  const uint8_t *vtable;
-  uint32_t n_fields;
-} Table;
-
-static int fail(Reader *r, const char *format, ...) {
-  if (!r->failed) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(r->err, sizeof r->err, format, args);
-    va_end(args);
-    r->failed = 1;
-  }
-  return -1;
-}
-
-static uint16_t u16(const uint8_t *p) {
-  uint16_t v;
-  memcpy(&v, p, 2);
-  return v;
-}
-
-static uint32_t u32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-static int32_t i32(const uint8_t *p) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-static uint64_t u64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static int spend(Reader *r, uint64_t count) {
-  r->budget -= (int64_t)count;
-  if (r->budget < 0) return fail(r, "the vectors overlap beyond the decoding budget");
-  return 0;
-}
-
-/* A table header as CheckedTable verifies it: inside the file, aligned, its vtable inside the file
- * and aligned, every field offset inside the table. */
-static int table_at(Reader *r, uint64_t pos, Table *t) {
-  uint64_t size = r->size;
-  if (pos + 4 > size || pos % 4) return fail(r, "a table offset (%llu) is outside the file or unaligned",
-                                             (unsigned long long)pos);
-  int64_t vtable = (int64_t)pos - i32(r->buf + pos);
-  if (vtable < 0 || (uint64_t)vtable + 4 > size || vtable % 2)
-    return fail(r, "the vtable of the table at %llu is outside the file", (unsigned long long)pos);
-  uint16_t vtable_size = u16(r->buf + vtable), table_size = u16(r->buf + vtable + 2);
-  if (vtable_size < 4 || vtable_size % 2 || (uint64_t)vtable + vtable_size > size)
-    return fail(r, "the vtable of the table at %llu is malformed", (unsigned long long)pos);
-  if (table_size < 4 || pos + table_size > size)
-    return fail(r, "the table at %llu runs past the end of the file", (unsigned long long)pos);
-  t->pos = pos;
-  t->vtable = r->buf + vtable;
-  t->n_fields = vtable_size / 2u - 2u;
-  for (uint32_t i = 0; i < t->n_fields; i++)
-    if (u16(t->vtable + 4 + 2 * i) >= table_size)
-      return fail(r, "a field of the table at %llu lies outside that table", (unsigned long long)pos);
-  return 0;
-}
-
-static uint32_t field(const Table *t, unsigned vtable_offset) {
-  unsigned slot = (vtable_offset - 4) / 2;
-  return slot < t->n_fields ? u16(t->vtable + 4 + 2 * slot) : 0;
-}
-
-/* A scalar field's bytes (little-endian, zero-extended into *raw): 1 if present, 0 if absent. */
-static int scalar(Reader *r, const Table *t, unsigned vtable_offset, unsigned width, uint64_t *raw) {
-  uint32_t offset = field(t, vtable_offset);
-  *raw = 0;
-  if (!offset) return 0;
-  uint64_t at = t->pos + offset;
-  if (at + width > r->size || at % width)
-    return fail(r, "a %u-byte field at %llu is outside the file or unaligned", width, (unsigned long long)at);
-  memcpy(raw, r->buf + at, width);
-  return 1;
-}
-
-static int get_u8(Reader *r, const Table *t, unsigned vo, uint8_t fallback, uint8_t *out) {
-  uint64_t raw;
-  int present = scalar(r, t, vo, 1, &raw);
-  *out = present > 0 ? (uint8_t)raw : fallback;
-  return present < 0 ? -1 : 0;
-}
-
-static int get_i8(Reader *r, const Table *t, unsigned vo, int8_t *out) {
-  uint8_t v;
-  int status = get_u8(r, t, vo, 0, &v);
-  *out = (int8_t)v;
-  return status;
-}
-
-static int get_u32(Reader *r, const Table *t, unsigned vo, uint32_t fallback, uint32_t *out) {
-  uint64_t raw;
-  int present = scalar(r, t, vo, 4, &raw);
-  *out = present > 0 ? (uint32_t)raw : fallback;
-  return present < 0 ? -1 : 0;
-}
-
-static int get_i32(Reader *r, const Table *t, unsigned vo, int32_t fallback, int32_t *out) {
-  uint32_t v;
-  int status = get_u32(r, t, vo, (uint32_t)fallback, &v);
-  *out = (int32_t)v;
-  return status;
-}
-
-static int get_u64(Reader *r, const Table *t, unsigned vo, uint64_t *out) {
-  return scalar(r, t, vo, 8, out) < 0 ? -1 : 0;
-}
-
-/* Follows the offset word at `at` (inside the file, aligned) to what it points to. */
-static int follow(Reader *r, uint64_t at, uint64_t *target) {
-  *target = 0;
-  if (at + 4 > r->size || at % 4)
-    return fail(r, "an offset at %llu is outside the file or unaligned", (unsigned long long)at);
-  *target = at + u32(r->buf + at);
-  return 0;
-}
-
-/* A vector field: the start of its elements and its count ((0, 0) when absent), its length word
- * inside the file and aligned, its `item`-byte elements inside the file. */
-static int vector(Reader *r, const Table *t, unsigned vtable_offset, unsigned item, uint64_t *start,
-                  uint32_t *count) {
-  uint32_t offset = field(t, vtable_offset);
-  uint64_t length_at;
-  *start = 0;
-  *count = 0;
-  if (!offset) return 0;
-  if (follow(r, t->pos + offset, &length_at) < 0) return -1;
-  if (length_at + 4 > r->size || length_at % 4)
-    return fail(r, "a vector at %llu is outside the file or unaligned", (unsigned long long)length_at);
-  *start = length_at + 4;
-  *count = u32(r->buf + length_at);
-  if (*count && *start + (uint64_t)*count * item > r->size)
-    return fail(r, "a vector of %u elements at %llu runs past the end of the file", *count,
-                (unsigned long long)*start);
-  return 0;
-}
-
-/* The position of element `index` of a vector of tables. */
-static uint64_t element(Reader *r, uint64_t start, uint32_t index) {
-  uint64_t at = start + 4ull * index;
-  return at + u32(r->buf + at);
-}
-
-/* A string field's bytes (NULL when absent): length word inside the file, aligned, its bytes and
- * terminating zero inside the file. */
-static int string_bytes(Reader *r, const Table *t, unsigned vtable_offset, const uint8_t **bytes,
-                        uint32_t *length) {
-  uint32_t offset = field(t, vtable_offset);
-  uint64_t start;
-  *bytes = NULL;
-  *length = 0;
-  if (!offset) return 0;
-  if (follow(r, t->pos + offset, &start) < 0) return -1;
-  if (start + 4 > r->size || start % 4)
-    return fail(r, "a string at %llu is outside the file or unaligned", (unsigned long long)start);
-  uint64_t end = start + 4 + u32(r->buf + start);
-  if (end >= r->size) return fail(r, "a string at %llu runs past the end of the file", (unsigned long long)start);
-  if (r->buf[end] != 0) return fail(r, "the string at %llu lacks its terminating zero", (unsigned long long)start);
-  *bytes = r->buf + start + 4;
-  *length = u32(r->buf + start);
-  return 0;
-}
-
 /* A string field decoded (strict UTF-8, as bytes.decode), or `absent` (a new reference to it). */
 static PyObject *string(Reader *r, const Table *t, unsigned vtable_offset, PyObject *absent) {
   const uint8_t *bytes;
   uint32_t length;
-  if (string_bytes(r, t, vtable_offset, &bytes, &length) < 0) return NULL;
+  if (fb_string_bytes(&r->fb, t, vtable_offset, &bytes, &length) < 0) return NULL;
   if (bytes == NULL) {
     Py_INCREF(absent);
     return absent;
   }
-  if (spend(r, length) < 0) return NULL;
+  if (fb_spend(&r->fb, length) < 0) return NULL;
   PyObject *text = PyUnicode_DecodeUTF8((const char *)bytes, length, "strict");
   if (text == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
     PyErr_Clear();
-    fail(r, "a string at %llu is not valid UTF-8", (unsigned long long)(bytes - r->buf));
+    fb_fail(&r->fb, "a string at %llu is not valid UTF-8", (unsigned long long)(bytes - r->fb.buf));
   }
   return text;
 }
 
 static PyObject *empty_string(void) { return PyUnicode_FromStringAndSize(NULL, 0); }
 
-/* A sub-table or union field's table (found = 0 when absent). */
-static int child(Reader *r, const Table *t, unsigned vtable_offset, Table *out, int *found) {
-  uint32_t offset = field(t, vtable_offset);
-  uint64_t pos;
-  *found = 0;
-  if (!offset) return 0;
-  if (follow(r, t->pos + offset, &pos) < 0 || table_at(r, pos, out) < 0) return -1;
-  *found = 1;
-  return 0;
-}
-
 /* A vector of tensor indices as a tuple, each in [lowest, tensor_count). */
 static PyObject *indices(Reader *r, const Table *t, unsigned vtable_offset, int64_t lowest,
                          int64_t tensor_count) {
   uint64_t start;
   uint32_t count;
-  if (vector(r, t, vtable_offset, 4, &start, &count) < 0 || spend(r, 4ull * count) < 0) return NULL;
+  if (fb_vector(&r->fb, t, vtable_offset, 4, &start, &count) < 0 || fb_spend(&r->fb, 4ull * count) < 0) return NULL;
   for (uint32_t k = 0; k < count; k++) {
-    int32_t value = i32(r->buf + start + 4ull * k);
+    int32_t value = fb_i32(r->fb.buf + start + 4ull * k);
     if (value < lowest || value >= tensor_count)
-      return fail(r, "index %d of a vector is tensor %d of %lld", k, value, (long long)tensor_count), NULL;
+      return fb_fail(&r->fb, "index %d of a vector is tensor %d of %lld", k, value, (long long)tensor_count), NULL;
   }
   PyObject *tuple = PyTuple_New(count);
   for (uint32_t k = 0; tuple && k < count; k++) {
-    PyObject *value = PyLong_FromLong(i32(r->buf + start + 4ull * k));
+    PyObject *value = PyLong_FromLong(fb_i32(r->fb.buf + start + 4ull * k));
     if (value == NULL) Py_CLEAR(tuple);
     else PyTuple_SET_ITEM(tuple, k, value);
   }
@@ -291,20 +103,20 @@ static PyObject *new_ref(PyObject *object) {
 static PyObject *named_indices(Reader *r, const Table *t, unsigned vtable_offset, uint32_t limit) {
   uint64_t start;
   uint32_t count;
-  if (vector(r, t, vtable_offset, 4, &start, &count) < 0) return NULL;
+  if (fb_vector(&r->fb, t, vtable_offset, 4, &start, &count) < 0) return NULL;
   PyObject *entries = PyTuple_New(count);
   for (uint32_t k = 0; entries && k < count; k++) {
     Table item;
     uint32_t index;
     PyObject *name;
-    if (table_at(r, element(r, start, k), &item) < 0 || (name = string(r, &item, 4, Py_None)) == NULL) goto error;
+    if (fb_table_at(&r->fb, fb_element(&r->fb, start, k), &item) < 0 || (name = string(r, &item, 4, Py_None)) == NULL) goto error;
     if (name == Py_None) {
       Py_DECREF(name);
       if ((name = empty_string()) == NULL) goto error;
     }
-    if (get_u32(r, &item, 6, 0, &index) < 0 || index >= limit) {
+    if (fb_get_u32(&r->fb, &item, 6, 0, &index) < 0 || index >= limit) {
       Py_DECREF(name);
-      fail(r, "entry %u refers to index %u of %u", k, index, limit);
+      fb_fail(&r->fb, "entry %u refers to index %u of %u", k, index, limit);
       goto error;
     }
     PyObject *entry = Py_BuildValue("(NI)", name, index);
@@ -323,23 +135,23 @@ static int read_buffers(Reader *r, const Table *root) {
   uint64_t start;
   uint32_t count;
   Table table;
-  if (vector(r, root, 12, 4, &start, &count) < 0) return -1;
+  if (fb_vector(&r->fb, root, 12, 4, &start, &count) < 0) return -1;
   for (uint32_t k = 0; k < count; k++)
-    if (table_at(r, element(r, start, k), &table) < 0) return -1;
+    if (fb_table_at(&r->fb, fb_element(&r->fb, start, k), &table) < 0) return -1;
   r->buffer_count = count;
   r->buffers = PyMem_Calloc(count ? 2ull * count : 1, sizeof(uint64_t));
   if (r->buffers == NULL) return PyErr_NoMemory(), -1;
   for (uint32_t k = 0; k < count; k++) {
     uint64_t data, offset, size;
     uint32_t length;
-    table_at(r, element(r, start, k), &table);
-    if (vector(r, &table, 4, 1, &data, &length) < 0 || get_u64(r, &table, 6, &offset) < 0 ||
-        get_u64(r, &table, 8, &size) < 0)
+    fb_table_at(&r->fb, fb_element(&r->fb, start, k), &table);
+    if (fb_vector(&r->fb, &table, 4, 1, &data, &length) < 0 || fb_get_u64(&r->fb, &table, 6, &offset) < 0 ||
+        fb_get_u64(&r->fb, &table, 8, &size) < 0)
       return -1;
     if (offset > 1) { /* stored after the flatbuffer (offset 1 is a placeholder) */
-      if (length) return fail(r, "buffer %u has both inline data and an offset", k);
-      if (size > r->size || offset > r->size - size)
-        return fail(r, "buffer %u lies past the end of the file", k);
+      if (length) return fb_fail(&r->fb, "buffer %u has both inline data and an offset", k);
+      if (size > r->fb.size || offset > r->fb.size - size)
+        return fb_fail(&r->fb, "buffer %u lies past the end of the file", k);
       data = offset;
       r->buffers[2 * k + 1] = size;
     } else {
@@ -364,18 +176,18 @@ static PyObject *buffer_list(Reader *r) {
 static PyObject *read_codes(Reader *r, const Table *root) {
   uint64_t start;
   uint32_t count;
-  if (vector(r, root, 6, 4, &start, &count) < 0) return NULL;
+  if (fb_vector(&r->fb, root, 6, 4, &start, &count) < 0) return NULL;
   PyObject *codes = PyTuple_New(count);
   for (uint32_t k = 0; codes && k < count; k++) {
     Table t;
     int8_t deprecated;
     int32_t builtin, version;
-    if (table_at(r, element(r, start, k), &t) < 0 || get_i8(r, &t, 4, &deprecated) < 0 ||
-        get_i32(r, &t, 10, 0, &builtin) < 0)
+    if (fb_table_at(&r->fb, fb_element(&r->fb, start, k), &t) < 0 || fb_get_i8(&r->fb, &t, 4, &deprecated) < 0 ||
+        fb_get_i32(&r->fb, &t, 10, 0, &builtin) < 0)
       goto error;
     builtin = builtin < GREATER_OP_CODES ? deprecated : builtin;
     if (builtin < 0) {
-      fail(r, "operator code %u has negative builtin code %d", k, builtin);
+      fb_fail(&r->fb, "operator code %u has negative builtin code %d", k, builtin);
       goto error;
     }
     PyObject *custom = Py_None;
@@ -386,11 +198,11 @@ static PyObject *read_codes(Reader *r, const Table *root) {
       if (custom == NULL) goto error;
       if (custom == Py_None) {
         Py_DECREF(custom);
-        fail(r, "operator code %u is a custom operator without a custom_code", k);
+        fb_fail(&r->fb, "operator code %u is a custom operator without a custom_code", k);
         goto error;
       }
     }
-    if (get_i32(r, &t, 8, 1, &version) < 0) {
+    if (fb_get_i32(&r->fb, &t, 8, 1, &version) < 0) {
       Py_DECREF(custom);
       goto error;
     }
@@ -408,11 +220,11 @@ error:
 static PyObject *read_metadata(Reader *r, const Table *root) {
   uint64_t start;
   uint32_t count;
-  if (vector(r, root, 14, 4, &start, &count) < 0 || spend(r, 4ull * count) < 0) return NULL;
+  if (fb_vector(&r->fb, root, 14, 4, &start, &count) < 0 || fb_spend(&r->fb, 4ull * count) < 0) return NULL;
   for (uint32_t k = 0; k < count; k++) {
-    int32_t buffer = i32(r->buf + start + 4ull * k);
+    int32_t buffer = fb_i32(r->fb.buf + start + 4ull * k);
     if (buffer < 0 || (uint32_t)buffer >= r->buffer_count)
-      return fail(r, "the model's metadata_buffer refers to buffer %d", buffer), NULL;
+      return fb_fail(&r->fb, "the model's metadata_buffer refers to buffer %d", buffer), NULL;
   }
   return named_indices(r, root, 16, r->buffer_count);
 }
@@ -427,13 +239,13 @@ typedef struct {
 static int read_dims(Reader *r, const Table *t, unsigned vtable_offset, int64_t lowest, Shape *shape) {
   uint64_t start;
   uint32_t rank;
-  if (vector(r, t, vtable_offset, 4, &start, &rank) < 0) return -1;
-  if (rank > MAX_RANK) return fail(r, "a shape of rank %u", rank);
-  if (spend(r, 4ull * rank) < 0) return -1;
+  if (fb_vector(&r->fb, t, vtable_offset, 4, &start, &rank) < 0) return -1;
+  if (rank > MAX_RANK) return fb_fail(&r->fb, "a shape of rank %u", rank);
+  if (fb_spend(&r->fb, 4ull * rank) < 0) return -1;
   shape->rank = rank;
   for (uint32_t d = 0; d < rank; d++) {
-    shape->dims[d] = i32(r->buf + start + 4ull * d);
-    if (shape->dims[d] < lowest) return fail(r, "a negative dimension");
+    shape->dims[d] = fb_i32(r->fb.buf + start + 4ull * d);
+    if (shape->dims[d] < lowest) return fb_fail(&r->fb, "a negative dimension");
   }
   return 0;
 }
@@ -460,7 +272,7 @@ static int element_count(Reader *r, const Shape *shape, int64_t bits, unsigned _
     if (product > cap) product = cap;
   }
   int64_t bytes = bits < 8 ? 1 : bits / 8;
-  if (product * (uint64_t)bytes > (unsigned __int128)INT64_MAX) return fail(r, "too many elements to address");
+  if (product * (uint64_t)bytes > (unsigned __int128)INT64_MAX) return fb_fail(&r->fb, "too many elements to address");
   *count = product;
   return 0;
 }
@@ -479,7 +291,7 @@ static int grow(void **array, size_t *capacity, size_t needed, size_t item) {
 static int push_floats(Reader *r, uint64_t start, uint32_t count) {
   if (count == 0) return 0; /* the pool may still be NULL */
   if (grow((void **)&r->floats, &r->cap_floats, r->n_floats + count, sizeof(float)) < 0) return -1;
-  memcpy(r->floats + r->n_floats, r->buf + start, 4ull * count);
+  memcpy(r->floats + r->n_floats, r->fb.buf + start, 4ull * count);
   r->n_floats += count;
   return 0;
 }
@@ -489,31 +301,31 @@ static int push_floats(Reader *r, uint64_t start, uint32_t count) {
 static PyObject *read_quantization(Reader *r, const Table *tensor, const Shape *shape) {
   Table t;
   int found;
-  if (child(r, tensor, 12, &t, &found) < 0) return NULL;
-  if (!found || !(field(&t, 4) || field(&t, 6) || field(&t, 8) || field(&t, 10))) Py_RETURN_NONE;
+  if (fb_child(&r->fb, tensor, 12, &t, &found) < 0) return NULL;
+  if (!found || !(fb_field(&t, 4) || fb_field(&t, 6) || fb_field(&t, 8) || fb_field(&t, 10))) Py_RETURN_NONE;
   uint64_t scale_at, zero_at, min_at, max_at;
   uint32_t scales, zeros, mins, maxs;
   int32_t axis;
-  if (vector(r, &t, 8, 4, &scale_at, &scales) < 0 || spend(r, 4ull * scales) < 0 ||
-      vector(r, &t, 10, 8, &zero_at, &zeros) < 0 || spend(r, 8ull * zeros) < 0 ||
-      vector(r, &t, 4, 4, &min_at, &mins) < 0 || spend(r, 4ull * mins) < 0 ||
-      vector(r, &t, 6, 4, &max_at, &maxs) < 0 || spend(r, 4ull * maxs) < 0)
+  if (fb_vector(&r->fb, &t, 8, 4, &scale_at, &scales) < 0 || fb_spend(&r->fb, 4ull * scales) < 0 ||
+      fb_vector(&r->fb, &t, 10, 8, &zero_at, &zeros) < 0 || fb_spend(&r->fb, 8ull * zeros) < 0 ||
+      fb_vector(&r->fb, &t, 4, 4, &min_at, &mins) < 0 || fb_spend(&r->fb, 4ull * mins) < 0 ||
+      fb_vector(&r->fb, &t, 6, 4, &max_at, &maxs) < 0 || fb_spend(&r->fb, 4ull * maxs) < 0)
     return NULL;
   if (!(scales || zeros || mins || maxs)) Py_RETURN_NONE;
-  if (get_i32(r, &t, 16, 0, &axis) < 0) return NULL;
+  if (fb_get_i32(&r->fb, &t, 16, 0, &axis) < 0) return NULL;
   if (scales) {
-    if (scales != zeros) return fail(r, "%u quantization scales but %u zero points", scales, zeros), NULL;
+    if (scales != zeros) return fb_fail(&r->fb, "%u quantization scales but %u zero points", scales, zeros), NULL;
     if (axis < 0 || (shape->rank && (uint32_t)axis >= shape->rank))
-      return fail(r, "quantized_dimension %d outside the shape", axis), NULL;
+      return fb_fail(&r->fb, "quantized_dimension %d outside the shape", axis), NULL;
     if (scales != 1 && (!shape->rank || (int64_t)scales != shape->dims[axis]))
-      return fail(r, "%u per-channel scales do not match the shape", scales), NULL;
+      return fb_fail(&r->fb, "%u per-channel scales do not match the shape", scales), NULL;
   }
   size_t first_float = r->n_floats, first_int = r->n_ints;
   if (push_floats(r, scale_at, scales) < 0 || push_floats(r, min_at, mins) < 0 ||
       push_floats(r, max_at, maxs) < 0 ||
       grow((void **)&r->ints, &r->cap_ints, r->n_ints + zeros, sizeof(int64_t)) < 0)
     return NULL;
-  if (zeros) memcpy(r->ints + r->n_ints, r->buf + zero_at, 8ull * zeros); /* the pool may still be NULL */
+  if (zeros) memcpy(r->ints + r->n_ints, r->fb.buf + zero_at, 8ull * zeros); /* the pool may still be NULL */
   r->n_ints += zeros;
   return tuple_of(7, PyLong_FromLong(axis), PyLong_FromUnsignedLong(scales), PyLong_FromUnsignedLong(zeros),
                   PyLong_FromUnsignedLong(mins), PyLong_FromUnsignedLong(maxs),
@@ -523,10 +335,10 @@ static PyObject *read_quantization(Reader *r, const Table *tensor, const Shape *
 static PyObject *int32_tuple(Reader *r, const Table *t, unsigned vtable_offset) {
   uint64_t start;
   uint32_t count;
-  if (vector(r, t, vtable_offset, 4, &start, &count) < 0 || spend(r, 4ull * count) < 0) return NULL;
+  if (fb_vector(&r->fb, t, vtable_offset, 4, &start, &count) < 0 || fb_spend(&r->fb, 4ull * count) < 0) return NULL;
   PyObject *tuple = PyTuple_New(count);
   for (uint32_t k = 0; tuple && k < count; k++) {
-    PyObject *value = PyLong_FromLong(i32(r->buf + start + 4ull * k));
+    PyObject *value = PyLong_FromLong(fb_i32(r->fb.buf + start + 4ull * k));
     if (value == NULL) Py_CLEAR(tuple);
     else PyTuple_SET_ITEM(tuple, k, value);
   }
@@ -541,9 +353,9 @@ static PyObject *index_vector(Reader *r, const Table *dim, unsigned type_offset,
   int found;
   uint64_t start;
   uint32_t count;
-  if (get_u8(r, dim, type_offset, 0, &kind) < 0 || child(r, dim, union_offset, &t, &found) < 0) return NULL;
-  if (!found || kind < 1 || kind > 3) return fail(r, "a sparse level without valid segments and indices"), NULL;
-  if (vector(r, &t, 4, item[kind], &start, &count) < 0 || spend(r, (uint64_t)item[kind] * count) < 0)
+  if (fb_get_u8(&r->fb, dim, type_offset, 0, &kind) < 0 || fb_child(&r->fb, dim, union_offset, &t, &found) < 0) return NULL;
+  if (!found || kind < 1 || kind > 3) return fb_fail(&r->fb, "a sparse level without valid segments and indices"), NULL;
+  if (fb_vector(&r->fb, &t, 4, item[kind], &start, &count) < 0 || fb_spend(&r->fb, (uint64_t)item[kind] * count) < 0)
     return NULL;
   return Py_BuildValue("(iKI)", kind, (unsigned long long)start, count);
 }
@@ -553,22 +365,22 @@ static PyObject *index_vector(Reader *r, const Table *dim, unsigned type_offset,
 static PyObject *read_sparsity(Reader *r, const Table *tensor) {
   Table t;
   int found;
-  if (child(r, tensor, 16, &t, &found) < 0) return NULL;
+  if (fb_child(&r->fb, tensor, 16, &t, &found) < 0) return NULL;
   if (!found) Py_RETURN_NONE;
   PyObject *order = NULL, *block_map = NULL, *levels = NULL;
   uint64_t start;
   uint32_t count;
   if ((order = int32_tuple(r, &t, 4)) == NULL || (block_map = int32_tuple(r, &t, 6)) == NULL ||
-      vector(r, &t, 8, 4, &start, &count) < 0 || (levels = PyTuple_New(count)) == NULL)
+      fb_vector(&r->fb, &t, 8, 4, &start, &count) < 0 || (levels = PyTuple_New(count)) == NULL)
     goto error;
   for (uint32_t k = 0; k < count; k++) {
     Table dim;
     int8_t format;
     int32_t dense_size;
     PyObject *segments = Py_None, *values = Py_None;
-    if (table_at(r, element(r, start, k), &dim) < 0 || get_i8(r, &dim, 4, &format) < 0) goto error;
+    if (fb_table_at(&r->fb, fb_element(&r->fb, start, k), &dim) < 0 || fb_get_i8(&r->fb, &dim, 4, &format) < 0) goto error;
     if (format != 0 && format != 1) {
-      fail(r, "sparsity level %u of unknown format %d", k, format);
+      fb_fail(&r->fb, "sparsity level %u of unknown format %d", k, format);
       goto error;
     }
     if (format == 1) {
@@ -581,7 +393,7 @@ static PyObject *read_sparsity(Reader *r, const Table *tensor) {
       Py_INCREF(segments);
       Py_INCREF(values);
     }
-    if (get_i32(r, &dim, 6, 0, &dense_size) < 0) {
+    if (fb_get_i32(&r->fb, &dim, 6, 0, &dense_size) < 0) {
       Py_DECREF(segments);
       Py_DECREF(values);
       goto error;
@@ -600,15 +412,15 @@ error:
 
 /* TFLite strings: int32 count n, n+1 int32 offsets from the header's end to the buffer's end. */
 static int check_strings(Reader *r, uint64_t start, uint64_t size, unsigned __int128 count) {
-  if (size < 4) return fail(r, "a string constant of %llu bytes", (unsigned long long)size);
-  uint64_t strings = u32(r->buf + start), header = (strings + 2) * 4;
-  if (header > size) return fail(r, "a string constant's header runs past its buffer");
-  if (strings != count) return fail(r, "a string constant's count does not match its shape");
-  const uint8_t *offsets = r->buf + start + 4;
-  if ((uint64_t)i32(offsets) != header || (int64_t)i32(offsets + 4 * strings) != (int64_t)size)
-    return fail(r, "string offsets that do not span the buffer");
+  if (size < 4) return fb_fail(&r->fb, "a string constant of %llu bytes", (unsigned long long)size);
+  uint64_t strings = fb_u32(r->fb.buf + start), header = (strings + 2) * 4;
+  if (header > size) return fb_fail(&r->fb, "a string constant's header runs past its buffer");
+  if (strings != count) return fb_fail(&r->fb, "a string constant's count does not match its shape");
+  const uint8_t *offsets = r->fb.buf + start + 4;
+  if ((uint64_t)fb_i32(offsets) != header || (int64_t)fb_i32(offsets + 4 * strings) != (int64_t)size)
+    return fb_fail(&r->fb, "string offsets that do not span the buffer");
   for (uint64_t k = 0; k < strings; k++)
-    if (i32(offsets + 4 * k + 4) < i32(offsets + 4 * k)) return fail(r, "decreasing string offsets");
+    if (fb_i32(offsets + 4 * k + 4) < fb_i32(offsets + 4 * k)) return fb_fail(&r->fb, "decreasing string offsets");
   return 0;
 }
 
@@ -626,7 +438,7 @@ static int check_constant(Reader *r, uint32_t buffer, int kind, int64_t bits, in
     return 0;
   }
   if ((count * (uint64_t)bits + 7) / 8 != size)
-    return fail(r, "a constant's buffer has %llu bytes", (unsigned long long)size);
+    return fb_fail(&r->fb, "a constant's buffer has %llu bytes", (unsigned long long)size);
   return 0;
 }
 
@@ -642,35 +454,35 @@ static PyObject *read_tensor(Reader *r, uint64_t pos, int *raw, int *python_chec
   int has_signature;
   unsigned __int128 count;
   PyObject *name, *quant = NULL, *sparsity = NULL, *signature_tuple = Py_None;
-  if (table_at(r, pos, &t) < 0 || (name = string(r, &t, 10, Py_None)) == NULL) return NULL;
+  if (fb_table_at(&r->fb, pos, &t) < 0 || (name = string(r, &t, 10, Py_None)) == NULL) return NULL;
   if (name == Py_None) {
     Py_DECREF(name);
     if ((name = empty_string()) == NULL) return NULL;
   }
-  if (read_dims(r, &t, 4, 0, &shape) < 0 || get_i8(r, &t, 6, &code) < 0) goto error;
+  if (read_dims(r, &t, 4, 0, &shape) < 0 || fb_get_i8(&r->fb, &t, 6, &code) < 0) goto error;
   if (code < 0 || code >= PyTuple_GET_SIZE(r->types)) {
-    fail(r, "a tensor of type %d", code);
+    fb_fail(&r->fb, "a tensor of type %d", code);
     goto error;
   }
   PyObject *info = PyTuple_GET_ITEM(r->types, code);
   int64_t bits = PyLong_AsLongLong(PyTuple_GET_ITEM(info, 1));
   int kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(info, 2));
   if (element_count(r, &shape, bits, &count) < 0) goto error;
-  has_signature = field(&t, 18) != 0;
+  has_signature = fb_field(&t, 18) != 0;
   if (has_signature) {
     if (read_dims(r, &t, 18, -1, &signature) < 0) goto error;
     if (signature.rank != shape.rank) {
-      fail(r, "a shape_signature of another rank");
+      fb_fail(&r->fb, "a shape_signature of another rank");
       goto error;
     }
   }
-  if (get_u32(r, &t, 8, 0, &buffer) < 0) goto error;
+  if (fb_get_u32(&r->fb, &t, 8, 0, &buffer) < 0) goto error;
   if (buffer && buffer >= r->buffer_count) {
-    fail(r, "a tensor refers to buffer %u of %u", buffer, r->buffer_count);
+    fb_fail(&r->fb, "a tensor refers to buffer %u of %u", buffer, r->buffer_count);
     goto error;
   }
   if ((quant = read_quantization(r, &t, &shape)) == NULL || (sparsity = read_sparsity(r, &t)) == NULL ||
-      get_u8(r, &t, 14, 0, &is_variable) < 0 || get_u8(r, &t, 20, 0, &has_rank) < 0 ||
+      fb_get_u8(&r->fb, &t, 14, 0, &is_variable) < 0 || fb_get_u8(&r->fb, &t, 20, 0, &has_rank) < 0 ||
       check_constant(r, buffer, kind, bits, sparsity != Py_None, count, python_check) < 0)
     goto error;
   PyObject *dims = shape_tuple(&shape);
@@ -696,12 +508,12 @@ static PyObject *number(int kind, const uint8_t *p) {
   switch (kind) {
     case K_I8: return PyLong_FromLong((int8_t)p[0]);
     case K_U8: return PyLong_FromLong(p[0]);
-    case K_I16: return PyLong_FromLong((int16_t)u16(p));
-    case K_U16: return PyLong_FromLong(u16(p));
-    case K_I32: return PyLong_FromLong(i32(p));
-    case K_U32: return PyLong_FromUnsignedLong(u32(p));
-    case K_I64: return PyLong_FromLongLong((int64_t)u64(p));
-    case K_U64: return PyLong_FromUnsignedLongLong(u64(p));
+    case K_I16: return PyLong_FromLong((int16_t)fb_u16(p));
+    case K_U16: return PyLong_FromLong(fb_u16(p));
+    case K_I32: return PyLong_FromLong(fb_i32(p));
+    case K_U32: return PyLong_FromUnsignedLong(fb_u32(p));
+    case K_I64: return PyLong_FromLongLong((int64_t)fb_u64(p));
+    case K_U64: return PyLong_FromUnsignedLongLong(fb_u64(p));
     case K_F32: {
       float v;
       memcpy(&v, p, 4);
@@ -736,24 +548,24 @@ static PyObject *read_option_values(Reader *r, const Table *t, PyObject *layout)
     if (kind == OPT_STRING) {
       const uint8_t *bytes;
       uint32_t length;
-      if (string_bytes(r, t, offset, &bytes, &length) < 0) goto error;
+      if (fb_string_bytes(&r->fb, t, offset, &bytes, &length) < 0) goto error;
       continue;
     }
     if (kind > OPT_VECTOR) {
       uint64_t start;
       uint32_t count;
       unsigned width = kind_width(kind - OPT_VECTOR);
-      if (vector(r, t, offset, width, &start, &count) < 0) goto error;
+      if (fb_vector(&r->fb, t, offset, width, &start, &count) < 0) goto error;
       vector_items += count;
       value = PyTuple_New(count);
       for (uint32_t j = 0; value && j < count; j++) {
-        PyObject *item = number(kind - OPT_VECTOR, r->buf + start + (uint64_t)width * j);
+        PyObject *item = number(kind - OPT_VECTOR, r->fb.buf + start + (uint64_t)width * j);
         if (item == NULL) Py_CLEAR(value);
         else PyTuple_SET_ITEM(value, j, item);
       }
     } else {
       uint64_t raw;
-      int present = scalar(r, t, offset, kind_width(kind), &raw);
+      int present = fb_scalar(&r->fb, t, offset, kind_width(kind), &raw);
       if (present < 0) goto error;
       if (present) {
         value = number(kind, (const uint8_t *)&raw);
@@ -765,7 +577,7 @@ static PyObject *read_option_values(Reader *r, const Table *t, PyObject *layout)
     if (value == NULL) goto error;
     PyTuple_SET_ITEM(values, kept++, value);
   }
-  if (spend(r, 4 * vector_items) < 0) goto error;
+  if (fb_spend(&r->fb, 4 * vector_items) < 0) goto error;
   if (_PyTuple_Resize(&values, kept) < 0) return NULL;
   return values;
 error:
@@ -776,18 +588,18 @@ error:
 /* An operator's builtin options as (union 1 or 2, type code, values) or None. */
 static PyObject *read_options(Reader *r, const Table *op) {
   uint8_t first, second;
-  if (get_u8(r, op, 10, 0, &first) < 0 || get_u8(r, op, 26, 0, &second) < 0) return NULL;
-  if (first && second) return fail(r, "both builtin_options and builtin_options_2"), NULL;
+  if (fb_get_u8(&r->fb, op, 10, 0, &first) < 0 || fb_get_u8(&r->fb, op, 26, 0, &second) < 0) return NULL;
+  if (first && second) return fb_fail(&r->fb, "both builtin_options and builtin_options_2"), NULL;
   if (!(first || second)) Py_RETURN_NONE;
   int which = first ? 0 : 1;
   unsigned code = first ? first : second;
   PyObject *layouts = r->options[which];
   PyObject *layout = (Py_ssize_t)code < PyTuple_GET_SIZE(layouts) ? PyTuple_GET_ITEM(layouts, code) : Py_None;
-  if (layout == Py_None) return fail(r, "builtin options of undefined type %u", code), NULL;
+  if (layout == Py_None) return fb_fail(&r->fb, "builtin options of undefined type %u", code), NULL;
   Table t;
   int found;
-  if (child(r, op, first ? 12 : 28, &t, &found) < 0) return NULL;
-  if (!found) return fail(r, "declared builtin options without a table"), NULL;
+  if (fb_child(&r->fb, op, first ? 12 : 28, &t, &found) < 0) return NULL;
+  if (!found) return fb_fail(&r->fb, "declared builtin options without a table"), NULL;
   PyObject *values = read_option_values(r, &t, layout);
   return values ? tuple_of(3, PyLong_FromLong(which + 1), PyLong_FromUnsignedLong(code), values) : NULL;
 }
@@ -795,15 +607,15 @@ static PyObject *read_options(Reader *r, const Table *op) {
 static PyObject *read_custom_options(Reader *r, const Table *op) {
   uint64_t offset, size, start;
   uint32_t count;
-  if (get_u64(r, op, 22, &offset) < 0 || get_u64(r, op, 24, &size) < 0) return NULL;
+  if (fb_get_u64(&r->fb, op, 22, &offset) < 0 || fb_get_u64(&r->fb, op, 24, &size) < 0) return NULL;
   if (offset > 1) {
-    if (size > r->size || offset > r->size - size) return fail(r, "custom options past the end of the file"), NULL;
-    if (spend(r, size) < 0) return NULL;
-    return PyBytes_FromStringAndSize((const char *)r->buf + offset, (Py_ssize_t)size);
+    if (size > r->fb.size || offset > r->fb.size - size) return fb_fail(&r->fb, "custom options past the end of the file"), NULL;
+    if (fb_spend(&r->fb, size) < 0) return NULL;
+    return PyBytes_FromStringAndSize((const char *)r->fb.buf + offset, (Py_ssize_t)size);
   }
-  if (!field(op, 14)) Py_RETURN_NONE;
-  if (vector(r, op, 14, 1, &start, &count) < 0 || spend(r, count) < 0) return NULL;
-  return PyBytes_FromStringAndSize((const char *)r->buf + start, count);
+  if (!fb_field(op, 14)) Py_RETURN_NONE;
+  if (fb_vector(&r->fb, op, 14, 1, &start, &count) < 0 || fb_spend(&r->fb, count) < 0) return NULL;
+  return PyBytes_FromStringAndSize((const char *)r->fb.buf + start, count);
 }
 
 /* An operator as (opcode index, inputs, outputs, intermediates, options, custom options). */
@@ -811,8 +623,8 @@ static PyObject *read_operator(Reader *r, uint64_t pos, uint32_t code_count, int
   Table t;
   uint32_t opcode;
   PyObject *inputs = NULL, *outputs = NULL, *intermediates = NULL, *options = NULL, *custom = NULL;
-  if (table_at(r, pos, &t) < 0 || get_u32(r, &t, 4, 0, &opcode) < 0) return NULL;
-  if (opcode >= code_count) return fail(r, "an operator uses operator code %u of %u", opcode, code_count), NULL;
+  if (fb_table_at(&r->fb, pos, &t) < 0 || fb_get_u32(&r->fb, &t, 4, 0, &opcode) < 0) return NULL;
+  if (opcode >= code_count) return fb_fail(&r->fb, "an operator uses operator code %u of %u", opcode, code_count), NULL;
   if ((inputs = indices(r, &t, 6, -1, tensor_count)) == NULL ||
       (outputs = indices(r, &t, 8, 0, tensor_count)) == NULL ||
       (intermediates = indices(r, &t, 20, 0, tensor_count)) == NULL || (options = read_options(r, &t)) == NULL ||
@@ -831,9 +643,9 @@ static PyObject *read_operator(Reader *r, uint64_t pos, uint32_t code_count, int
 static PyObject *table_vector(Reader *r, const Table *t, unsigned vtable_offset, uint64_t *start,
                               uint32_t *count) {
   Table check;
-  if (vector(r, t, vtable_offset, 4, start, count) < 0) return NULL;
+  if (fb_vector(&r->fb, t, vtable_offset, 4, start, count) < 0) return NULL;
   for (uint32_t k = 0; k < *count; k++)
-    if (table_at(r, element(r, *start, k), &check) < 0) return NULL;
+    if (fb_table_at(&r->fb, fb_element(&r->fb, *start, k), &check) < 0) return NULL;
   return PyTuple_New(*count);
 }
 
@@ -853,7 +665,7 @@ static PyObject *read_subgraph(Reader *r, uint64_t pos, uint32_t code_count, uin
   uint64_t start;
   uint32_t count;
   PyObject *name, *tensors = NULL, *inputs = NULL, *outputs = NULL, *operators = NULL, *raw = NULL, *checks = NULL;
-  if (table_at(r, pos, &t) < 0 || (name = string(r, &t, 12, Py_None)) == NULL) return NULL;
+  if (fb_table_at(&r->fb, pos, &t) < 0 || (name = string(r, &t, 12, Py_None)) == NULL) return NULL;
   if (name == Py_None) {
     Py_DECREF(name);
     if ((name = empty_string()) == NULL) return NULL;
@@ -862,7 +674,7 @@ static PyObject *read_subgraph(Reader *r, uint64_t pos, uint32_t code_count, uin
   *tensor_count = count;
   for (uint32_t k = 0; k < count; k++) {
     int is_raw = 0, python_check = 0;
-    PyObject *tensor = read_tensor(r, element(r, start, k), &is_raw, &python_check);
+    PyObject *tensor = read_tensor(r, fb_element(&r->fb, start, k), &is_raw, &python_check);
     if (tensor == NULL) goto error;
     PyTuple_SET_ITEM(tensors, k, tensor);
     if ((is_raw && note(&raw, k) < 0) || (python_check && note(&checks, k) < 0)) goto error;
@@ -871,7 +683,7 @@ static PyObject *read_subgraph(Reader *r, uint64_t pos, uint32_t code_count, uin
       (operators = table_vector(r, &t, 10, &start, &count)) == NULL)
     goto error;
   for (uint32_t k = 0; k < count; k++) {
-    PyObject *op = read_operator(r, element(r, start, k), code_count, *tensor_count);
+    PyObject *op = read_operator(r, fb_element(&r->fb, start, k), code_count, *tensor_count);
     if (op == NULL) goto error;
     PyTuple_SET_ITEM(operators, k, op);
   }
@@ -893,20 +705,20 @@ error:
 static PyObject *read_signatures(Reader *r, const Table *root, const uint32_t *tensor_counts, uint32_t subgraphs) {
   uint64_t start;
   uint32_t count;
-  if (vector(r, root, 18, 4, &start, &count) < 0) return NULL;
+  if (fb_vector(&r->fb, root, 18, 4, &start, &count) < 0) return NULL;
   PyObject *signatures = PyTuple_New(count);
   for (uint32_t k = 0; signatures && k < count; k++) {
     Table t;
     uint32_t subgraph;
     PyObject *key, *inputs, *outputs;
-    if (table_at(r, element(r, start, k), &t) < 0 || (key = string(r, &t, 8, Py_None)) == NULL) goto error;
+    if (fb_table_at(&r->fb, fb_element(&r->fb, start, k), &t) < 0 || (key = string(r, &t, 8, Py_None)) == NULL) goto error;
     if (key == Py_None) {
       Py_DECREF(key);
       if ((key = empty_string()) == NULL) goto error;
     }
-    if (get_u32(r, &t, 12, 0, &subgraph) < 0 || subgraph >= subgraphs) {
+    if (fb_get_u32(&r->fb, &t, 12, 0, &subgraph) < 0 || subgraph >= subgraphs) {
       Py_DECREF(key);
-      fail(r, "a signature refers to subgraph %u of %u", subgraph, subgraphs);
+      fb_fail(&r->fb, "a signature refers to subgraph %u of %u", subgraph, subgraphs);
       goto error;
     }
     if ((inputs = named_indices(r, &t, 4, tensor_counts[subgraph])) == NULL) {
@@ -934,17 +746,17 @@ static PyObject *read_model(Reader *r) {
   uint32_t *tensor_counts = NULL, version, count;
   uint64_t start;
   Table root;
-  const uint8_t *identifier = r->buf + 4;
-  if (r->size < 8) return fail(r, "too few bytes for a TFLite model"), NULL;
+  const uint8_t *identifier = r->fb.buf + 4;
+  if (r->fb.size < 8) return fb_fail(&r->fb, "too few bytes for a TFLite model"), NULL;
   if (memcmp(identifier, "TFL3", 4) != 0) {
     int printable = 1;
     for (int k = 0; k < 4; k++) printable &= identifier[k] >= 32 && identifier[k] < 127;
-    if (printable) return fail(r, "the file identifier is not TFL3"), NULL;
+    if (printable) return fb_fail(&r->fb, "the file identifier is not TFL3"), NULL;
   }
-  if (table_at(r, u32(r->buf), &root) < 0 || get_u32(r, &root, 4, 0, &version) < 0) return NULL;
-  if (version > r->schema_version) return fail(r, "schema version %u", version), NULL;
+  if (fb_table_at(&r->fb, fb_u32(r->fb.buf), &root) < 0 || fb_get_u32(&r->fb, &root, 4, 0, &version) < 0) return NULL;
+  if (version > r->schema_version) return fb_fail(&r->fb, "schema version %u", version), NULL;
   if (read_buffers(r, &root) < 0 || (codes = read_codes(r, &root)) == NULL ||
-      (metadata = read_metadata(r, &root)) == NULL || vector(r, &root, 8, 4, &start, &count) < 0)
+      (metadata = read_metadata(r, &root)) == NULL || fb_vector(&r->fb, &root, 8, 4, &start, &count) < 0)
     goto done;
   for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(metadata); k++) {
     int same = PyUnicode_Compare(PyTuple_GET_ITEM(PyTuple_GET_ITEM(metadata, k), 0), r->python_only);
@@ -955,7 +767,7 @@ static PyObject *read_model(Reader *r) {
     }
   }
   if (count == 0) {
-    fail(r, "the model has no subgraphs");
+    fb_fail(&r->fb, "the model has no subgraphs");
     goto done;
   }
   if ((tensor_counts = PyMem_Calloc(count, sizeof(uint32_t))) == NULL) {
@@ -965,7 +777,7 @@ static PyObject *read_model(Reader *r) {
   if ((subgraphs = PyTuple_New(count)) == NULL) goto done;
   for (uint32_t k = 0; k < count; k++) {
     uint32_t codes_count = (uint32_t)PyTuple_GET_SIZE(codes);
-    PyObject *subgraph = read_subgraph(r, element(r, start, k), codes_count, &tensor_counts[k]);
+    PyObject *subgraph = read_subgraph(r, fb_element(&r->fb, start, k), codes_count, &tensor_counts[k]);
     if (subgraph == NULL) goto done;
     PyTuple_SET_ITEM(subgraphs, k, subgraph);
   }
@@ -1003,9 +815,9 @@ PyObject *el_read_model(PyObject *self, PyObject *args) {
   Py_RETURN_NONE; /* the walker reads little-endian words in place: model/checked_reader.py reads */
 #endif
   memset(&r, 0, sizeof r);
-  r.buf = view.buf;
-  r.size = (uint64_t)view.len;
-  r.budget = 4 * (int64_t)view.len + (1 << 20);
+  r.fb.buf = view.buf;
+  r.fb.size = (uint64_t)view.len;
+  r.fb.budget = 4 * (int64_t)view.len + (1 << 20);
   r.types = types;
   r.options[0] = options1;
   r.options[1] = options2;
@@ -1016,6 +828,6 @@ PyObject *el_read_model(PyObject *self, PyObject *args) {
   PyMem_Free(r.buffers);
   PyMem_Free(r.floats);
   PyMem_Free(r.ints);
-  if (result == NULL && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, r.failed ? r.err : "malformed model");
+  if (result == NULL && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, r.fb.failed ? r.fb.err : "malformed model");
   return result;
 }
