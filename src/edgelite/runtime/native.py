@@ -10,13 +10,11 @@ every table entry when the program is created (`edgelite.native._engine.Program`
 
 `num_threads` (None or -1: one thread, as LiteRT's default) sizes the Program's thread pool: its
 workers start once, with the Program, and split each large op into tiles of independent outputs,
-so results are bitwise the same for any thread count. The float32 lowerers added with the pool
-(PRELU, RESIZE_BILINEAR, transposed convolutions) are in native_f32.py, the data-movement ones
+so results are bitwise the same for any thread count. The float32 lowerers are in native_f32.py
+(this module keeps what every lowerer shares: the Lowering, PAD fusion, routing), the data-movement ones
 (TRANSPOSE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SLICE, STRIDED_SLICE, GATHER, RESIZE_NEAREST_NEIGHBOR) in
 native_movement.py, BATCH_MATMUL in native_matmul.py. `partition()` reports which nodes run where and
 why the others stay on the reference kernels (a lowerer's `Unsupported` message).
-
-TODO(issue 6): hybrid kernels, AVX-512 and NEON levels.
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ import numpy as np
 
 from edgelite.errors import EdgeliteError
 from edgelite.model.ir import TensorType
-from edgelite.ops._common import Activation, Padding, activation_range, axis_list, padding_before
+from edgelite.ops._common import Activation, Padding, activation_range, padding_before
 from edgelite.runtime.executor import Placement, ReferenceExecutor, Segment
 from edgelite.runtime.plan import Plan, PlannedNode, tensor_nbytes
 
@@ -57,10 +55,6 @@ CODE = {name: i for i, name in enumerate(OPS)}
 MAX_INPUTS, NODE_PARAMS, MAX_RANK, MAX_THREADS = 16, 29, 6, 64
 TENSOR_WORDS, NODE_WORDS = 5 + MAX_RANK, 3 + MAX_INPUTS + NODE_PARAMS
 GEMM_NR, IM2COL_ROWS, DW_MAX_TAPS = 16, 48, 64
-_BINARY = {"ADD": 0, "SUB": 1, "MUL": 2, "PRELU": 3, "DIV": 4, "MAXIMUM": 5, "MINIMUM": 6}
-_UNARY_CLAMP = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
-_UNARY = {"HARD_SWISH": 1, "LOGISTIC": 2, "TANH": 3, "GELU": 4, "LEAKY_RELU": 6}
-_GELU_TANH = 5  # GELU with options.approximate
 _NO_DIMS = (0,) * MAX_RANK  # a tensor record's unused dims
 _F32 = struct.Struct("<f")
 
@@ -356,159 +350,12 @@ def _skip_pad(lw: Lowering, x_id: int) -> None:
     lw.fused_pads.add(x_id)
 
 
-def lower_conv(lw: Lowering, node) -> _Record:
-    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
-    weights = lw.constant(w_id)
-    bias = lw.constant(node.op.inputs[2]) if len(node.op.inputs) > 2 else None
-    (_, h, w, c), (o, kh, kw, ic) = lw.plan.shapes[x_id], weights.shape
-    groups = c // ic  # grouped: group g reads channels [g*ic, (g+1)*ic) and writes o/groups outputs
-    if groups * ic != c or o % groups:
-        raise Unsupported("input channels not a multiple of the weights' depth")
-    out_shape, opt = lw.plan.shapes[out_id], node.options
-    stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
-    pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
-    fused = _fused_pad(lw, x_id, out_id)
-    if fused is not None:
-        x_id, pads = fused[0], [pads[0] + fused[1], pads[1] + fused[2]]
-    k, n = kh * kw * ic, o // groups
-    packed = lw.extra(pack_gemm(weights.reshape(o, k), bias, groups, lw.heap))
-    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and fused is None
-    geometry = [kh, kw, *stride, *dilation, *pads]
-    inputs = [lw.tensor(x_id), packed] + ([] if direct else [lw.scratch(IM2COL_ROWS * k)])
-    record = lw.node("GEMM", inputs, out_id, [0 if direct else 1, *geometry, *_clamp(node), k, n, groups])
-    if fused is not None:
-        _skip_pad(lw, node.op.inputs[0])
-    return record
-
-
-def lower_fully_connected(lw: Lowering, node) -> _Record:
-    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
-    weights = lw.constant(w_id)
-    bias = lw.constant(node.op.inputs[2]) if len(node.op.inputs) > 2 else None
-    if getattr(node.options, "weights_format", 0) != 0 or weights.ndim != 2:
-        raise Unsupported("weights format")
-    units, k = weights.shape
-    packed = lw.extra(pack_gemm(weights, bias, 1, lw.heap))
-    return lw.node("GEMM", [lw.tensor(x_id), packed], out_id, [0, *[0] * 8, *_clamp(node), k, units])
-
-
-def lower_depthwise(lw: Lowering, node) -> _Record:
-    x_id, w_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
-    weights = lw.constant(w_id)
-    bias = lw.constant(node.op.inputs[2]) if len(node.op.inputs) > 2 else None
-    (_, h, w, c), (_, kh, kw, oc) = lw.plan.shapes[x_id], weights.shape
-    multiplier = oc // c  # output channel c * multiplier + m reads input channel c
-    if multiplier * c != oc or kh * kw > DW_MAX_TAPS:
-        raise Unsupported("output channels not a multiple of the input's, or window too large")
-    out_shape, opt = lw.plan.shapes[out_id], node.options
-    stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
-    pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
-    fused = _fused_pad(lw, x_id, out_id)
-    if fused is not None:
-        x_id, pads, w = fused[0], [pads[0] + fused[1], pads[1] + fused[2]], lw.plan.shapes[fused[0]][2]
-    packed = np.concatenate([np.zeros((1, oc), np.float32) if bias is None else bias.reshape(1, oc),
-                             weights.reshape(kh * kw, oc)])
-    inputs = [lw.tensor(x_id), lw.extra(packed), lw.zeros(oc)]
-    if multiplier > 1:
-        inputs.append(lw.scratch(kh * w * oc))  # the rows a tile reads, channels repeated
-    record = lw.node("DWCONV", inputs, out_id, [kh, kw, *stride, *dilation, *pads, *_clamp(node), multiplier])
-    if fused is not None:
-        _skip_pad(lw, node.op.inputs[0])
-    return record
-
-
-def lower_binary(lw: Lowering, node) -> _Record:
-    a_id, b_id, out_id = node.op.inputs[0], node.op.inputs[1], node.op.outputs[0]
-    shapes = lw.plan.shapes
-    collapsed = collapse_broadcast(tuple(shapes[out_id]), tuple(shapes[a_id]), tuple(shapes[b_id]))
-    if collapsed is None:
-        raise Unsupported("broadcast needs more than 6 dims")
-    dims, sa, sb = collapsed
-    no_activation = node.op.name in ("PRELU", "MAXIMUM", "MINIMUM")
-    clamp = [f32_bits(-np.inf), f32_bits(np.inf)] if no_activation else _clamp(node)
-    params = [_BINARY[node.op.name], *clamp, *dims, *sa, *sb]
-    return lw.node("BINARY", [lw.tensor(a_id), lw.tensor(b_id)], out_id, params)
-
-
-def lower_unary(lw: Lowering, node) -> _Record:
-    name = node.op.name
-    if name in _UNARY_CLAMP:
-        op, (low, high) = 0, _UNARY_CLAMP[name]
-    else:
-        op, low, high = _UNARY[name], 0.0, 0.0
-    if name == "GELU" and node.options is not None and node.options.approximate:
-        op = _GELU_TANH
-    if name == "LEAKY_RELU":
-        low = node.options.alpha if node.options is not None else 0.0  # the kernel's alpha
-    return lw.node("UNARY", [lw.tensor(node.op.inputs[0])], node.op.outputs[0],
-                   [op, f32_bits(low), f32_bits(high)])
-
-
-def lower_pool(lw: Lowering, node) -> _Record:
-    x_id, out_id, opt = node.op.inputs[0], node.op.outputs[0], node.options
-    (_, h, w, _), out_shape = lw.plan.shapes[x_id], lw.plan.shapes[out_id]
-    kernel, stride = (opt.filter_height, opt.filter_width), (opt.stride_h, opt.stride_w)
-    pads = _window((h, w), kernel, stride, (1, 1), out_shape[1:3], opt.padding)
-    op = "MAXPOOL" if node.op.name == "MAX_POOL_2D" else "AVGPOOL"
-    return lw.node(op, [lw.tensor(x_id)], out_id, [*kernel, *stride, *pads, *_clamp(node)])
-
-
-def lower_mean(lw: Lowering, node) -> _Record:
-    x_id = node.op.inputs[0]
-    shape = lw.plan.shapes[x_id]
-    axes = lw.plan.constants.get(node.op.inputs[1])
-    if len(shape) != 4 or axes is None or axis_list(axes, 4) != [1, 2]:
-        raise Unsupported("MEAN other than over H and W of an NHWC tensor")
-    return lw.node("MEAN_HW", [lw.tensor(x_id)], node.op.outputs[0], [])
-
-
-def lower_pad(lw: Lowering, node) -> _Record:
-    x_id = node.op.inputs[0]
-    shape = lw.plan.shapes[x_id]
-    pads = lw.plan.constants.get(node.op.inputs[1])
-    if pads is None or len(shape) > 4 or np.asarray(pads).size != 2 * len(shape):
-        raise Unsupported("PAD needs constant paddings and rank <= 4")
-    pairs = np.asarray(pads).reshape(-1, 2)
-    before = [0] * (4 - len(shape)) + [int(v) for v in pairs[:, 0]]
-    record = lw.node("PAD", [lw.tensor(x_id)], node.op.outputs[0], before)
-    offer_pad(lw, node, pairs, record)
-    return record
-
-
 def offer_pad(lw: Lowering, node, pairs: np.ndarray, record: _Record) -> None:
     """Let the next convolution do a PAD of height and width only (_fused_pad)."""
     if len(pairs) == 4 and not pairs[[0, 3]].any() and (pairs >= 0).all():
         lw.pads[node.op.outputs[0]] = (record, node.op.inputs[0], [int(v) for v in pairs[:, 0]], lw._position)
 
 
-def lower_concat(lw: Lowering, node) -> _Record:
-    out_id = node.op.outputs[0]
-    rank = len(lw.plan.shapes[out_id])
-    if len(node.op.inputs) > MAX_INPUTS or node.options.fused_activation_function != Activation.NONE:
-        raise Unsupported("too many inputs or a fused activation")
-    axis = node.options.axis + rank if node.options.axis < 0 else node.options.axis
-    return lw.node("CONCAT", [lw.tensor(i) for i in node.op.inputs], out_id, [axis])
-
-
-def lower_copy(lw: Lowering, node) -> _Record:
-    return lw.node("COPY", [lw.tensor(node.op.inputs[0])], node.op.outputs[0], [])
-
-
-def lower_softmax(lw: Lowering, node) -> _Record:
-    beta = node.options.beta if node.options is not None else 0.0
-    return lw.node("SOFTMAX", [lw.tensor(node.op.inputs[0])], node.op.outputs[0], [f32_bits(beta)])
-
-
-LOWERERS: dict[str, Callable[[Lowering, object], _Record]] = {
-    "CONV_2D": lower_conv, "FULLY_CONNECTED": lower_fully_connected, "DEPTHWISE_CONV_2D": lower_depthwise,
-    "ADD": lower_binary, "SUB": lower_binary, "MUL": lower_binary, "PRELU": lower_binary,
-    "DIV": lower_binary, "MAXIMUM": lower_binary, "MINIMUM": lower_binary,
-    "RELU": lower_unary, "RELU6": lower_unary, "RELU_N1_TO_1": lower_unary, "HARD_SWISH": lower_unary,
-    "LOGISTIC": lower_unary, "TANH": lower_unary, "GELU": lower_unary, "LEAKY_RELU": lower_unary,
-    "MAX_POOL_2D": lower_pool, "AVERAGE_POOL_2D": lower_pool, "MEAN": lower_mean,
-    "PAD": lower_pad, "CONCATENATION": lower_concat, "RESHAPE": lower_copy, "SQUEEZE": lower_copy,
-    "EXPAND_DIMS": lower_copy, "SOFTMAX": lower_softmax,
-}
 
 
 def route(lowerers: dict[str, Callable], special: dict[str, Callable], applies: Callable) -> None:
@@ -557,7 +404,7 @@ def lowerers() -> dict[str, Callable[[Lowering, object], _Record]]:
         native_sparse,
     )
 
-    table = {**LOWERERS, **native_f32.LOWERERS, **native_movement.LOWERERS, **native_matmul.LOWERERS}
+    table = {**native_f32.LOWERERS, **native_movement.LOWERERS, **native_matmul.LOWERERS}
     native_int8.install(table)
     native_hybrid.install(table)
     native_sparse.install(table)
