@@ -1,6 +1,6 @@
-"""build_plan and the arena planner against frozen copies of their slower first versions
-(oracle_plan.py, oracle_planner.py): the same nodes, shapes, folded constants (bit for bit),
-offsets, arena size, lower bound and errors, on every shared model and on random graphs."""
+"""build_plan with the native extension (C arena planner, float16 widening, slab memory) against its
+pure-Python / numpy fallbacks: the same nodes, shapes, folded constants (bit for bit), offsets,
+arena size, lower bound and errors, on every shared model and on random graphs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgelite.errors import EdgeliteError
@@ -21,11 +21,22 @@ from edgelite.ops.reshape import ReshapeOptions
 from edgelite.runtime import plan as fast_plan
 from edgelite.runtime import planner as fast_planner
 from edgelite.runtime.plan import Plan
-from tests.runtime import oracle_plan, oracle_planner
 
 MODELS = Path(__file__).parents[2].parent / "shared" / "models"
 MODEL_FILES = sorted(MODELS.glob("*.tflite")) if MODELS.is_dir() else []
 needs_models = pytest.mark.skipif(not MODEL_FILES, reason=f"no shared models in {MODELS}")
+pytestmark = pytest.mark.skipif(fast_planner._native_plan_arena is None,
+                                reason="the native extension is not built: no native path to compare")
+
+
+def with_fallbacks(build, *args, **kwargs):
+    """build(*args, **kwargs) with every native helper of planning replaced by its fallback."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast_plan, "_slab", None)
+        patch.setattr(dequantize, "_widen_native", None)
+        patch.setattr(dequantize, "_widen_into_native", None)
+        patch.setattr(fast_planner, "_native_plan_arena", None)
+        return build(*args, **kwargs)
 
 
 def assert_same_value(ours: object, theirs: object, where: str) -> None:
@@ -77,8 +88,8 @@ def outcome(build, *args, **kwargs) -> tuple[str, object]:
 def assert_same_outcome(model_bytes: bytes, input_shapes: dict | None = None, preserve: bool = False) -> None:
     kind, ours = outcome(fast_plan.build_plan, load(model_bytes), 0, input_shapes or {},
                          preserve_all_tensors=preserve)
-    expected_kind, theirs = outcome(oracle_plan.build_plan, load(model_bytes), 0, input_shapes or {},
-                                    preserve_all_tensors=preserve)
+    expected_kind, theirs = with_fallbacks(outcome, fast_plan.build_plan, load(model_bytes), 0,
+                                           input_shapes or {}, preserve_all_tensors=preserve)
     assert kind == expected_kind, (ours, theirs)
     if kind == "plan":
         assert_same_plan(ours, theirs)
@@ -89,21 +100,8 @@ def assert_same_outcome(model_bytes: bytes, input_shapes: dict | None = None, pr
 @needs_models
 @pytest.mark.parametrize("path", MODEL_FILES, ids=lambda p: p.stem)
 @pytest.mark.parametrize("preserve", [False, True], ids=["arena", "preserve_all"])
-def test_shared_models_plan_as_the_oracle(path: Path, preserve: bool) -> None:
+def test_shared_models_plan_as_without_the_extension(path: Path, preserve: bool) -> None:
     assert_same_outcome(path.read_bytes(), preserve=preserve)
-
-
-@needs_models
-@pytest.mark.parametrize("path", [p for p in MODEL_FILES if "float16" in p.stem or "landmark" in p.stem],
-                         ids=lambda p: p.stem)
-def test_plans_without_the_extension_as_the_oracle(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The numpy / Python fallbacks (float16 widening and its block's memory, arena planner) give the
-    same plans."""
-    monkeypatch.setattr(fast_plan, "_slab", None)
-    monkeypatch.setattr(dequantize, "_widen_native", None)
-    monkeypatch.setattr(dequantize, "_widen_into_native", None)
-    monkeypatch.setattr(fast_planner, "_native_plan_arena", None)
-    assert_same_outcome(path.read_bytes())
 
 
 @needs_models
@@ -131,7 +129,7 @@ def test_the_float16_block_is_one_slab() -> None:
 
 @needs_models
 @pytest.mark.parametrize("batch", [2, 5])
-def test_resized_inputs_plan_as_the_oracle(batch: int) -> None:
+def test_resized_inputs_plan_as_without_the_extension(batch: int) -> None:
     content = (MODELS / "digits_cnn_float16.tflite").read_bytes()
     graph = load(content).subgraphs[0]
     shapes = {i: (batch, *graph.tensors[i].shape[1:]) for i in graph.inputs}
@@ -202,7 +200,7 @@ def random_models(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=60, deadline=None)
 @given(content=random_models(), preserve=st.booleans())
-def test_random_models_plan_as_the_oracle(content: bytes, preserve: bool) -> None:
+def test_random_models_plan_as_without_the_extension(content: bytes, preserve: bool) -> None:
     assert_same_outcome(content, preserve=preserve)
 
 
@@ -218,21 +216,10 @@ def random_allocations(draw: st.DrawFn) -> list[fast_planner.Allocation]:
     return result
 
 
-@pytest.fixture(params=["native", "python"])
-def planner_path(request, monkeypatch):
-    """The C planner (when built) or the Python one, forced."""
-    if request.param == "python":
-        monkeypatch.setattr(fast_planner, "_native_plan_arena", None)
-    elif fast_planner._native_plan_arena is None:
-        pytest.skip("the native extension is not built")
-    return request.param
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None)
 @given(allocations=random_allocations(), alignment=st.sampled_from([1, 4, 64]))
-def test_arena_plans_as_the_oracle(allocations: list, alignment: int, planner_path: str) -> None:
-    theirs = oracle_planner.plan_arena(
-        [oracle_planner.Allocation(a.size, a.first, a.last) for a in allocations], alignment)
+def test_c_arena_plans_as_the_python_planner(allocations: list, alignment: int) -> None:
+    theirs = with_fallbacks(fast_planner.plan_arena, allocations, alignment)
     ours = fast_planner.plan_arena(allocations, alignment)
     assert (ours.offsets, ours.arena_size, ours.lower_bound) == \
         (theirs.offsets, theirs.arena_size, theirs.lower_bound)
@@ -243,62 +230,26 @@ def test_arena_plans_as_the_oracle(allocations: list, alignment: int, planner_pa
     [(10, -(2**30), 2**30), (64, 0, 0)],  # steps beyond it
     [(True, 0, 1), (np.int64(100), 1, 1)],  # int-like values
 ])
-def test_arena_plans_out_of_the_c_range_as_the_oracle(allocations: list, planner_path: str) -> None:
-    theirs = oracle_planner.plan_arena([oracle_planner.Allocation(*a) for a in allocations])
-    ours = fast_planner.plan_arena([fast_planner.Allocation(*a) for a in allocations])
+def test_arena_plans_out_of_the_c_range_as_the_python_planner(allocations: list) -> None:
+    allocations = [fast_planner.Allocation(*a) for a in allocations]
+    theirs = with_fallbacks(fast_planner.plan_arena, allocations)
+    ours = fast_planner.plan_arena(allocations)
     assert (ours.offsets, ours.arena_size, ours.lower_bound) == \
         (theirs.offsets, theirs.arena_size, theirs.lower_bound)
 
 
 @pytest.mark.parametrize(("allocations", "alignment"), [
     ([(10, 3, 2)], 64), ([(-1, 0, 0)], 64), ([], 0), ([(1, 0, 0)], -4)])
-def test_invalid_arenas_fail_as_the_oracle(allocations: list, alignment: int, planner_path: str) -> None:
+def test_invalid_arenas_fail_as_in_the_python_planner(allocations: list, alignment: int) -> None:
     with pytest.raises(ValueError) as theirs:
-        oracle_planner.plan_arena([oracle_planner.Allocation(*a) for a in allocations], alignment)
+        with_fallbacks(fast_planner.plan_arena, [fast_planner.Allocation(*a) for a in allocations], alignment)
     with pytest.raises(ValueError) as ours:
         fast_planner.plan_arena([fast_planner.Allocation(*a) for a in allocations], alignment)
     assert str(ours.value) == str(theirs.value)
 
 
-@st.composite
-def random_graphs(draw: st.DrawFn) -> tuple[Subgraph, set[int], list[int] | None]:
-    """A random graph (sometimes reading a tensor before any op writes it, sometimes with
-    intermediates and variables), a random set of constant tensors and maybe an execution order."""
-    count = draw(st.integers(1, 12))
-    tensors = [Tensor(f"t{i}", (i + 1,), is_variable=draw(st.integers(0, 9)) == 0) for i in range(count)]
-    index = st.integers(-1, count - 1)
-    with_intermediates = draw(st.booleans())
-    boundary = st.lists(index, max_size=2).map(tuple)
-    operators = [Operator("ADD", tuple(draw(st.lists(index, max_size=3))),
-                          tuple(draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=2))),
-                          intermediates=draw(boundary) if with_intermediates else ())
-                 for _ in range(draw(st.integers(0, 8)))]
-    graph = Subgraph(tensors, draw(boundary), draw(boundary), operators)
-    constants = set(draw(st.lists(st.integers(0, count - 1), max_size=4)))
-    order = draw(st.one_of(st.none(), st.permutations(range(len(operators)))))
-    return graph, constants, order
-
-
-@settings(max_examples=400, deadline=None)
-@given(random_graphs())
-def test_lifetimes_as_the_oracle(case: tuple) -> None:
-    graph, constants, order = case
-    constant_ids = {id(graph.tensors[i]) for i in constants}
-
-    def is_constant(tensor: Tensor) -> bool:
-        return id(tensor) in constant_ids
-
-    def run(lifetimes) -> tuple:
-        try:
-            return "ok", lifetimes(graph, order, constant=is_constant)
-        except EdgeliteError as error:
-            return "error", (type(error), str(error))
-
-    assert run(fast_planner.tensor_lifetimes) == run(oracle_planner.tensor_lifetimes)
-
-
 @pytest.mark.parametrize("flag", [True, 1, np.bool_(True)], ids=["bool", "int", "numpy_bool"])
-def test_variable_flags_that_are_not_bools_plan_as_the_oracle(flag: object) -> None:
+def test_variable_flags_that_are_not_bools_plan_as_without_the_extension(flag: object) -> None:
     """y = (x + v) + c with v a variable whose is_variable flag is `flag` (a Model built in memory
     keeps whatever it is given), beside an unused string tensor and an empty one (a constant)."""
 
@@ -314,12 +265,13 @@ def test_variable_flags_that_are_not_bools_plan_as_the_oracle(flag: object) -> N
         graph.inputs, graph.outputs = (0,), (4,)
         return built
 
-    assert_same_plan(fast_plan.build_plan(model(), 0, {}), oracle_plan.build_plan(model(), 0, {}))
+    assert_same_plan(fast_plan.build_plan(model(), 0, {}),
+                     with_fallbacks(fast_plan.build_plan, model(), 0, {}))
 
 
-def test_a_tensor_object_listed_twice_plans_as_the_oracle() -> None:
+def test_a_tensor_object_listed_twice_plans_as_without_the_extension() -> None:
     """One Tensor object at two indices (a Model built in memory): arena membership follows the
-    object, as the oracle's identity test does, not the index."""
+    object (an identity test), not the index."""
 
     def model() -> Model:
         built = Model(subgraphs=[Subgraph(name="main")])
@@ -333,4 +285,5 @@ def test_a_tensor_object_listed_twice_plans_as_the_oracle() -> None:
         graph.inputs, graph.outputs = (0,), (4,)
         return built
 
-    assert_same_plan(fast_plan.build_plan(model(), 0, {}), oracle_plan.build_plan(model(), 0, {}))
+    assert_same_plan(fast_plan.build_plan(model(), 0, {}),
+                     with_fallbacks(fast_plan.build_plan, model(), 0, {}))
