@@ -21,9 +21,10 @@ from tests.model.differential import assert_readers_agree
 from tests.model.tiny import tiny_model
 
 MODELS = Path(__file__).parents[2].parent / "shared" / "models"
-SMALL_MODELS = [MODELS / name for name in ("digits_cnn_int8.tflite", "digits_cnn_float16.tflite")]
-SMALL_MODELS = [path for path in SMALL_MODELS if path.exists()]
-needs_models = pytest.mark.skipif(not SMALL_MODELS, reason=f"no test models in {MODELS}")
+FUZZED_MODELS = [MODELS / name for name in ("digits_cnn_int8.tflite", "digits_cnn_float16.tflite",
+                                          "face_detection_short_range.tflite", "mnv2_035_96_int8.tflite")]
+FUZZED_MODELS = [path for path in FUZZED_MODELS if path.exists()]
+needs_models = pytest.mark.skipif(not FUZZED_MODELS, reason=f"no test models in {MODELS}")
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -67,7 +68,7 @@ def _csr(segments, indices, dense=1) -> dict:
             "dims": [(0, dense, None, None), (1, 0, segments, indices)]}
 
 
-REAL = {path.name: path.read_bytes() for path in SMALL_MODELS}
+REAL = {path.name: path.read_bytes() for path in FUZZED_MODELS}
 TARGETS = {
     "tiny": tiny_model(),
     "tiny_external": tiny_model(external=True),

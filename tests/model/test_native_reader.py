@@ -79,69 +79,6 @@ def test_quantization_with_only_min_and_max() -> None:
     assert loaded.scale.size == 0 and loaded.min.tolist() == [-1] and loaded.max.tolist() == [1]
 
 
-def _structure_positions(data: bytes) -> np.ndarray:
-    """Byte positions outside constant data, where a corruption changes the model's structure."""
-    keep = np.ones(len(data), bool)
-    base = np.frombuffer(data, np.uint8).__array_interface__["data"][0]
-    for buffer in edgelite.load(data).buffers:
-        if buffer is not None:
-            start = buffer.__array_interface__["data"][0] - base
-            keep[start:start + buffer.size] = False
-    return np.flatnonzero(keep)
-
-
-POSITIONS = {name: _structure_positions(data) for name, data in REAL.items()}
-
-
-@needs_models
-@FUZZ
-@given(name=st.sampled_from(sorted(REAL)), fraction=st.floats(0, 1, exclude_max=True))
-def test_truncated_real_models(name: str, fraction: float) -> None:
-    data = REAL[name]
-    assert_readers_agree(data[:int(len(data) * fraction)])
-
-
-@needs_models
-@FUZZ
-@given(name=st.sampled_from(sorted(REAL)), data=st.data())
-def test_bit_flips_in_real_models(name: str, data: st.DataObject) -> None:
-    model, positions = bytearray(REAL[name]), POSITIONS[name]
-    flips = data.draw(st.lists(st.tuples(st.integers(0, len(positions) - 1), st.integers(0, 7)),
-                               min_size=1, max_size=6))
-    for index, bit in flips:
-        model[positions[index]] ^= 1 << bit
-    assert_readers_agree(bytes(model))
-
-
-@needs_models
-@FUZZ
-@given(name=st.sampled_from(sorted(REAL)), data=st.data())
-def test_random_bytes_in_real_models(name: str, data: st.DataObject) -> None:
-    model, positions = bytearray(REAL[name]), POSITIONS[name]
-    chunks = st.binary(min_size=1, max_size=8)
-    edits = data.draw(st.lists(st.tuples(st.integers(0, len(positions) - 1), chunks), min_size=1, max_size=6))
-    for index, chunk in edits:
-        at = positions[index]
-        model[at:at + len(chunk)] = chunk[:len(model) - at]
-    assert_readers_agree(bytes(model))
-
-
-@needs_models
-@FUZZ
-@given(name=st.sampled_from(sorted(REAL)), data=st.data())
-def test_extreme_words_in_real_models(name: str, data: st.DataObject) -> None:
-    """Offsets and lengths are 32-bit words: aligned and unaligned words get extreme values."""
-    model, positions = bytearray(REAL[name]), POSITIONS[name]
-    edits = data.draw(st.lists(st.tuples(st.integers(0, len(positions) - 1),
-                                         st.sampled_from([0, 1, 2, 4, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
-                                                          len(model), len(model) - 4, 0xFFFF])),
-                               min_size=1, max_size=3))
-    for index, value in edits:
-        at = positions[index] & ~3 if value % 2 else positions[index]
-        model[at:at + 4] = struct.pack("<I", value)[:len(model) - at]
-    assert_readers_agree(bytes(model))
-
-
 def test_misaligned_tables_are_refused() -> None:
     """Every table shifted by 2 bytes: offsets stay consistent, but flatbuffers requires alignment."""
     data = tiny_model()
