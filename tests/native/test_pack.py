@@ -62,6 +62,17 @@ def int32_bias(rng: np.random.Generator, channels: int, present: bool) -> np.nda
     return rng.integers(-2**31, 2**31, channels, dtype=np.int64).astype(np.int32)
 
 
+def assert_packed_as(got: tuple | None, packer, *args) -> None:
+    """What a C packer returned holds the numpy packer's bytes and format (None: a shift out of range)."""
+    try:
+        want, fmt = packer(*args)
+    except packers.ShiftOutOfRange:
+        assert got is None
+        return
+    assert got is not None and got[3] == fmt
+    assert unpack(got) == want.tobytes()
+
+
 @SETTINGS
 @given(st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=64),
                  st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0**-31, 2.0**-32, 2.0**-33, 1 - 2.0**-33,
@@ -104,14 +115,8 @@ def test_qgemm_groups(case, weight_zero, input_zero, with_bias, float_product, q
     weights, bias = int8_weights(rng, (n, k), extremes), int32_bias(rng, n, with_bias)
     got = engine.pack_qgemm(weights, n, k, weight_zero, bias, w_scales, x_scale, out_scale, float_product,
                             input_zero, quads)
-    try:
-        want, fmt = packers.qgemm(weights, weight_zero, bias, w_scales, x_scale, out_scale, float_product,
-                                  input_zero, quads)
-    except packers.ShiftOutOfRange:
-        assert got is None
-        return
-    assert got is not None and got[3] == fmt
-    assert unpack(got) == want.tobytes()
+    assert_packed_as(got, packers.qgemm, weights, weight_zero, bias, w_scales, x_scale, out_scale,
+                     float_product, input_zero, quads)
 
 
 @SETTINGS
@@ -122,13 +127,7 @@ def test_qdwconv_groups(taps, channels, data, input_zero, with_bias, quads, extr
     rng = np.random.default_rng(seed)
     weights, bias = int8_weights(rng, (taps, channels), extremes), int32_bias(rng, channels, with_bias)
     got = engine.pack_qdwconv(weights, taps, channels, bias, w_scales, x_scale, out_scale, input_zero, quads)
-    try:
-        want, fmt = packers.qdwconv(weights, bias, w_scales, x_scale, out_scale, input_zero, quads)
-    except packers.ShiftOutOfRange:
-        assert got is None
-        return
-    assert got is not None and got[3] == fmt
-    assert unpack(got) == want.tobytes()
+    assert_packed_as(got, packers.qdwconv, weights, bias, w_scales, x_scale, out_scale, input_zero, quads)
 
 
 @SETTINGS
