@@ -75,11 +75,6 @@ def same_as_input(node: Node) -> list:
     return [node.input_shapes[0]]
 
 
-def broadcast_inputs(node: Node) -> list:
-    """Shape function for elementwise ops that broadcast all their inputs."""
-    return [broadcast_shape(*[s for s in node.input_shapes if s is not None])]
-
-
 def axis_list(value: np.ndarray | int, rank: int) -> list[int]:
     """Normalize (possibly negative) axis values to a sorted list of unique non-negative axes."""
     axes = np.atleast_1d(np.asarray(value, dtype=np.int64))

@@ -239,11 +239,6 @@ def _reading_sparse(op: Operator, sparse_sources: dict[int, int]) -> Operator:
     return replace(op, inputs=tuple(sparse_sources.get(i, i) for i in op.inputs))
 
 
-def _prepare_node(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known: dict,
-                  op: Operator | None = None) -> Node:
-    return _prepared(graph, op_index, opdef, shapes, known, op)[0]
-
-
 def _prepared(graph: Subgraph, op_index: int, opdef: OpDef, shapes: list, known: dict,
               op: Operator | None = None) -> tuple[Node, bool]:
     """The checked Node of one operator, and whether every present input's shape is known."""
