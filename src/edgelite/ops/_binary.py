@@ -58,18 +58,6 @@ def _broadcast_dims(shapes: Sequence) -> tuple[int, ...] | None:
     if len(shapes) == 2 and first == shapes[1] or all(s == first for s in shapes):
         out = list(map(int, first))
         return tuple(out) if min(out, default=0) >= 0 else None
-    if len(shapes) == 2:  # the longer shape, then the other one broadcast into it
-        a, b = shapes
-        if len(a) < len(b):
-            a, b = b, a
-        out = list(map(int, a))
-        for k, d in enumerate(map(int, b), len(a) - len(b)):
-            current = out[k]
-            if d != current and d != 1:
-                if current != 1 or d < 0:
-                    return None
-                out[k] = d
-        return tuple(out) if min(out, default=0) >= 0 else None
     rank = max(map(len, shapes))
     out = [1] * rank
     for shape in shapes:

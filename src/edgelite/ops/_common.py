@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 
 import numpy as np
 
-from edgelite.ops.base import Node, Shape
+from edgelite.ops.base import Node
 
 
 class Padding(enum.IntEnum):
@@ -64,10 +63,6 @@ def padding_before(size: int, kernel: int, stride: int, dilation: int, out_size:
     effective = (kernel - 1) * dilation + 1
     total = max((out_size - 1) * stride + effective - size, 0)
     return total // 2
-
-
-def broadcast_shape(*shapes: Sequence[int]) -> Shape:
-    return tuple(int(d) for d in np.broadcast_shapes(*[tuple(s) for s in shapes]))
 
 
 def same_as_input(node: Node) -> list:
