@@ -56,16 +56,16 @@ static PyObject *string(Reader *r, const Table *t, unsigned vtable_offset, PyObj
 
 static PyObject *empty_string(void) { return PyUnicode_FromStringAndSize(NULL, 0); }
 
-/* A vector of tensor indices as a tuple, each in [lowest, tensor_count). */
-static PyObject *indices(Reader *r, const Table *t, unsigned vtable_offset, int64_t lowest,
-                         int64_t tensor_count) {
+/* An int32 vector field as a tuple of ints, each in [lowest, limit) (tensor indices: [-1 or 0, tensors)). */
+static PyObject *int32_tuple(Reader *r, const Table *t, unsigned vtable_offset, int64_t lowest, int64_t limit) {
   uint64_t start;
   uint32_t count;
   if (fb_vector(&r->fb, t, vtable_offset, 4, &start, &count) < 0 || fb_spend(&r->fb, 4ull * count) < 0) return NULL;
   for (uint32_t k = 0; k < count; k++) {
     int32_t value = fb_i32(r->fb.buf + start + 4ull * k);
-    if (value < lowest || value >= tensor_count)
-      return fb_fail(&r->fb, "index %d of a vector is tensor %d of %lld", k, value, (long long)tensor_count), NULL;
+    if (value < lowest || value >= limit)
+      return fb_fail(&r->fb, "element %u of a vector is %d, outside [%lld, %lld)", k, value, (long long)lowest,
+                     (long long)limit), NULL;
   }
   PyObject *tuple = PyTuple_New(count);
   for (uint32_t k = 0; tuple && k < count; k++) {
@@ -332,19 +332,6 @@ static PyObject *read_quantization(Reader *r, const Table *tensor, const Shape *
                   PyLong_FromSize_t(first_float), PyLong_FromSize_t(first_int));
 }
 
-static PyObject *int32_tuple(Reader *r, const Table *t, unsigned vtable_offset) {
-  uint64_t start;
-  uint32_t count;
-  if (fb_vector(&r->fb, t, vtable_offset, 4, &start, &count) < 0 || fb_spend(&r->fb, 4ull * count) < 0) return NULL;
-  PyObject *tuple = PyTuple_New(count);
-  for (uint32_t k = 0; tuple && k < count; k++) {
-    PyObject *value = PyLong_FromLong(fb_i32(r->fb.buf + start + 4ull * k));
-    if (value == NULL) Py_CLEAR(tuple);
-    else PyTuple_SET_ITEM(tuple, k, value);
-  }
-  return tuple;
-}
-
 /* A sparse level's index vector (Int32Vector, Uint16Vector or Uint8Vector) as (kind, start, count). */
 static PyObject *index_vector(Reader *r, const Table *dim, unsigned type_offset, unsigned union_offset) {
   static const unsigned item[4] = {0, 4, 2, 1};
@@ -370,7 +357,8 @@ static PyObject *read_sparsity(Reader *r, const Table *tensor) {
   PyObject *order = NULL, *block_map = NULL, *levels = NULL;
   uint64_t start;
   uint32_t count;
-  if ((order = int32_tuple(r, &t, 4)) == NULL || (block_map = int32_tuple(r, &t, 6)) == NULL ||
+  if ((order = int32_tuple(r, &t, 4, INT32_MIN, INT32_MAX + 1ll)) == NULL ||
+      (block_map = int32_tuple(r, &t, 6, INT32_MIN, INT32_MAX + 1ll)) == NULL ||
       fb_vector(&r->fb, &t, 8, 4, &start, &count) < 0 || (levels = PyTuple_New(count)) == NULL)
     goto error;
   for (uint32_t k = 0; k < count; k++) {
@@ -625,9 +613,9 @@ static PyObject *read_operator(Reader *r, uint64_t pos, uint32_t code_count, int
   PyObject *inputs = NULL, *outputs = NULL, *intermediates = NULL, *options = NULL, *custom = NULL;
   if (fb_table_at(&r->fb, pos, &t) < 0 || fb_get_u32(&r->fb, &t, 4, 0, &opcode) < 0) return NULL;
   if (opcode >= code_count) return fb_fail(&r->fb, "an operator uses operator code %u of %u", opcode, code_count), NULL;
-  if ((inputs = indices(r, &t, 6, -1, tensor_count)) == NULL ||
-      (outputs = indices(r, &t, 8, 0, tensor_count)) == NULL ||
-      (intermediates = indices(r, &t, 20, 0, tensor_count)) == NULL || (options = read_options(r, &t)) == NULL ||
+  if ((inputs = int32_tuple(r, &t, 6, -1, tensor_count)) == NULL ||
+      (outputs = int32_tuple(r, &t, 8, 0, tensor_count)) == NULL ||
+      (intermediates = int32_tuple(r, &t, 20, 0, tensor_count)) == NULL || (options = read_options(r, &t)) == NULL ||
       (custom = read_custom_options(r, &t)) == NULL) {
     Py_XDECREF(inputs);
     Py_XDECREF(outputs);
@@ -679,7 +667,7 @@ static PyObject *read_subgraph(Reader *r, uint64_t pos, uint32_t code_count, uin
     PyTuple_SET_ITEM(tensors, k, tensor);
     if ((is_raw && note(&raw, k) < 0) || (python_check && note(&checks, k) < 0)) goto error;
   }
-  if ((inputs = indices(r, &t, 6, 0, count)) == NULL || (outputs = indices(r, &t, 8, 0, count)) == NULL ||
+  if ((inputs = int32_tuple(r, &t, 6, 0, count)) == NULL || (outputs = int32_tuple(r, &t, 8, 0, count)) == NULL ||
       (operators = table_vector(r, &t, 10, &start, &count)) == NULL)
     goto error;
   for (uint32_t k = 0; k < count; k++) {
