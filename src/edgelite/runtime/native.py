@@ -342,6 +342,15 @@ def _fused_pad(lw: Lowering, x_id: int, out_id: int) -> tuple[int, int, int] | N
     return source, before[1], before[2]
 
 
+def fuse_pad_input(lw: Lowering, x_id: int, out_id: int, pads: list[int]) -> tuple[int, list[int], bool]:
+    """(input, pads, fused): a zero PAD of height / width just before the convolution is read
+    through, its padding added to the convolution's (_fused_pad)."""
+    fused = _fused_pad(lw, x_id, out_id)
+    if fused is None:
+        return x_id, pads, False
+    return fused[0], [pads[0] + fused[1], pads[1] + fused[2]], True
+
+
 def _skip_pad(lw: Lowering, x_id: int) -> None:
     """The fused PAD's record becomes a copy of its output onto itself (which the engine skips)."""
     record = lw.pads[x_id][0]

@@ -26,12 +26,12 @@ from edgelite.runtime.native import (
     Lowering,
     Unsupported,
     _clamp,
-    _fused_pad,
     _Record,
     _skip_pad,
     _window,
     collapse_broadcast,
     f32_bits,
+    fuse_pad_input,
     offer_pad,
     pack_gemm,
 )
@@ -124,16 +124,14 @@ def lower_conv(lw: Lowering, node) -> _Record:
     out_shape, opt = lw.plan.shapes[out_id], node.options
     stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
     pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
-    fused = _fused_pad(lw, x_id, out_id)
-    if fused is not None:
-        x_id, pads = fused[0], [pads[0] + fused[1], pads[1] + fused[2]]
+    x_id, pads, fused = fuse_pad_input(lw, x_id, out_id, pads)
     k, n = kh * kw * ic, o // groups
     packed = lw.extra(pack_gemm(weights.reshape(o, k), bias, groups, lw.heap))
-    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and fused is None
+    direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and not fused
     geometry = [kh, kw, *stride, *dilation, *pads]
     inputs = [lw.tensor(x_id), packed] + ([] if direct else [lw.scratch(IM2COL_ROWS * k)])
     record = lw.node("GEMM", inputs, out_id, [0 if direct else 1, *geometry, *_clamp(node), k, n, groups])
-    if fused is not None:
+    if fused:
         _skip_pad(lw, node.op.inputs[0])
     return record
 
@@ -160,16 +158,15 @@ def lower_depthwise(lw: Lowering, node) -> _Record:
     out_shape, opt = lw.plan.shapes[out_id], node.options
     stride, dilation = (opt.stride_h, opt.stride_w), (opt.dilation_h_factor, opt.dilation_w_factor)
     pads = _window((h, w), (kh, kw), stride, dilation, out_shape[1:3], opt.padding)
-    fused = _fused_pad(lw, x_id, out_id)
-    if fused is not None:
-        x_id, pads, w = fused[0], [pads[0] + fused[1], pads[1] + fused[2]], lw.plan.shapes[fused[0]][2]
+    x_id, pads, fused = fuse_pad_input(lw, x_id, out_id, pads)
+    w = lw.plan.shapes[x_id][2]
     packed = np.concatenate([np.zeros((1, oc), np.float32) if bias is None else bias.reshape(1, oc),
                              weights.reshape(kh * kw, oc)])
     inputs = [lw.tensor(x_id), lw.extra(packed), lw.zeros(oc)]
     if multiplier > 1:
         inputs.append(lw.scratch(kh * w * oc))  # the rows a tile reads, channels repeated
     record = lw.node("DWCONV", inputs, out_id, [kh, kw, *stride, *dilation, *pads, *_clamp(node), multiplier])
-    if fused is not None:
+    if fused:
         _skip_pad(lw, node.op.inputs[0])
     return record
 

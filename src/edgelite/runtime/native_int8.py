@@ -192,15 +192,6 @@ def _gemm_weights(lw, node, weights: np.ndarray, weight_zero: int, bias, zero: i
     return packed(lw, result), lw.scratch(native_qgemm.slice_floats(fmt, k)), fmt
 
 
-def _fuse_pad(lw, x_id: int, out_id: int, pads: list[int]) -> tuple[int, list[int], bool]:
-    """(input, pads, fused): a zero-point PAD of height / width just before the convolution is read
-    through, its padding added to the convolution's (whose padding holds the zero point too)."""
-    fused = _native()._fused_pad(lw, x_id, out_id)
-    if fused is None:
-        return x_id, pads, False
-    return fused[0], [pads[0] + fused[1], pads[1] + fused[2]], True
-
-
 def _clamp(node) -> tuple[int, int, int]:
     """(output zero point, low, high) of output_stage: only RELU, RELU6 and RELU_N1_TO_1 narrow the
     int8 range (any other fused activation clamps to it, as LiteRT's conv setup)."""
@@ -233,7 +224,7 @@ def lower_conv(lw, node):
         raise unsupported("grouped or non-int8 convolution")
     out_zero, low, high = _clamp(node)
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
-    x_id, pads, fused = _fuse_pad(lw, x_id, out_id, pads)
+    x_id, pads, fused = _native().fuse_pad_input(lw, x_id, out_id, pads)
     k = kh * kw * c
     direct = (kh, kw, *stride, *pads) == (1, 1, 1, 1, 0, 0) and not fused
     zero = quant(node.input_tensors[0])[1]
@@ -273,7 +264,7 @@ def lower_depthwise(lw, node):
     zero = quant(node.input_tensors[0])[1]
     bias = _bias32(lw, node, c)
     stride, dilation, pads = _window(lw, node, x_id, out_id, (kh, kw))
-    x_id, pads, fused = _fuse_pad(lw, x_id, out_id, pads)
+    x_id, pads, fused = _native().fuse_pad_input(lw, x_id, out_id, pads)
     x_scale, w_scales, out_scale = _scales(node)
     fmt = native_qgemm.choose_dw_format(c)
     result = _engine().pack_qdwconv(weights.reshape(kh * kw, c), kh * kw, c, bias, w_scales, x_scale,
