@@ -100,7 +100,8 @@ def assert_matches_python_path(content: bytes, input_shapes: dict | None = None,
     for _ in range(feeds):
         for i in graph.inputs:
             value = python.values[i]
-            data = rng.integers(-128, 128, value.shape) if value.dtype.kind == "i" else rng.standard_normal(value.shape)
+            integers = value.dtype.kind == "i"
+            data = rng.integers(-128, 128, value.shape) if integers else rng.standard_normal(value.shape)
             compiled.values[i][...] = python.values[i][...] = data.astype(value.dtype)
         compiled.invoke()
         python.invoke()
@@ -126,7 +127,8 @@ def test_resized_inputs_compile_as_the_python_path():
 
 def test_interpreter_uses_the_compiled_executor_and_answers_as_before():
     path = MODELS_DIR / "digits_cnn_float32.tflite"
-    compiled, python = Interpreter(model_path=path), Interpreter(model_path=path, custom_op_resolver={"NOT_AN_OP": lambda node: None})
+    compiled = Interpreter(model_path=path)
+    python = Interpreter(model_path=path, custom_op_resolver={"NOT_AN_OP": lambda node: None})  # not compiled
     for interpreter in (compiled, python):
         interpreter.allocate_tensors()
     assert isinstance(compiled._executor, CompiledExecutor)

@@ -126,7 +126,8 @@ class CompiledExecutor(NativeExecutor):
         self.arena = _arena(arena_size)
         self.num_threads, self.threads = num_threads, native.thread_count(num_threads)
         buffers[0] = self.arena
-        self.tables = (native._table(tensor_rows, native.TENSOR_WORDS), native._table(node_rows, native.NODE_WORDS))
+        self.tables = (native._table(tensor_rows, native.TENSOR_WORDS),
+                       native._table(node_rows, native.NODE_WORDS))
         self.program = native._engine.Program(*self.tables, buffers, writable, self.threads)
         count = len(planned)
         self.native, self._reasons, self._keep = [True] * count, [None] * count, buffers
