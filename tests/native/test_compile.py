@@ -40,9 +40,9 @@ OPTION_POSITIONS = {
     "AddOptions": {"FusedActivationFunction": 0}, "SubOptions": {"FusedActivationFunction": 0},
     "MulOptions": {"FusedActivationFunction": 0}, "DivOptions": {"FusedActivationFunction": 0},
 }
-OPTION_CODES = {"Conv2DOptions": 1, "DepthwiseConv2DOptions": 2, "Pool2DOptions": 5, "FullyConnectedOptions": 8,
-                "SoftmaxOptions": 9, "ConcatenationOptions": 10, "AddOptions": 11, "MulOptions": 21,
-                "SubOptions": 28, "DivOptions": 29}
+OPTION_CODES = {"Conv2DOptions": 1, "DepthwiseConv2DOptions": 2, "Pool2DOptions": 5,
+                "FullyConnectedOptions": 8, "SoftmaxOptions": 9, "ConcatenationOptions": 10, "AddOptions": 11,
+                "MulOptions": 21, "SubOptions": 28, "DivOptions": 29}
 
 
 @pytest.mark.parametrize("table", sorted(OPTION_POSITIONS))
