@@ -183,7 +183,7 @@ class _DeferredOptions:
         return options
 
 
-Operator.options = _DeferredOptions()  # type: ignore[assignment]  # replaces the class-level default
+Operator.options = _DeferredOptions()  # replaces the class-level default (None) that @dataclass set
 
 
 def defer_options(operator: Operator, build: Callable[[Any], Any], source: Any) -> Operator:
