@@ -166,17 +166,15 @@ _DEFERRED = "_deferred_options"  # instance attribute: (build, source) until `op
 class _DeferredOptions:
     """Operator.options, for operators whose options `defer_options` left unbuilt: the first read
     builds them and stores them on the instance, which later reads find first (this descriptor
-    has no __set__). On the class it reads as the field's default, as a plain default would."""
+    has no __set__). Otherwise it reads as the field's default (None), as the plain default did."""
 
     def __get__(self, operator: Operator | None, owner: type | None = None) -> Any:
         if operator is None:
             return None
         state = vars(operator)
         deferred = state.get(_DEFERRED)
-        if deferred is None:
-            if "options" in state:  # another thread built them between the lookup and this call
-                return state["options"]
-            raise AttributeError("'Operator' object has no attribute 'options'")
+        if deferred is None:  # deleted, or another thread built them since the lookup
+            return state.get("options")
         build, source = deferred
         options = state.setdefault("options", build(source))
         state.pop(_DEFERRED, None)
