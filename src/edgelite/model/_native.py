@@ -89,7 +89,7 @@ def _union_layouts(names: dict[int, str]) -> tuple:
     layouts: list[Any] = [None] * (max(names) + 1)
     for code, table in names.items():
         if code:
-            layouts[code] = tuple(field[1:] for field in _schema.FIELDS[table])  # (slot, kind, default)
+            layouts[code] = tuple((slot, kind, default) for _, slot, kind, default in _schema.FIELDS[table])
     return tuple(layouts)
 
 
