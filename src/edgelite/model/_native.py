@@ -35,6 +35,7 @@ from edgelite.model.ir import (
     defer_options,
     deferred_options,
 )
+from edgelite.model.options import RawOptions, _field_plan
 
 try:
     from edgelite.native import _engine
@@ -119,8 +120,7 @@ def _build_options(source: tuple[int, int, tuple, str]) -> Any:
 @lru_cache(maxsize=1024)  # bounded: hostile files may name any number of unknown opcodes
 def _options_maker(union: int, code: int, opcode: str) -> Any:
     """values -> the op's options object, as options.to_options builds it from option_tables.read_table."""
-    from edgelite.model.options import RawOptions, _field_plan  # needed on the first build only
-    from edgelite.ops.registry import options_class  # imports the op's module
+    from edgelite.ops.registry import options_class  # the op's module: imported on first build
 
     table = _UNIONS[union][code]
     names = _field_names(table)
