@@ -7,6 +7,9 @@ The walker makes every check of the checked Python path (checked_reader._Reader)
 same files and build the same Model. It rejects a defect with a short message (`Rejected`); `load`
 then runs the Python path, which names the defect. Files the walker leaves to Python (`Unsupported`):
 those with TFLM's LUT-compressed tensors (expanded by model/_lut.py), and all on big-endian hosts.
+
+Operators keep the walker's option values and build their options object (which imports the op's
+module) when `Operator.options` is first read; `operator_raw_options` gives the values until then.
 """
 
 from __future__ import annotations
