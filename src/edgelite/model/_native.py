@@ -105,8 +105,8 @@ def _field_names(table: str) -> tuple[str, ...]:
 def operator_raw_options(operator: Operator) -> tuple[int, int, tuple] | None:
     """(union, type code, values) of an operator's options as the walker read them (union 1 is
     BuiltinOptions, 2 BuiltinOptions2; values in _schema.FIELDS order, strings and tables left
-    out), while `operator.options` has not been built; None once built or assigned, and for
-    operators that no walker read made."""
+    out), while `operator.options` has not been built; None once built or assigned, for operators
+    without options, and for operators that no walker read made."""
     deferred = deferred_options(operator)
     if deferred is None or deferred[0] is not _build_options:
         return None
