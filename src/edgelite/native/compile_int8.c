@@ -3,11 +3,11 @@
  * for anything it does not mirror exactly. The packed weights come from pack.c (the functions
  * _pack.c's pack_qgemm / pack_qdwconv call); tables the reference kernels compute (activations,
  * softmax exp, dequantize, requantize) come from Python through el_python_table. */
+#include "include/el_compile.h" /* Python.h first */
+
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
-#include "include/el_compile.h"
 #include "include/el_kernels.h"
 #include "include/el_pack.h"
 
@@ -128,7 +128,7 @@ static int quantized_limit(el_compiler *c, double limit, float scale, int64_t ze
 
 static int int8_range(el_compiler *c, int64_t activation, float scale, int64_t zero, int64_t *low, int64_t *high) {
   *low = -128, *high = 127;
-  int64_t q;
+  int64_t q = 0;
   int status = 0;
   switch (activation) {
     case EL_ACT_NONE: return 0;
@@ -290,7 +290,7 @@ static int conv_operands(el_compiler *c, const el_cnode *node, int32_t *x, int32
 }
 
 static int lower_conv(el_compiler *c, el_cnode *node) {
-  int32_t x, w, out;
+  int32_t x = -1, w = -1, out = -1;
   const int8_t *weights;
   const int32_t *bias;
   int status;
@@ -341,7 +341,7 @@ static int fc_bias_scale(el_compiler *c, const el_cnode *node, const el_ctensor 
 }
 
 static int lower_fully_connected(el_compiler *c, el_cnode *node) {
-  int32_t x, w, out;
+  int32_t x = -1, w = -1, out = -1;
   const int8_t *weights;
   const int32_t *bias;
   int64_t format, activation;
@@ -381,7 +381,7 @@ static int dw_format(const el_compiler *c, int64_t channels) {
 }
 
 static int lower_depthwise(el_compiler *c, el_cnode *node) {
-  int32_t x, w, out;
+  int32_t x = -1, w = -1, out = -1;
   const int8_t *weights;
   const int32_t *bias;
   int status;
@@ -445,7 +445,7 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
 /* ------------------------------------------------------------------ pools, MEAN, SOFTMAX */
 
 static int lower_pool(el_compiler *c, el_cnode *node) {
-  int32_t x, out;
+  int32_t x = -1, out = -1;
   int64_t activation, low, high, zero;
   float scale;
   int status;
@@ -494,7 +494,7 @@ static int mean_axes_hw(el_compiler *c, int32_t axes) {
 }
 
 static int lower_mean(el_compiler *c, el_cnode *node) {
-  int32_t x, axes, out;
+  int32_t x = -1, axes = -1, out = -1;
   int64_t keep_dims, in_zero, out_zero;
   float in_scale, out_scale;
   int status;
@@ -506,7 +506,7 @@ static int lower_mean(el_compiler *c, el_cnode *node) {
     return status;
   if (node->n_in != 2) return el_defer(c, "MEAN of %d inputs", node->n_in);
   const int64_t *shape = c->t[x].dims, count = shape[1] * shape[2];
-  int64_t params[6], multiplier, shift;
+  int64_t params[6], multiplier = 0, shift = 0;
   if (keep_dims) { /* mean.py's _mean_height_width, in float32 */
     float offset = (float)((float)in_zero * in_scale) / out_scale;
     offset = offset > 0 ? offset + 0.5f : offset - 0.5f;
@@ -532,7 +532,7 @@ static int lower_mean(el_compiler *c, el_cnode *node) {
 }
 
 static int lower_softmax(el_compiler *c, el_cnode *node) {
-  int32_t x, out;
+  int32_t x = -1, out = -1;
   double beta;
   float in_scale, out_scale;
   int64_t in_zero, out_zero;
@@ -569,7 +569,7 @@ static int table_node(el_compiler *c, int x_row, int32_t out, PyObject *table, c
 }
 
 static int lower_quantize(el_compiler *c, el_cnode *node) {
-  int32_t x, out;
+  int32_t x = -1, out = -1;
   float out_scale, in_scale;
   int64_t out_zero, in_zero;
   int status;
@@ -595,7 +595,7 @@ static int lower_quantize(el_compiler *c, el_cnode *node) {
 }
 
 static int lower_dequantize(el_compiler *c, el_cnode *node) {
-  int32_t x, out;
+  int32_t x = -1, out = -1;
   float scale;
   int64_t zero;
   int status;
@@ -628,7 +628,7 @@ static const char *table_op_name(int builtin) {
 /* An int8 activation (native_int8.TABLE_OPS): the reference kernel run on every int8 value
  * (activation_table; it also runs the op's prepare-time check, and refuses what it rejects). */
 static int lower_table(el_compiler *c, el_cnode *node) {
-  int32_t x, out;
+  int32_t x = -1, out = -1;
   float in_scale, out_scale;
   int64_t in_zero, out_zero;
   double option = 0.0;
@@ -746,7 +746,7 @@ static int binary_quant(el_compiler *c, const el_cnode *node, int32_t a, int32_t
 }
 
 static int lower_binary(el_compiler *c, el_cnode *node) {
-  int32_t a, b, out;
+  int32_t a = -1, b = -1, out = -1;
   int status;
   const int table = node->builtin == EL_B_ADD ? OPT_ADD : node->builtin == EL_B_SUB ? OPT_SUB : OPT_MUL;
   if ((status = options_of(c, node, table)) < 0 || (status = operand(c, node, 0, &a)) < 0 ||
@@ -796,7 +796,7 @@ static int lower_binary(el_compiler *c, el_cnode *node) {
 /* ------------------------------------------------------------------ byte movers */
 
 static int lower_copy(el_compiler *c, el_cnode *node) {
-  int32_t x, out;
+  int32_t x = -1, out = -1;
   int status;
   if ((status = operand(c, node, 0, &x)) < 0 || (status = output_of(c, node, &out)) < 0) return status;
   const int x_row = el_tensor_row(c, x, T_COPIED);
@@ -813,7 +813,7 @@ static int same_quant(const el_compiler *c, int32_t a, int32_t b) {
 }
 
 static int lower_concat(el_compiler *c, el_cnode *node) {
-  int32_t out;
+  int32_t out = -1;
   int64_t axis, activation;
   int status;
   if ((status = options_of(c, node, OPT_CONCAT)) < 0 || (status = output_of(c, node, &out)) < 0 ||
@@ -827,7 +827,7 @@ static int lower_concat(el_compiler *c, el_cnode *node) {
   if (axis < 0 || axis >= rank) return el_defer(c, "CONCATENATION axis out of range");
   int inputs[EL_MAX_INPUTS];
   for (int k = 0; k < node->n_in; k++) {
-    int32_t i;
+    int32_t i = -1;
     if ((status = operand(c, node, k, &i)) < 0) return status;
     if (c->t[i].type != c->t[out].type || !same_quant(c, i, out))
       return el_defer(c, "CONCATENATION of differently quantized inputs");
