@@ -85,7 +85,8 @@ def resolve(tensors: np.ndarray, buffers: list, row: int) -> tuple:
     buffer, offset, nbytes, dtype, rank, *dims = (int(v) for v in tensors[row])
     if buffer == 0:
         return dtype, tuple(dims[:rank]), nbytes, ("arena", offset)
-    return dtype, tuple(dims[:rank]), nbytes, bytes(memoryview(buffers[buffer]).cast("B")[offset:offset + nbytes])
+    content = bytes(memoryview(buffers[buffer]).cast("B")[offset:offset + nbytes])
+    return dtype, tuple(dims[:rank]), nbytes, content
 
 
 def node_entries(tensors: np.ndarray, nodes: np.ndarray, buffers: list) -> list[tuple]:
@@ -147,8 +148,8 @@ def test_conv_2d(isa, formats, geometry, batch, in_c, out_c, q, activation, with
 @given(window(), st.integers(1, 2), st.integers(1, 70), quants(), ACTIVATIONS, st.booleans(), seeds)
 def test_depthwise_conv_2d(isa, formats, geometry, batch, channels, q, activation, with_bias, seed):
     kh, kw, sh, sw, dilation, padding, h, w = geometry
-    operands, out = conv_case(np.random.default_rng(seed), q, (batch, h, w, channels), (1, kh, kw, channels), 3,
-                              kh * kw, with_bias)
+    operands, out = conv_case(np.random.default_rng(seed), q, (batch, h, w, channels),
+                              (1, kh, kw, channels), 3, kh * kw, with_bias)
     options = DepthwiseConv2DOptions(padding, sw, sh, 1, activation, dilation, dilation)
     check_same(model_bytes("DEPTHWISE_CONV_2D", operands, options, out))
 
@@ -163,8 +164,11 @@ def test_fully_connected(isa, formats, rows, depth, units, q, activation, with_b
     check_same(model_bytes("FULLY_CONNECTED", operands, FullyConnectedOptions(activation), out))
 
 
-def quant_of(draw, scale=st.floats(1e-3, 2.0)) -> Quantization:
-    return Quantization.of(draw(scale), draw(st.integers(-128, 127)))
+SCALES = st.floats(1e-3, 2.0)
+
+
+def quant_of(draw) -> Quantization:
+    return Quantization.of(draw(SCALES), draw(st.integers(-128, 127)))
 
 
 @st.composite
@@ -189,8 +193,8 @@ def test_binary(isa, opcode, shapes, data, activation, seed):
 
 
 @SETTINGS
-@given(st.sampled_from(["MAX_POOL_2D", "AVERAGE_POOL_2D"]), window(), st.integers(1, 20), st.data(), ACTIVATIONS,
-       seeds)
+@given(st.sampled_from(["MAX_POOL_2D", "AVERAGE_POOL_2D"]), window(), st.integers(1, 20), st.data(),
+       ACTIVATIONS, seeds)
 def test_pool(isa, opcode, geometry, channels, data, activation, seed):
     kh, kw, sh, sw, _, padding, h, w = geometry
     q = quant_of(data.draw)
