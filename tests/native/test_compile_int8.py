@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.native.test_int8_kernels import Quant, conv_case, int8s, quants, window
+from tests.native.test_kernels import pad_then_conv_model, values
 from tests.ops.harness import Input, const, single_op_model
 
 from edgelite.model import _native
@@ -34,6 +35,7 @@ from edgelite.ops.leaky_relu import LeakyReluOptions
 from edgelite.ops.mul import MulOptions
 from edgelite.ops.softmax import SoftmaxOptions
 from edgelite.ops.sub import SubOptions
+from edgelite.optimize.quantize.api import quantize
 from edgelite.runtime import native, native_int8, native_qgemm
 from edgelite.runtime.plan import build_plan
 
@@ -77,7 +79,7 @@ def python_lowering(data: bytes, threads: int = 1):
     lowering = native.Lowering(executor)
     lowered = [lowering.lower(planned) for planned in plan.nodes]
     tensors, nodes = lowering.tables()
-    return lowered, tensors, nodes, lowering.buffers
+    return lowered, tensors, nodes, lowering.buffers, lowering.fused_pads
 
 
 def resolve(tensors: np.ndarray, buffers: list, row: int) -> tuple:
@@ -105,7 +107,8 @@ def check_same(data: bytes, threads: int = 1, must_compile: bool = False) -> boo
     if result is None:
         assert not must_compile, f"the compiler deferred: {reason}"
         return False
-    lowered, tensors, nodes, buffers = python_lowering(data, threads)
+    lowered, tensors, nodes, buffers, fused_pads = python_lowering(data, threads)
+    assert set(result[9]) == fused_pads
     assert all(lowered), "the compiler accepted a graph the Python lowering partitions"
     c_tensors = np.frombuffer(result[0], np.int64).reshape(-1, native.TENSOR_WORDS)
     c_nodes = np.frombuffer(result[1], np.int64).reshape(-1, native.NODE_WORDS)
@@ -269,6 +272,36 @@ def test_concatenation(count, axis, data, seed):
         shapes = [(2, shapes[0][1], 3)] * count
     operands = [Input(int8s(rng, s), q) for s in shapes]
     check_same(model_bytes("CONCATENATION", operands, ConcatenationOptions(axis, Activation.NONE), q))
+
+
+@SETTINGS
+@given(st.integers(1, 4), st.data(), seeds)
+def test_pad(rank, data, seed):
+    shape = tuple(data.draw(st.integers(1, 4)) for _ in range(rank))
+    pairs = np.array([[data.draw(st.integers(0, 2)) for _ in range(2)] for _ in range(rank)], np.int32)
+    q = quant_of(data.draw)
+    x = Input(int8s(np.random.default_rng(seed), shape), q)
+    check_same(model_bytes("PAD", [x, const(pairs)], None, q))
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 2), min_size=4, max_size=4), st.sampled_from(["CONV_2D", "DEPTHWISE_CONV_2D"]),
+       st.integers(1, 3), st.integers(1, 2), st.sampled_from([Padding.VALID, Padding.SAME]),
+       st.integers(1, 20), seeds)
+def test_pad_fused_into_the_next_convolution(isa, formats, pads, opcode, kernel, stride, padding, channels,
+                                             seed):
+    """An int8 PAD of height and width read through by the next convolution: the same fused PADs."""
+    x = values(seed, (1, 4 + seed % 5, 3 + seed % 7, channels))
+    if opcode == "CONV_2D":
+        weights, bias = values(seed + 1, (5, kernel, kernel, channels)), values(seed + 2, (5,))
+        options = Conv2DOptions(padding, stride, stride)
+    else:
+        weights, bias = values(seed + 1, (1, kernel, kernel, channels)), values(seed + 2, (channels,))
+        options = DepthwiseConv2DOptions(padding, stride, stride, 1, Activation.RELU6)
+    calibration = [values(seed + 3 + i, x.shape) for i in range(4)]
+    model = quantize(pad_then_conv_model(x, pads, opcode, weights, bias, options), "int8",
+                     calibration_data=calibration, progress=False).to_bytes()
+    assert check_same(model, must_compile=True)
 
 
 def test_tables_match_the_python_lowerers():

@@ -837,6 +837,78 @@ static int lower_concat(el_compiler *c, el_cnode *node) {
   return row < 0 ? row : 0;
 }
 
+/* PAD's constant paddings: 2 x rank non-negative int32 / int64 values (ops/_shape.paddings). */
+static int pad_pairs(el_compiler *c, int32_t i, int rank, int64_t *pairs) {
+  const el_ctensor *t = &c->t[i];
+  const int64_t size = t->type == EL_T_INT32 ? 4 : t->type == EL_T_INT64 ? 8 : 0;
+  if (!el_is_constant(c, i) || size == 0 || el_count(t) != 2 * rank || t->data_bytes != 2 * rank * size)
+    return el_defer(c, "PAD paddings not a constant [%d, 2]", rank);
+  for (int k = 0; k < 2 * rank; k++) {
+    if (size == 4) {
+      int32_t v;
+      memcpy(&v, t->data + 4 * k, 4);
+      pairs[k] = v;
+    } else {
+      memcpy(&pairs[k], t->data + 8 * k, 8);
+    }
+    if (pairs[k] < 0) return el_defer(c, "PAD by a negative amount");
+  }
+  return 0;
+}
+
+/* native_int8._pad_table: output element -> input element, -1 where it writes the fill. */
+static void pad_table(const el_ctensor *x, const el_ctensor *out, const int64_t *pairs, int32_t *table) {
+  const int64_t out_count = el_count(out), count = el_count(x);
+  for (int64_t k = 0; k < out_count; k++) table[k] = -1;
+  int64_t index[EL_MAX_RANK] = {0};
+  for (int64_t k = 0; k < count; k++) {
+    int64_t at = 0;
+    for (int d = 0; d < x->rank; d++) at = at * out->dims[d] + index[d] + pairs[2 * d];
+    table[at] = (int32_t)k;
+    for (int d = x->rank - 1; d >= 0; d--) { /* the next input element, row-major */
+      if (++index[d] < x->dims[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
+/* int8 / int16 PAD as QGATHER through an index table (native_int8.lower_gather); an int8 PAD of
+ * height and width by its zero point is offered to the next convolution (_offer_pad). */
+static int lower_pad(el_compiler *c, el_cnode *node) {
+  int32_t x = -1, p = -1, out = -1;
+  float in_scale, out_scale;
+  int64_t in_zero, out_zero, pairs[2 * EL_MAX_RANK];
+  int status;
+  if ((status = operand(c, node, 0, &x)) < 0 || (status = operand(c, node, 1, &p)) < 0 ||
+      (status = output_of(c, node, &out)) < 0)
+    return status;
+  const el_ctensor *xt = &c->t[x], *ot = &c->t[out];
+  if (node->n_in != 2 || xt->type != ot->type || (xt->type != EL_T_INT8 && xt->type != EL_T_INT16))
+    return el_defer(c, "PAD other than int8 / int16 of one type");
+  if ((status = per_tensor(c, x, &in_scale, &in_zero)) < 0 || (status = per_tensor(c, out, &out_scale, &out_zero)) < 0 ||
+      (status = pad_pairs(c, p, xt->rank, pairs)) < 0)
+    return status;
+  if (ot->rank != xt->rank) return el_defer(c, "PAD output rank");
+  for (int d = 0; d < xt->rank; d++)
+    if (xt->dims[d] + pairs[2 * d] + pairs[2 * d + 1] != ot->dims[d]) return el_defer(c, "PAD output shape");
+  const int64_t count = el_count(xt), out_count = el_count(ot);
+  if (count >= ((int64_t)1 << 30) || out_count >= ((int64_t)1 << 28)) return el_defer(c, "PAD too large");
+  const int x_row = el_tensor_row(c, x, T_MOVED);
+  if (x_row < 0) return x_row;
+  char *data;
+  const int table_row = el_heap_row(c, out_count * 4, 0, EL_I32, 1, &out_count, 0, &data);
+  if (table_row < 0) return table_row;
+  pad_table(xt, ot, pairs, (int32_t *)(void *)data);
+  const int padded = out_count > count;
+  const int64_t fill = padded ? out_zero : 0;
+  const int inputs[2] = {x_row, table_row};
+  const int row = el_node_row(c, EL_OP_QGATHER, inputs, 2, out, T_MOVED, &fill, 1);
+  if (row < 0) return row;
+  if (xt->type == EL_T_INT8 && in_scale == out_scale && in_zero == out_zero && (!padded || fill == in_zero))
+    el_offer_pad(c, node, row, xt->rank, pairs);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ prepares with int8 checks */
 
 const el_compile_op el_compile_int8[EL_B_COUNT] = {
@@ -866,4 +938,5 @@ const el_compile_op el_compile_int8[EL_B_COUNT] = {
     [EL_B_SQUEEZE] = {el_prepare_reshape, lower_copy},
     [EL_B_EXPAND_DIMS] = {el_prepare_reshape, lower_copy},
     [EL_B_CONCATENATION] = {el_prepare_concat, lower_concat},
+    [EL_B_PAD] = {el_prepare_pad, lower_pad},
 };
