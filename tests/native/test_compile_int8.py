@@ -304,6 +304,79 @@ def test_pad_fused_into_the_next_convolution(isa, formats, pads, opcode, kernel,
     assert check_same(model, must_compile=True)
 
 
+def odd_quantization(draw, tensor) -> Quantization | None:
+    """A quantization the Python path may refuse, partition, or take as it is."""
+    channels = tensor.shape[-1] if tensor.shape else 1
+    kind = draw(st.sampled_from(["none", "per_channel", "scale", "zero", "weights_zero"]))
+    if kind == "none":
+        return None
+    if kind == "per_channel":
+        axis = draw(st.integers(0, max(len(tensor.shape) - 1, 0)))
+        count = draw(st.sampled_from([2, channels, tensor.shape[axis] if tensor.shape else 1]))
+        return Quantization.of(np.linspace(0.01, 0.05, count, dtype=np.float32), 0, axis)
+    if kind == "scale":
+        return Quantization.of(draw(st.sampled_from([0.0, -0.5, np.inf, 1e-30, 1e-12, 1e12, 3e38])), 0)
+    zero = draw(st.sampled_from([-300, 200, 128, -129])) if kind == "zero" else draw(st.integers(-3, 3))
+    return Quantization.of(0.05, zero)
+
+
+def small_case(opcode: str, rng: np.random.Generator):
+    """A valid single-op int8 model of `opcode` (operands, options, output quantization)."""
+    q = Quantization.of(0.05, 3)
+    x4 = Input(int8s(rng, (1, 4, 5, 3)), q)
+    weights = Quantization.of(0.02, 0)
+    if opcode in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        shape, axis = ((4, 3, 3, 3), 0) if opcode == "CONV_2D" else ((1, 3, 3, 3), 3)
+        operands = [x4, const(int8s(rng, shape), weights),
+                    const(np.arange(shape[axis], dtype=np.int32), Quantization.of(0.001, 0))]
+        options = Conv2DOptions(Padding.SAME, 1, 1) if opcode == "CONV_2D" else \
+            DepthwiseConv2DOptions(Padding.SAME, 1, 1, 1)
+        return operands, options, Quantization.of(0.1, -2)
+    if opcode == "FULLY_CONNECTED":
+        operands = [Input(int8s(rng, (2, 6)), q), const(int8s(rng, (5, 6)), weights),
+                    const(np.arange(5, dtype=np.int32), Quantization.of(0.001, 0))]
+        return operands, FullyConnectedOptions(), Quantization.of(0.1, -2)
+    if opcode in ("ADD", "SUB", "MUL"):
+        options = {"ADD": AddOptions, "SUB": SubOptions, "MUL": MulOptions}[opcode]()
+        y = Input(int8s(rng, (1, 1, 5, 3)), Quantization.of(0.07, -1))
+        return [x4, y], options, Quantization.of(0.1, 1)
+    if opcode in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
+        return [x4], Pool2DOptions(Padding.VALID, 1, 1, 2, 2), q
+    if opcode == "MEAN":
+        return [x4, const(np.array([1, 2], np.int32))], ReducerOptions(False), Quantization.of(0.03, 0)
+    if opcode == "SOFTMAX":
+        return [x4], SoftmaxOptions(1.0), Quantization.of(1 / 256, -128)
+    if opcode == "PAD":
+        return [x4, const(np.array([[0, 0], [1, 1], [2, 0], [0, 0]], np.int32))], None, q
+    if opcode == "CONCATENATION":
+        return [x4, Input(int8s(rng, (1, 4, 5, 2)), q)], ConcatenationOptions(3), q
+    return [x4], None, Quantization.of(0.04, 5)  # QUANTIZE, RELU, TANH
+
+
+ODD_OPS = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "MAX_POOL_2D",
+           "AVERAGE_POOL_2D", "MEAN", "SOFTMAX", "PAD", "CONCATENATION", "QUANTIZE", "RELU", "TANH"]
+
+
+@SETTINGS
+@given(st.sampled_from(ODD_OPS), st.data(), seeds)
+def test_odd_quantizations_defer_or_agree(isa, opcode, data, seed):
+    """One tensor's quantization made odd (absent, per channel, zero / negative / huge scales, zero
+    points out of range, weight zero points): the compiler defers, or agrees with the Python path
+    (which then must accept the model)."""
+    operands, options, out = small_case(opcode, np.random.default_rng(seed))
+    model = single_op_model(opcode, operands, options, output_dtypes=[np.int8], output_quant=[out])
+    graph = model.subgraphs[0]
+    tensor = graph.tensors[data.draw(st.integers(0, len(graph.tensors) - 1))]
+    tensor.quantization = odd_quantization(data.draw, tensor)
+    data_bytes = model.to_bytes()
+    try:
+        result, _ = compiled(data_bytes)
+    except ValueError:  # the reader rejects the file (e.g. per-channel scales that fit no dimension)
+        return
+    if result is not None:
+        check_same(data_bytes)
+
+
 def test_tables_match_the_python_lowerers():
     """The table kinds are the bytes the Python lowerers put in their QLUT / QSOFTMAX tables."""
     assert native_int8.TABLE_KINDS["requantize"](0.5, 3, 0.25, -7) == \

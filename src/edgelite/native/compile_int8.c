@@ -457,9 +457,12 @@ static int lower_pool(el_compiler *c, el_cnode *node) {
       (status = el_opt_int(c, node, POOL_ACTIVATION, &activation)) < 0)
     return status;
   static const int opts[5] = {POOL_PADDING, POOL_STRIDE_W, POOL_STRIDE_H, -1, -1};
-  if ((status = window_of(c, node, opts, x, out, &win)) < 0 || (status = per_tensor(c, out, &scale, &zero)) < 0 ||
-      (status = int8_range(c, activation, scale, zero, &low, &high)) < 0)
+  float in_scale;
+  int64_t in_zero;
+  if ((status = window_of(c, node, opts, x, out, &win)) < 0 || (status = per_tensor(c, x, &in_scale, &in_zero)) < 0 ||
+      (status = per_tensor(c, out, &scale, &zero)) < 0 || (status = int8_range(c, activation, scale, zero, &low, &high)) < 0)
     return status;
+  if (c->t[x].type != EL_T_INT8 || c->t[out].type != EL_T_INT8) return el_defer(c, "pool other than int8");
   const int x_row = el_tensor_row(c, x, T_I8);
   if (x_row < 0) return x_row;
   const int64_t params[] = {win.kh, win.kw, win.sh, win.sw, win.pads[0], win.pads[1], low, high};
@@ -795,10 +798,23 @@ static int lower_binary(el_compiler *c, el_cnode *node) {
 
 /* ------------------------------------------------------------------ byte movers */
 
+/* ops/_shape.check_movement: a and b have the same quantization (scales and zero points), or none. */
+static int same_quant_key(const el_compiler *c, int32_t a, int32_t b) {
+  const el_ctensor *x = &c->t[a], *y = &c->t[b];
+  if (x->n_scales == 0 || y->n_scales == 0) return x->n_scales == y->n_scales;
+  if (x->n_scales != y->n_scales || x->n_zeros != y->n_zeros) return 0;
+  for (int k = 0; k < x->n_scales; k++)
+    if (!(x->scales[k] == y->scales[k])) return 0;
+  for (int k = 0; k < x->n_zeros; k++)
+    if (x->zeros[k] != y->zeros[k]) return 0;
+  return 1;
+}
+
 static int lower_copy(el_compiler *c, el_cnode *node) {
   int32_t x = -1, out = -1;
   int status;
   if ((status = operand(c, node, 0, &x)) < 0 || (status = output_of(c, node, &out)) < 0) return status;
+  if (!same_quant_key(c, x, out)) return el_defer(c, "data movement between quantizations");
   const int x_row = el_tensor_row(c, x, T_COPIED);
   if (x_row < 0) return x_row;
   const int row = el_node_row(c, EL_OP_BYTECOPY, &x_row, 1, out, T_COPIED, NULL, 0);
@@ -829,8 +845,9 @@ static int lower_concat(el_compiler *c, el_cnode *node) {
   for (int k = 0; k < node->n_in; k++) {
     int32_t i = -1;
     if ((status = operand(c, node, k, &i)) < 0) return status;
-    if (c->t[i].type != c->t[out].type || !same_quant(c, i, out))
-      return el_defer(c, "CONCATENATION of differently quantized inputs");
+    if (c->t[i].type != c->t[out].type || !same_quant(c, i, out) ||
+        (c->t[out].type == EL_T_INT16 && c->t[out].zeros[0] != 0))
+      return el_defer(c, "CONCATENATION of differently quantized inputs, or of asymmetric int16");
     if ((inputs[k] = el_tensor_row(c, i, T_MOVED)) < 0) return inputs[k];
   }
   const int row = el_node_row(c, EL_OP_QCONCAT, inputs, node->n_in, out, T_MOVED, &axis, 1);
@@ -888,7 +905,7 @@ static int lower_pad(el_compiler *c, el_cnode *node) {
   if ((status = per_tensor(c, x, &in_scale, &in_zero)) < 0 || (status = per_tensor(c, out, &out_scale, &out_zero)) < 0 ||
       (status = pad_pairs(c, p, xt->rank, pairs)) < 0)
     return status;
-  if (ot->rank != xt->rank) return el_defer(c, "PAD output rank");
+  if (ot->rank != xt->rank || !same_quant_key(c, x, out)) return el_defer(c, "PAD output rank or quantization");
   for (int d = 0; d < xt->rank; d++)
     if (xt->dims[d] + pairs[2 * d] + pairs[2 * d + 1] != ot->dims[d]) return el_defer(c, "PAD output shape");
   const int64_t count = el_count(xt), out_count = el_count(ot);
