@@ -14,6 +14,7 @@ goes to the int8 lowerer, any other to the float one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 
@@ -391,16 +392,19 @@ def _activation_array(opdef, node) -> np.ndarray:
     return np.concatenate([table, table])
 
 
+@functools.lru_cache(maxsize=256)  # start-ups of the same model ask again
 def requantize_table(in_scale: float, in_zero: int, out_scale: float, out_zero: int) -> bytes:
     """Kind "requantize": the QLUT table of an int8 -> int8 QUANTIZE."""
     return _requantize_array(in_scale, in_zero, out_scale, out_zero).tobytes()
 
 
+@functools.lru_cache(maxsize=256)
 def dequantize_table(scale: float, zero: int) -> bytes:
     """Kind "dequantize": the float32 QLUT table of an int8 DEQUANTIZE."""
     return _dequantize_array(scale, zero).tobytes()
 
 
+@functools.lru_cache(maxsize=256)
 def softmax_exp_table(in_scale: float, beta: float) -> bytes:
     """Kind "softmax_exp": QSOFTMAX's float32 exp table."""
     return _softmax_exp_array(in_scale, beta).tobytes()
@@ -415,13 +419,20 @@ def activation_table(opname: str, in_scale: float, in_zero: int, out_scale: floa
     """Kind "activation": the QLUT table of an int8 -> int8 activation `opname` of these per-tensor
     quantizations (`option`: LEAKY_RELU's alpha, GELU's approximate), after the op's prepare-time
     check, which raises for what the Python plan would reject."""
-    from edgelite.model.ir import Operator, Quantization, Tensor
-    from edgelite.ops.base import Node
     from edgelite.ops.registry import lookup
 
     opdef = lookup(opname)
     if opdef is None or opname not in TABLE_OPS:
         raise unsupported(f"no int8 table activation {opname}")
+    return _activation_table(opdef, opname, in_scale, in_zero, out_scale, out_zero, option)
+
+
+@functools.lru_cache(maxsize=256)  # by the kernel too: a registered op may replace the builtin one
+def _activation_table(opdef, opname: str, in_scale: float, in_zero: int, out_scale: float, out_zero: int,
+                      option: float) -> bytes:
+    from edgelite.model.ir import Operator, Quantization, Tensor
+    from edgelite.ops.base import Node
+
     make_options = _TABLE_OPTIONS.get(opname)
     options = None if make_options is None else opdef.options(**make_options(option))
     x = Tensor("x", (256,), TensorType.INT8, quantization=Quantization.of(in_scale, in_zero))
