@@ -59,7 +59,7 @@ def formats(request, monkeypatch):
 
 
 def tables(kind: str, args: tuple) -> bytes:
-    return native_int8.TABLE_KINDS[kind](*args)
+    return native_int8.TABLES[kind](*args)
 
 
 def compiled(data: bytes, threads: int = 1):
@@ -421,7 +421,7 @@ def test_odd_options_defer_or_agree(isa, opcode, data, seed):
 
 def test_tables_match_the_python_lowerers():
     """The table kinds are the bytes the Python lowerers put in their QLUT / QSOFTMAX tables."""
-    assert native_int8.TABLE_KINDS["requantize"](0.5, 3, 0.25, -7) == \
+    assert native_int8.TABLES["requantize"](0.5, 3, 0.25, -7) == \
         native_int8._requantize_array(0.5, 3, 0.25, -7).tobytes()
     assert len(native_int8.dequantize_table(0.1, 5)) == 512 * 4
     assert len(native_int8.softmax_exp_table(0.2, 1.0)) == 256 * 4

@@ -444,7 +444,7 @@ def _activation_table(opdef, opname: str, in_scale: float, in_zero: int, out_sca
 
 
 # kind -> table maker, for runtime/compiled.py's tables(kind, args)
-TABLE_KINDS: dict[str, Callable[..., bytes]] = {
+TABLES: dict[str, Callable[..., bytes]] = {
     "requantize": requantize_table, "dequantize": dequantize_table, "softmax_exp": softmax_exp_table,
     "activation": activation_table,
 }
