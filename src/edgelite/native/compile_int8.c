@@ -116,6 +116,14 @@ static int shaped(el_compiler *c, int32_t i, int rank) {
   return 0;
 }
 
+/* An elementwise op's output has its input's shape (the prepare set it; checked all the same). */
+static int same_shape(el_compiler *c, int32_t x, int32_t out) {
+  const el_ctensor *a = &c->t[x], *b = &c->t[out];
+  int same = a->rank == b->rank;
+  for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
+  return same ? 0 : el_defer(c, "output %d not shaped as input %d", out, x);
+}
+
 /* ------------------------------------------------------------------ the shared arithmetic */
 
 /* _quant.activation_range_quantized for an int8 output: zero + round(limit / scale) in float32. */
@@ -546,6 +554,7 @@ static int lower_softmax(el_compiler *c, el_cnode *node) {
     return status;
   if (c->t[x].type != EL_T_INT8 || c->t[out].type != EL_T_INT8 || node->n_in != 1)
     return el_defer(c, "SOFTMAX other than int8 -> int8");
+  if ((status = same_shape(c, x, out)) < 0) return status;
   if (out_scale != 1.0f / 256 || out_zero != -128) return el_defer(c, "SOFTMAX output not 1/256, -128");
   const int x_row = el_tensor_row(c, x, T_I8);
   if (x_row < 0) return x_row;
@@ -580,6 +589,7 @@ static int lower_quantize(el_compiler *c, el_cnode *node) {
       (status = per_tensor(c, out, &out_scale, &out_zero)) < 0)
     return status;
   if (node->n_in != 1 || c->t[out].type != EL_T_INT8) return el_defer(c, "QUANTIZE to a non-int8 output");
+  if ((status = same_shape(c, x, out)) < 0) return status;
   if (c->t[x].type == EL_T_FLOAT32) {
     const int x_row = el_tensor_row(c, x, T_F32);
     if (x_row < 0) return x_row;
@@ -605,7 +615,7 @@ static int lower_dequantize(el_compiler *c, el_cnode *node) {
   if ((status = operand(c, node, 0, &x)) < 0 || (status = output_of(c, node, &out)) < 0) return status;
   if (node->n_in != 1 || c->t[x].type != EL_T_INT8 || c->t[out].type != EL_T_FLOAT32)
     return el_defer(c, "DEQUANTIZE other than int8 -> float32");
-  if ((status = per_tensor(c, x, &scale, &zero)) < 0) return status;
+  if ((status = per_tensor(c, x, &scale, &zero)) < 0 || (status = same_shape(c, x, out)) < 0) return status;
   const int x_row = el_tensor_row(c, x, T_I8);
   if (x_row < 0) return x_row;
   PyObject *table = el_python_table(c, "dequantize", "(dL)", (double)scale, (long long)zero);
@@ -641,7 +651,8 @@ static int lower_table(el_compiler *c, el_cnode *node) {
     return name == NULL ? el_defer(c, "no int8 table op %d", node->builtin) : status;
   if (node->n_in != 1 || c->t[x].type != EL_T_INT8 || c->t[out].type != EL_T_INT8)
     return el_defer(c, "not an int8 -> int8 activation");
-  if ((status = per_tensor(c, x, &in_scale, &in_zero)) < 0 || (status = per_tensor(c, out, &out_scale, &out_zero)) < 0)
+  if ((status = per_tensor(c, x, &in_scale, &in_zero)) < 0 || (status = per_tensor(c, out, &out_scale, &out_zero)) < 0 ||
+      (status = same_shape(c, x, out)) < 0)
     return status;
   if (node->builtin == EL_B_LEAKY_RELU || node->builtin == EL_B_GELU) {
     if ((status = options_of(c, node, node->builtin == EL_B_GELU ? OPT_GELU : OPT_LEAKY_RELU)) < 0 ||
@@ -663,6 +674,7 @@ static int lower_table(el_compiler *c, el_cnode *node) {
 static int collapse_broadcast(const el_ctensor *out, const el_ctensor *a, const el_ctensor *b, int64_t dims[6],
                               int64_t sa[6], int64_t sb[6]) {
   const int rank = out->rank;
+  if (rank != (a->rank > b->rank ? a->rank : b->rank)) return -1;
   int64_t total = el_count(out);
   int same = a->rank == rank && b->rank == rank;
   for (int d = 0; same && d < rank; d++) same = a->dims[d] == out->dims[d] && b->dims[d] == out->dims[d];
@@ -680,13 +692,17 @@ static int collapse_broadcast(const el_ctensor *out, const el_ctensor *a, const 
     if (t->rank > rank) return -1;
     int64_t padded[6], contiguous = 1;
     for (int d = 0; d < rank; d++) padded[d] = d < rank - t->rank ? 1 : t->dims[d - (rank - t->rank)];
+    for (int d = 0; d < rank; d++)
+      if (padded[d] != 1 && padded[d] != out->dims[d]) return -1; /* out is not the broadcast shape */
     for (int d = rank - 1; d >= 0; d--) {
       strides[s][d] = padded[d] == 1 && out->dims[d] != 1 ? 0 : contiguous;
       contiguous *= padded[d];
     }
   }
-  for (int d = 0; d < rank; d++)
+  for (int d = 0; d < rank; d++) {
+    if (out->dims[d] != 1 && strides[0][d] == 0 && strides[1][d] == 0) return -1; /* stretched from 1 on both */
     if (out->dims[d] != 1) kd[n] = out->dims[d], ka[n] = strides[0][d], kb[n] = strides[1][d], n++;
+  }
   for (int i = n - 2; i >= 0; i--) {
     if (ka[i] == ka[i + 1] * kd[i + 1] && kb[i] == kb[i + 1] * kd[i + 1]) {
       kd[i] *= kd[i + 1], ka[i] = ka[i + 1], kb[i] = kb[i + 1];
