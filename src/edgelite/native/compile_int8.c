@@ -25,7 +25,7 @@
 /* BuiltinOptions union codes (model/_schema.OPTIONS) and option positions (_schema.FIELDS order). */
 enum {
   OPT_CONV = 1, OPT_DEPTHWISE = 2, OPT_POOL = 5, OPT_FC = 8, OPT_SOFTMAX = 9, OPT_CONCAT = 10, OPT_ADD = 11,
-  OPT_MUL = 21, OPT_REDUCER = 27, OPT_SUB = 28, OPT_LEAKY_RELU = 75, OPT_GELU = 116
+  OPT_MUL = 21, OPT_REDUCER = 27, OPT_SUB = 28, OPT_LEAKY_RELU = 75, OPT_HARD_SWISH = 91, OPT_GELU = 116
 };
 enum { CONV_PADDING = 0, CONV_STRIDE_W = 1, CONV_STRIDE_H = 2, CONV_ACTIVATION = 3, CONV_DILATION_W = 4,
        CONV_DILATION_H = 5 };
@@ -470,7 +470,8 @@ static int lower_pool(el_compiler *c, el_cnode *node) {
   if ((status = window_of(c, node, opts, x, out, &win)) < 0 || (status = per_tensor(c, x, &in_scale, &in_zero)) < 0 ||
       (status = per_tensor(c, out, &scale, &zero)) < 0 || (status = int8_range(c, activation, scale, zero, &low, &high)) < 0)
     return status;
-  if (c->t[x].type != EL_T_INT8 || c->t[out].type != EL_T_INT8) return el_defer(c, "pool other than int8");
+  if (node->n_in != 1 || c->t[x].type != EL_T_INT8 || c->t[out].type != EL_T_INT8)
+    return el_defer(c, "pool other than int8, of one input");
   const int x_row = el_tensor_row(c, x, T_I8);
   if (x_row < 0) return x_row;
   const int64_t params[] = {win.kh, win.kw, win.sh, win.sw, win.pads[0], win.pads[1], low, high};
@@ -658,7 +659,7 @@ static int lower_table(el_compiler *c, el_cnode *node) {
     if ((status = options_of(c, node, node->builtin == EL_B_GELU ? OPT_GELU : OPT_LEAKY_RELU)) < 0 ||
         (status = el_opt_float(c, node, 0, &option)) < 0)
       return status;
-  } else if (node->options_code != 0) {
+  } else if (node->options_code != 0 && !(node->builtin == EL_B_HARD_SWISH && node->options_code == OPT_HARD_SWISH)) {
     return el_defer(c, "activation %s with options", name);
   }
   const int x_row = el_tensor_row(c, x, T_I8);
