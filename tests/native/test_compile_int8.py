@@ -129,6 +129,28 @@ def test_shared_models_compile_whole(path, threads, formats, isa):
     check_same(path.read_bytes(), threads, must_compile=True)
 
 
+FLOAT_MODELS = ("face_detection_short_range", "hand_landmark_lite", "selfie_segmentation", "face_landmark",
+                "mnv2_035_96_float32", "digits_cnn_float32")
+
+
+@pytest.mark.parametrize("name", FLOAT_MODELS)
+def test_quantized_float_models_defer_or_agree(name, isa):
+    """The float shared models quantized to int8 (random calibration): many int8 and float nodes,
+    PADs, concatenations, residual ADDs. The compiler defers (an op the int8 lowering leaves on the
+    reference) or agrees; most compile whole."""
+    path = MODELS / f"{name}.tflite"
+    if not path.exists():
+        pytest.skip(f"{name} is not in the shared models")
+    source = load(path.read_bytes())
+    vars(source).pop("_walked", None)  # the reader's memoryview: quantize() deep-copies the model
+    rng = np.random.default_rng(0)
+    shapes = [source.subgraphs[0].tensors[i].shape for i in source.subgraphs[0].inputs]
+    calibration = [[rng.uniform(-1, 1, shape).astype(np.float32) for shape in shapes] for _ in range(2)]
+    model = quantize(source, "int8", calibration_data=calibration, progress=False).to_bytes()
+    accepted = check_same(model)
+    assert accepted or name in ("selfie_segmentation", "face_landmark")  # int8 RESIZE_BILINEAR, PRELU
+
+
 # -- generated graphs -------------------------------------------------------------------------------
 def model_bytes(opcode: str, operands: list, options=None, out_quant: Quantization | None = None,
                 out_dtype=np.int8) -> bytes:
