@@ -207,6 +207,15 @@ def broadcast_shapes(draw) -> tuple[tuple, tuple]:
 
 
 @SETTINGS
+@given(st.sampled_from(["MAXIMUM", "MINIMUM"]), broadcast_shapes(), st.data(), seeds)
+def test_maximum_minimum(isa, opcode, shapes, data, seed):
+    rng = np.random.default_rng(seed)
+    q = quant_of(data.draw)
+    operands = [Input(int8s(rng, shapes[0]), q), Input(int8s(rng, shapes[1]), q)]
+    check_same(model_bytes(opcode, operands, None, q))
+
+
+@SETTINGS
 @given(st.sampled_from(["ADD", "SUB", "MUL"]), broadcast_shapes(), st.data(), ACTIVATIONS, seeds)
 def test_binary(isa, opcode, shapes, data, activation, seed):
     rng = np.random.default_rng(seed)
@@ -360,8 +369,8 @@ def small_case(opcode: str, rng: np.random.Generator):
         operands = [Input(int8s(rng, (2, 6)), q), const(int8s(rng, (5, 6)), weights),
                     const(np.arange(5, dtype=np.int32), Quantization.of(0.001, 0))]
         return operands, FullyConnectedOptions(), Quantization.of(0.1, -2)
-    if opcode in ("ADD", "SUB", "MUL"):
-        options = {"ADD": AddOptions, "SUB": SubOptions, "MUL": MulOptions}[opcode]()
+    if opcode in ("ADD", "SUB", "MUL", "MAXIMUM"):
+        options = {"ADD": AddOptions, "SUB": SubOptions, "MUL": MulOptions}.get(opcode, lambda: None)()
         y = Input(int8s(rng, (1, 1, 5, 3)), Quantization.of(0.07, -1))
         return [x4, y], options, Quantization.of(0.1, 1)
     if opcode in ("MAX_POOL_2D", "AVERAGE_POOL_2D"):
@@ -377,7 +386,7 @@ def small_case(opcode: str, rng: np.random.Generator):
     return [x4], None, Quantization.of(0.04, 5)  # QUANTIZE, RELU, TANH
 
 
-ODD_OPS = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "MAX_POOL_2D",
+ODD_OPS = ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "MAXIMUM", "MAX_POOL_2D",
            "AVERAGE_POOL_2D", "MEAN", "SOFTMAX", "PAD", "CONCATENATION", "QUANTIZE", "RELU", "TANH"]
 
 

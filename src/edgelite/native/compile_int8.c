@@ -813,6 +813,31 @@ static int lower_binary(el_compiler *c, el_cnode *node) {
   return row < 0 ? row : 0;
 }
 
+/* int8 MAXIMUM / MINIMUM (native_int8.lower_minmax): raw values compared, QBINARY ops 3 / 4. */
+static int lower_minmax(el_compiler *c, el_cnode *node) {
+  int32_t a = -1, b = -1, out = -1;
+  int status;
+  if ((status = operand(c, node, 0, &a)) < 0 || (status = operand(c, node, 1, &b)) < 0 ||
+      (status = output_of(c, node, &out)) < 0)
+    return status;
+  if (node->n_in != 2 || c->t[a].type != EL_T_INT8 || c->t[b].type != EL_T_INT8 || c->t[out].type != EL_T_INT8)
+    return el_defer(c, "MAXIMUM / MINIMUM other than int8");
+  const int a_row = el_tensor_row(c, a, T_I8);
+  if (a_row < 0) return a_row;
+  const int b_row = el_tensor_row(c, b, T_I8);
+  if (b_row < 0) return b_row;
+  int64_t dims[6], sa[6], sb[6], params[28];
+  if (collapse_broadcast(&c->t[out], &c->t[a], &c->t[b], dims, sa, sb) < 0 || dims[0] != 1 || dims[1] != 1)
+    return el_defer(c, "int8 broadcast needs more than 4 dims");
+  memset(params, 0, sizeof params);
+  params[0] = node->builtin == EL_B_MAXIMUM ? 3 : 4, params[5] = -128, params[6] = 127;
+  params[14] = el_count(&c->t[out]), params[15] = 1;
+  for (int d = 0; d < 4; d++) params[16 + d] = dims[2 + d], params[20 + d] = sa[2 + d], params[24 + d] = sb[2 + d];
+  const int inputs[2] = {a_row, b_row};
+  const int row = el_node_row(c, EL_OP_QBINARY, inputs, 2, out, T_I8, params, 28);
+  return row < 0 ? row : 0;
+}
+
 /* ------------------------------------------------------------------ byte movers */
 
 /* ops/_shape.check_movement: a and b have the same quantization (scales and zero points), or none. */
@@ -953,6 +978,8 @@ const el_compile_op el_compile_int8[EL_B_COUNT] = {
     [EL_B_ADD] = {el_prepare_broadcast, lower_binary},
     [EL_B_SUB] = {el_prepare_broadcast, lower_binary},
     [EL_B_MUL] = {el_prepare_broadcast, lower_binary},
+    [EL_B_MAXIMUM] = {el_prepare_broadcast, lower_minmax},
+    [EL_B_MINIMUM] = {el_prepare_broadcast, lower_minmax},
     [EL_B_MAX_POOL_2D] = {el_prepare_pool, lower_pool},
     [EL_B_AVERAGE_POOL_2D] = {el_prepare_pool, lower_pool},
     [EL_B_MEAN] = {el_prepare_mean, lower_mean},
