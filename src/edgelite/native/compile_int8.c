@@ -206,8 +206,8 @@ static int window_of(el_compiler *c, const el_cnode *node, const int opt[5], int
 /* A Python table (el_python_table) as a heap row of `count` items of `dtype` (el_dtype); a failure
  * of the table maker (the reference rejecting the node) defers. */
 static int python_row(el_compiler *c, PyObject *table, int dtype, int64_t count, const char *kind) {
-  if (table == NULL) {
-    if (PyErr_ExceptionMatches(PyExc_MemoryError)) return -1;
+  if (table == NULL) { /* out of memory or an interrupt propagates; the reference's refusal defers */
+    if (PyErr_ExceptionMatches(PyExc_MemoryError) || !PyErr_ExceptionMatches(PyExc_Exception)) return -1;
     PyErr_Clear();
     return el_defer(c, "the %s table was refused", kind);
   }
