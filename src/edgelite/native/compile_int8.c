@@ -70,7 +70,7 @@ static int per_tensor(el_compiler *c, int32_t i, float *scale, int64_t *zero) {
   return 0;
 }
 
-/* Weights' scales: finite, positive, one or one per channel on `axis`; every zero point 0. */
+/* Weights' scales: finite, positive, one or one per channel on `axis` (a zero point each). */
 static int weight_quant(el_compiler *c, int32_t w, int64_t channels, int axis) {
   const el_ctensor *t = &c->t[w];
   if (t->n_scales < 1 || t->n_zeros != t->n_scales) return el_defer(c, "weights %d: no quantization", w);
