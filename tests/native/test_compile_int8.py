@@ -284,36 +284,52 @@ def test_table_activations(opname, size, alpha, data, seed):
     check_same(data_bytes)
 
 
+MOVED = st.sampled_from([np.int8, np.int16])
+
+
+def moved_values(rng: np.random.Generator, shape: tuple, dtype) -> np.ndarray:
+    """int8 or int16 values (the byte movers take both)."""
+    if dtype == np.int8:
+        return int8s(rng, shape)
+    return rng.integers(-32768, 32768, size=shape).astype(np.int16)
+
+
+def moved_quant(draw, dtype) -> Quantization:
+    return quant_of(draw) if dtype == np.int8 else Quantization.of(draw(SCALES), 0)  # int16: symmetric
+
+
 @SETTINGS
-@given(st.sampled_from(["RESHAPE", "SQUEEZE", "EXPAND_DIMS"]), st.integers(1, 12), seeds)
-def test_copies(opcode, size, seed):
-    q = Quantization.of(0.5, 3)
-    x = Input(int8s(np.random.default_rng(seed), (1, size)), q)
+@given(st.sampled_from(["RESHAPE", "SQUEEZE", "EXPAND_DIMS"]), st.integers(1, 12), MOVED, seeds)
+def test_copies(opcode, size, dtype, seed):
+    q = Quantization.of(0.5, 3 if dtype == np.int8 else 0)
+    x = Input(moved_values(np.random.default_rng(seed), (1, size), dtype), q)
     operands = {"RESHAPE": [x, const(np.array([size, 1], np.int32))], "SQUEEZE": [x],
                 "EXPAND_DIMS": [x, const(np.array([0], np.int32))]}[opcode]
-    check_same(model_bytes(opcode, operands, None, q))
+    check_same(model_bytes(opcode, operands, None, q, dtype))
 
 
 @SETTINGS
-@given(st.integers(1, 4), st.integers(-3, 2), st.data(), seeds)
-def test_concatenation(count, axis, data, seed):
+@given(st.integers(1, 4), st.integers(-3, 2), MOVED, st.data(), seeds)
+def test_concatenation(count, axis, dtype, data, seed):
     rng = np.random.default_rng(seed)
-    q = quant_of(data.draw)
+    q = moved_quant(data.draw, dtype)
     shapes = [(2, data.draw(st.integers(1, 4)), 3) for _ in range(count)]
     if axis not in (1, -2):
         shapes = [(2, shapes[0][1], 3)] * count
-    operands = [Input(int8s(rng, s), q) for s in shapes]
-    check_same(model_bytes("CONCATENATION", operands, ConcatenationOptions(axis, Activation.NONE), q))
+    operands = [Input(moved_values(rng, s, dtype), q) for s in shapes]
+    check_same(model_bytes("CONCATENATION", operands, ConcatenationOptions(axis, Activation.NONE), q, dtype))
 
 
 @SETTINGS
 @given(st.integers(1, 4), st.data(), seeds)
 def test_pad(rank, data, seed):
     shape = tuple(data.draw(st.integers(1, 4)) for _ in range(rank))
-    pairs = np.array([[data.draw(st.integers(0, 2)) for _ in range(2)] for _ in range(rank)], np.int32)
-    q = quant_of(data.draw)
-    x = Input(int8s(np.random.default_rng(seed), shape), q)
-    check_same(model_bytes("PAD", [x, const(pairs)], None, q))
+    pairs = np.array([[data.draw(st.integers(0, 2)) for _ in range(2)] for _ in range(rank)],
+                     data.draw(st.sampled_from([np.int32, np.int64])))
+    dtype = data.draw(MOVED)
+    q = moved_quant(data.draw, dtype)
+    x = Input(moved_values(np.random.default_rng(seed), shape, dtype), q)
+    check_same(model_bytes("PAD", [x, const(pairs)], None, q, dtype))
 
 
 @SETTINGS
