@@ -8,7 +8,9 @@ activations become 256-entry tables filled by running the reference kernel itsel
 value, so they cannot drift from it. Anything else raises Unsupported and stays on the reference.
 
 `install(lowerers)` adds these to native.py's table: a node whose input or output is quantized
-goes to the int8 lowerer, any other to the float one.
+goes to the int8 lowerer, any other to the float one. The compiler's int8 family (native/compile_int8.c)
+lowers the same nodes in C and asks for the tables by kind (`TABLES`: requantize, dequantize,
+softmax_exp, activation), which the lowerers here build with the same helpers.
 """
 
 from __future__ import annotations
