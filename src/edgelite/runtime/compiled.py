@@ -31,10 +31,10 @@ _SKIP = object()  # values[i] not looked up yet
 def compiled_executor(model: Model, input_shapes: dict[int, tuple[int, ...]], runtime: object,
                       num_threads: int | None) -> CompiledExecutor | None:
     """The executor of subgraph 0 from one `_engine.compile` call, or None when it defers."""
-    walked = getattr(model, "_walked", None)
+    walked = getattr(model, "_walked", None)  # model/_native.Walked, set by the reader's walker
     if walked is None or native._engine is None:
         return None
-    data, raw = walked
+    data, raw = walked.data, walked.raw
     threads = native.thread_count(num_threads)
     dw_format = -1 if native_qgemm.DW_FORMAT == "auto" else int(native_qgemm.DW_FORMAT == "quads")
     result = native._engine.compile(raw[4][0], raw[2], raw[1], raw[7], raw[8], data, input_shapes, threads,
