@@ -10,7 +10,7 @@ becomes a `CompiledExecutor`: a NativeExecutor whose whole subgraph is one nativ
 object per node or per tensor.
 
 Tables the C side needs from Python (int8 activation tables run on the reference kernels, softmax's
-exp table, ...) come through `_table(kind, args)`: runtime/native_int8.TABLES[kind](*args) -> bytes.
+exp table, ...) come through `_table(kind, args)`: runtime/int8_tables.TABLES[kind](*args) -> bytes.
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def compiled_executor(model: Model, input_shapes: dict[int, tuple[int, ...]], ru
 
 
 def _table(kind: str, args: tuple) -> bytes:
-    from edgelite.runtime import native_int8
+    from edgelite.runtime.int8_tables import TABLES
 
-    return native_int8.TABLES[kind](*args)
+    return TABLES[kind](*args)
 
 
 class CompiledPlan(Plan):
