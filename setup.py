@@ -12,7 +12,7 @@ NATIVE = "src/edgelite/native"
 sources = [f"{NATIVE}/_engine.c", f"{NATIVE}/engine.c", f"{NATIVE}/dispatch.c", f"{NATIVE}/pool.c",
            f"{NATIVE}/_pack.c", f"{NATIVE}/pack.c", f"{NATIVE}/_slab.c", f"{NATIVE}/slab.c",
            f"{NATIVE}/convert.c", f"{NATIVE}/planner.c",
-           f"{NATIVE}/_reader.c",
+           f"{NATIVE}/_reader.c", *sorted(glob(f"{NATIVE}/compile*.c")),
            *sorted(glob(f"{NATIVE}/ops_*.c")), *sorted(glob(f"{NATIVE}/kernels/*/*.c"))]
 extra = os.environ.get("EDGELITE_CFLAGS", "").split()  # e.g. the sanitizer build in native/README.md
 threads = ["-pthread"] if os.name == "posix" else []  # the thread pool (pool.c)

@@ -7,8 +7,9 @@
     `set_tensor + invoke + get_tensor`, in microseconds per call (median of `--repeats` loops).
 (b) Each model: `Interpreter(model_path) + allocate_tensors() + first invoke()` in milliseconds
     and minor page faults (median of `--repeats` runs alternating between the two runtimes, after
-    one untimed warm-up of each), with edgelite's phases (read the file, plan, lower to the native
-    engine, first invoke, each a median of its own). LiteRT runs its default XNNPACK path.
+    one untimed warm-up of each), with edgelite's phases (read the file, plan + lower: one compile
+    call, or the Python planner and lowerers where the compiler defers, shown negative; first
+    invoke; each a median of its own). LiteRT runs its default XNNPACK path.
     Ratios are edgelite / LiteRT; nothing is asserted (timings are noisy).
 (c) With `--fresh`: the same start-up as the first model of a new process (each sample a new
     `python`, the runtime's import done before the clock starts, so its one-time lazy work counts),
@@ -34,6 +35,7 @@ import numpy as np
 
 from edgelite.model.ir import Model, Operator, Subgraph, Tensor, TensorType
 from edgelite.model.reader import load
+from edgelite.runtime.compiled import compiled_executor
 from edgelite.runtime.interpreter import Interpreter
 from edgelite.runtime.native import make_executor
 from edgelite.runtime.plan import build_plan
@@ -144,17 +146,21 @@ def fresh_table(paths: list[Path], repeats: int) -> None:
 
 
 def edgelite_phases_ms(path: Path) -> list[float]:
-    """read + parse, plan, lower (native executor construction), first invoke."""
+    """read + parse, plan + lower (one compile call, or the Python path where the compiler defers;
+    then negative), first invoke."""
     marks = [time.perf_counter()]
     model = load(path.read_bytes())
     marks.append(time.perf_counter())
-    plan = build_plan(model, 0, {})
-    marks.append(time.perf_counter())
-    executor = make_executor(plan)
+    executor = compiled_executor(model, {}, None, None)
+    compiled = executor is not None
+    if not compiled:
+        executor = make_executor(build_plan(model, 0, {}))
     marks.append(time.perf_counter())
     executor.invoke()
     marks.append(time.perf_counter())
-    return [(b - a) * 1e3 for a, b in zip(marks, marks[1:], strict=False)]
+    phases = [(b - a) * 1e3 for a, b in zip(marks, marks[1:], strict=False)]
+    phases[1] *= 1 if compiled else -1
+    return phases
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -183,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     paths += args.models
     print("\n(b) Interpreter(model_path) + allocate_tensors() + first invoke(): milliseconds, page faults")
     print(f"{'model':30s} {'edgelite':>9s} {'LiteRT':>9s} {'ratio':>6s}   {'faults':>13s}   edgelite phases: "
-          "read / plan / lower / first invoke")
+          "read / plan+lower / first invoke (plan+lower < 0: on the Python path)")
     ratios = []
     for path in paths:
         startup(Interpreter, path), startup(litert, path)  # warm-up (imports, caches)

@@ -66,7 +66,9 @@ def read(data: memoryview) -> Model:
         raise Rejected(str(error)) from None
     if raw is None:
         raise Unsupported("LUT-compressed tensors, or a big-endian host")
-    return _Builder(data, raw).model()
+    model = _Builder(data, raw).model()
+    model._walked = (data, raw)  # runtime/compiled.py compiles from these tuples
+    return model
 
 
 @cache

@@ -7,6 +7,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "include/el_compile.h"
 #include "include/el_engine.h"
 #include "include/el_kernels.h"
 #include "include/el_pack_py.h"
@@ -200,6 +201,7 @@ static PyMethodDef module_methods[] = {
     {"ops", mod_ops, METH_NOARGS, "op names in node-table code order"},
     EL_PACK_METHODS
     EL_SLAB_METHODS
+    {"compile", el_py_compile, METH_VARARGS, "plan and lower a whole subgraph in one pass (compile.c), or defer"},
     {"plan_arena", mod_plan_arena, METH_VARARGS, "plan_arena(sizes, firsts, lasts, alignment) -> (offsets, arena, lower bound)"},
     {"widen_float16_into", mod_widen_float16_into, METH_VARARGS, "widen_float16_into(sources, block, offsets): each float16 source into block[offset:]"},
     {"widen_float16", mod_widen_float16, METH_VARARGS, "widen_float16(src, dst): float16 -> float32, bits as numpy's"},

@@ -25,6 +25,11 @@ def register_op(name: str, kernel: OpDef | KernelFn) -> None:
     _registered[name] = as_opdef(name, kernel)
 
 
+def has_registered() -> bool:
+    """Whether any kernel was registered (it may replace a builtin's)."""
+    return bool(_registered)
+
+
 def as_opdef(name: str, kernel: OpDef | Callable) -> OpDef:
     if isinstance(kernel, OpDef):
         return kernel

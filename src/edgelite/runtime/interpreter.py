@@ -11,9 +11,9 @@ import numpy as np
 from edgelite.errors import EdgeliteError
 from edgelite.model.ir import Model, Sparsity, Tensor
 from edgelite.model.reader import load
-from edgelite.ops.registry import Resolver
+from edgelite.ops.registry import Resolver, has_registered
 from edgelite.runtime.executor import ReferenceExecutor, Segment
-from edgelite.runtime.native import make_executor
+from edgelite.runtime.native import make_executor, native_chosen
 from edgelite.runtime.plan import Plan, build_plan
 
 
@@ -61,6 +61,13 @@ class Interpreter:
         self._executor = self._make_executor(0, self._input_shapes)
 
     def _make_executor(self, subgraph_index: int, input_shapes: dict) -> ReferenceExecutor:
+        if subgraph_index == 0 and not self._preserve and not self._resolver and not has_registered() \
+                and native_chosen(self._executor_choice):
+            from edgelite.runtime.compiled import compiled_executor
+
+            executor = compiled_executor(self.model, input_shapes, self, self.num_threads)
+            if executor is not None:
+                return executor
         plan = build_plan(self.model, subgraph_index, input_shapes, self._resolver, self._preserve)
         return make_executor(plan, self, self._executor_choice, self.num_threads)
 

@@ -445,9 +445,10 @@ class NativeExecutor(ReferenceExecutor):
             if not is_native and not planned.dynamic:  # the reference kernels' operands
                 self._bind(planned.node)
         self.program = None
+        self.tables: tuple[np.ndarray, np.ndarray] | None = None  # (tensor table, node table), for inspection
         if any(native):
-            tensors, nodes = lowering.tables()
-            self.program = _engine.Program(tensors, nodes, lowering.buffers, lowering.writable, self.threads)
+            self.tables = lowering.tables()
+            self.program = _engine.Program(*self.tables, lowering.buffers, lowering.writable, self.threads)
         self.native = native  # per plan node: runs in C
         self._keep = lowering.buffers  # the Program holds views too; kept for inspection
         self.fused_pads = lowering.fused_pads
@@ -500,9 +501,14 @@ def make_executor(plan: Plan, runtime: object = None, executor: str | None = Non
                   num_threads: int | None = None) -> ReferenceExecutor:
     """The executor an Interpreter uses: native unless asked otherwise (argument, then the
     EDGELITE_EXECUTOR environment variable) or unavailable (warned once)."""
+    if not native_chosen(executor):
+        return ReferenceExecutor(plan, runtime)
+    return NativeExecutor(plan, runtime, num_threads)
+
+
+def native_chosen(executor: str | None = None) -> bool:
+    """Whether the native engine runs (argument, then EDGELITE_EXECUTOR, else native when built)."""
     choice = executor or os.environ.get("EDGELITE_EXECUTOR") or "native"
     if choice not in ("native", "reference"):
         raise ValueError(f"unknown executor {choice!r}; use 'native' or 'reference'")
-    if choice == "reference" or not available():
-        return ReferenceExecutor(plan, runtime)
-    return NativeExecutor(plan, runtime, num_threads)
+    return choice == "native" and available()

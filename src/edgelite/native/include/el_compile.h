@@ -111,6 +111,7 @@ typedef struct el_compiler {
   int n_pads;
   int32_t position;           /* index in nodes of the node being lowered */
   PyObject *tables;           /* runtime/compiled.py's table maker (el_python_table) */
+  PyObject *fused;            /* list: outputs of the PADs convolutions read through */
   char reason[200];           /* why the compiler deferred */
 } el_compiler;
 
@@ -149,6 +150,10 @@ int el_zeros_row(el_compiler *c, int64_t floats);
  * (whose type must be one of `types`), with params; returns the node row or a negative status. */
 int el_node_row(el_compiler *c, int op, const int *inputs, int n_inputs, int32_t output, unsigned types,
                 const int64_t *params, int n_params);
+/* native.collapse_broadcast (compile_f32.c): dims and element strides of a and b over out, adjacent
+ * dims merged, padded to EL_MAX_RANK at the front. */
+int el_collapse_broadcast(const el_ctensor *out, const el_ctensor *a, const el_ctensor *b, int64_t dims[EL_MAX_RANK],
+                          int64_t sa[EL_MAX_RANK], int64_t sb[EL_MAX_RANK]);
 /* float32 bits of a double rounded to float32, as native.f32_bits. */
 int64_t el_f32_bits(double value);
 

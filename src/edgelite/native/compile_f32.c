@@ -1,0 +1,416 @@
+/* The compiler's float32 family: the lowerers of runtime/native_f32.py, node for node (the same
+ * operands in the same order, the same params, the same packed panels). */
+#include "include/el_compile.h" /* Python.h first */
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "include/el_pack.h"
+
+#define F32_ONLY (1u << EL_T_FLOAT32)
+/* BuiltinOptions codes and option positions (model/_schema.py; tests/native/test_compile.py checks) */
+enum { CONV_OPTIONS = 1, DEPTHWISE_OPTIONS = 2, POOL_OPTIONS = 5, FC_OPTIONS = 8, SOFTMAX_OPTIONS = 9,
+       CONCAT_OPTIONS = 10, ADD_OPTIONS = 11, MUL_OPTIONS = 21, SUB_OPTIONS = 28, DIV_OPTIONS = 29 };
+enum { CONV_PADDING = 0, CONV_STRIDE_W = 1, CONV_STRIDE_H = 2, CONV_ACTIVATION = 3, CONV_DILATION_W = 4,
+       CONV_DILATION_H = 5 };
+enum { DW_PADDING = 0, DW_STRIDE_W = 1, DW_STRIDE_H = 2, DW_ACTIVATION = 4, DW_DILATION_W = 5, DW_DILATION_H = 6 };
+enum { POOL_PADDING = 0, POOL_STRIDE_W = 1, POOL_STRIDE_H = 2, POOL_FILTER_W = 3, POOL_FILTER_H = 4,
+       POOL_ACTIVATION = 5 };
+enum { FC_ACTIVATION = 0, FC_WEIGHTS_FORMAT = 1 };
+enum { CONCAT_AXIS = 0, CONCAT_ACTIVATION = 1 };
+
+/* The node's options must be of table `code` (absent ones only where `optional`). */
+static int options_of(el_compiler *c, const el_cnode *node, int code, int optional) {
+  if (node->options_code == code || (optional && node->options_code == 0 && node->n_opt == 0)) return 0;
+  return el_defer(c, "node %d: options of table %d", node->index, node->options_code);
+}
+
+/* native._clamp: the float32 clamp of a fused activation (ops/_common.activation_range). */
+static int clamp_of(el_compiler *c, const el_cnode *node, int position, int64_t clamp[2]) {
+  int64_t activation = EL_ACT_NONE;
+  if (node->n_opt > position && el_opt_int(c, node, position, &activation) < 0) return EL_DEFER;
+  double low = -FLT_MAX, high = FLT_MAX;
+  switch (activation) {
+    case EL_ACT_NONE: case 4: case 5: break; /* TANH, SIGN_BIT: the whole range */
+    case EL_ACT_RELU: low = 0.0; break;
+    case EL_ACT_RELU_N1_TO_1: low = -1.0, high = 1.0; break;
+    case EL_ACT_RELU6: low = 0.0, high = 6.0; break;
+    default: return el_defer(c, "unknown fused activation %lld", (long long)activation);
+  }
+  clamp[0] = el_f32_bits(low), clamp[1] = el_f32_bits(high);
+  return 0;
+}
+
+/* A float32 constant operand (native.Lowering.constant): NULL data for an absent one. */
+static int constant_of(el_compiler *c, int32_t i, const el_ctensor **out) {
+  *out = NULL;
+  if (i < 0) return 0;
+  if (!el_is_constant(c, i)) return el_defer(c, "operand %d is not a constant", i);
+  if (c->t[i].type != EL_T_FLOAT32) return el_defer(c, "constant %d is not float32", i);
+  *out = &c->t[i];
+  return 0;
+}
+
+/* native._window: SAME padding's pads before (top, left); VALID's zero. */
+static void window_pads(int64_t padding, const el_ctensor *x, const int64_t kernel[2], const int64_t stride[2],
+                        const int64_t dilation[2], const el_ctensor *out, int64_t pads[2]) {
+  for (int a = 0; a < 2; a++)
+    pads[a] = padding != EL_PAD_SAME ? 0 : el_pad_before(x->dims[1 + a], kernel[a], stride[a], dilation[a], out->dims[1 + a]);
+}
+
+static int get_ints(el_compiler *c, const el_cnode *node, const int *positions, int count, int64_t *values) {
+  for (int k = 0; k < count; k++)
+    if (el_opt_int(c, node, positions[k], &values[k]) < 0) return EL_DEFER;
+  return 0;
+}
+
+/* pack_gemm into the heap: a flat float32 row of the panels. */
+static int packed_gemm_row(el_compiler *c, const el_ctensor *weights, const el_ctensor *bias, int64_t groups,
+                           int64_t n, int64_t k) {
+  const size_t nbytes = el_pack_gemm_bytes((size_t)groups, (size_t)n, (size_t)k);
+  const int64_t floats = (int64_t)nbytes / 4;
+  char *data;
+  const int row = el_heap_row(c, (int64_t)nbytes, 0, EL_F32, 1, &floats, 0, &data);
+  if (row >= 0)
+    el_pack_gemm((const uint32_t *)(const void *)weights->data, bias ? (const uint32_t *)(const void *)bias->data : NULL,
+                 (size_t)groups, (size_t)n, (size_t)k, (uint32_t *)(void *)data);
+  return row;
+}
+
+static int lower_conv(el_compiler *c, el_cnode *node) {
+  const el_ctensor *weights, *bias;
+  int status;
+  if ((status = options_of(c, node, CONV_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+      (status = constant_of(c, node->in[1], &weights)) < 0 ||
+      (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0)
+    return status < 0 ? status : el_defer(c, "CONV_2D operands");
+  int32_t x = node->in[0];
+  const int32_t out = node->out[0];
+  if (weights == NULL || x < 0 || c->t[x].rank != 4 || weights->rank != 4 || c->t[out].rank != 4)
+    return el_defer(c, "CONV_2D of rank other than 4");
+  const int64_t ch = c->t[x].dims[3], o = weights->dims[0], kh = weights->dims[1], kw = weights->dims[2];
+  const int64_t ic = weights->dims[3], groups = ch / ic;
+  if (groups * ic != ch || o % groups || (bias && el_count(bias) != o))
+    return el_defer(c, "input channels not a multiple of the weights' depth");
+  static const int geometry_at[] = {CONV_PADDING, CONV_STRIDE_H, CONV_STRIDE_W, CONV_DILATION_H, CONV_DILATION_W};
+  int64_t g[5], clamp[2], pads[2];
+  if ((status = get_ints(c, node, geometry_at, 5, g)) < 0 || (status = clamp_of(c, node, CONV_ACTIVATION, clamp)) < 0)
+    return status;
+  const int64_t kernel[2] = {kh, kw}, stride[2] = {g[1], g[2]}, dilation[2] = {g[3], g[4]};
+  window_pads(g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads);
+  const int fused = el_fuse_pad_input(c, &x, out, pads);
+  const int64_t k = kh * kw * ic, n = o / groups;
+  const int packed = packed_gemm_row(c, weights, bias, groups, o / groups, k);
+  if (packed < 0) return packed;
+  const int direct = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pads[0] == 0 && pads[1] == 0 && !fused;
+  int inputs[3] = {el_tensor_row(c, x, F32_ONLY), packed, 0};
+  if (inputs[0] < 0) return inputs[0];
+  if (!direct && (inputs[2] = el_scratch_row(c, EL_IM2COL_ROWS * k)) < 0) return inputs[2];
+  const int64_t params[] = {direct ? 0 : 1, kh, kw, stride[0], stride[1], dilation[0], dilation[1], pads[0], pads[1],
+                            clamp[0], clamp[1], k, n, groups};
+  const int row = el_node_row(c, EL_OP_GEMM, inputs, direct ? 2 : 3, out, F32_ONLY, params, 14);
+  if (row >= 0 && fused) el_skip_pad(c, node->in[0]);
+  return row < 0 ? row : 0;
+}
+
+static int lower_fully_connected(el_compiler *c, el_cnode *node) {
+  const el_ctensor *weights, *bias;
+  int64_t format = 0, clamp[2];
+  int status;
+  if ((status = options_of(c, node, FC_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+      (status = constant_of(c, node->in[1], &weights)) < 0 ||
+      (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0 ||
+      (status = el_opt_int(c, node, FC_WEIGHTS_FORMAT, &format)) < 0 ||
+      (status = clamp_of(c, node, FC_ACTIVATION, clamp)) < 0)
+    return status < 0 ? status : el_defer(c, "FULLY_CONNECTED operands");
+  if (weights == NULL || format != 0 || weights->rank != 2 || (bias && el_count(bias) != weights->dims[0]))
+    return el_defer(c, "FULLY_CONNECTED weights format");
+  const int64_t units = weights->dims[0], k = weights->dims[1];
+  const int packed = packed_gemm_row(c, weights, bias, 1, units, k);
+  if (packed < 0) return packed;
+  const int inputs[2] = {el_tensor_row(c, node->in[0], F32_ONLY), packed};
+  if (inputs[0] < 0) return inputs[0];
+  const int64_t params[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, clamp[0], clamp[1], k, units};
+  const int row = el_node_row(c, EL_OP_GEMM, inputs, 2, node->out[0], F32_ONLY, params, 13);
+  return row < 0 ? row : 0;
+}
+
+static int lower_depthwise(el_compiler *c, el_cnode *node) {
+  const el_ctensor *weights, *bias;
+  int status;
+  if ((status = options_of(c, node, DEPTHWISE_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+      (status = constant_of(c, node->in[1], &weights)) < 0 ||
+      (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0)
+    return status < 0 ? status : el_defer(c, "DEPTHWISE_CONV_2D operands");
+  int32_t x = node->in[0];
+  const int32_t out = node->out[0];
+  if (weights == NULL || x < 0 || c->t[x].rank != 4 || weights->rank != 4 || c->t[out].rank != 4)
+    return el_defer(c, "DEPTHWISE_CONV_2D of rank other than 4");
+  const int64_t ch = c->t[x].dims[3], kh = weights->dims[1], kw = weights->dims[2], oc = weights->dims[3];
+  const int64_t multiplier = oc / ch;
+  if (multiplier * ch != oc || kh * kw > EL_DW_MAX_TAPS || weights->dims[0] != 1 || (bias && el_count(bias) != oc))
+    return el_defer(c, "output channels not a multiple of the input's, or window too large");
+  static const int geometry_at[] = {DW_PADDING, DW_STRIDE_H, DW_STRIDE_W, DW_DILATION_H, DW_DILATION_W};
+  int64_t g[5], clamp[2], pads[2];
+  if ((status = get_ints(c, node, geometry_at, 5, g)) < 0 || (status = clamp_of(c, node, DW_ACTIVATION, clamp)) < 0)
+    return status;
+  const int64_t kernel[2] = {kh, kw}, stride[2] = {g[1], g[2]}, dilation[2] = {g[3], g[4]};
+  window_pads(g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads);
+  const int fused = el_fuse_pad_input(c, &x, out, pads);
+  const int64_t width = c->t[x].dims[2], taps = kh * kw;
+  int inputs[4];
+  if ((inputs[0] = el_tensor_row(c, x, F32_ONLY)) < 0) return inputs[0];
+  const int64_t dims[2] = {1 + taps, oc};
+  char *data;
+  if ((inputs[1] = el_heap_row(c, dims[0] * oc * 4, 1, EL_F32, 2, dims, 0, &data)) < 0) return inputs[1];
+  if (bias) memcpy(data, bias->data, (size_t)oc * 4); /* row 0: the bias (zero without one) */
+  memcpy(data + oc * 4, weights->data, (size_t)(taps * oc * 4));
+  if ((inputs[2] = el_zeros_row(c, oc)) < 0) return inputs[2];
+  if (multiplier > 1 && (inputs[3] = el_scratch_row(c, kh * width * oc)) < 0) return inputs[3];
+  const int64_t params[] = {kh, kw, stride[0], stride[1], dilation[0], dilation[1], pads[0], pads[1], clamp[0],
+                            clamp[1], multiplier};
+  const int row = el_node_row(c, EL_OP_DWCONV, inputs, multiplier > 1 ? 4 : 3, out, F32_ONLY, params, 11);
+  if (row >= 0 && fused) el_skip_pad(c, node->in[0]);
+  return row < 0 ? row : 0;
+}
+
+/* native.collapse_broadcast: dims and element strides of a and b over out, adjacent dims merged,
+ * padded to EL_MAX_RANK; -1 when more than EL_MAX_RANK dims remain. */
+int el_collapse_broadcast(const el_ctensor *out, const el_ctensor *a, const el_ctensor *b, int64_t dims[EL_MAX_RANK],
+                          int64_t sa[EL_MAX_RANK], int64_t sb[EL_MAX_RANK]) {
+  const int rank = out->rank;
+  const int64_t total = el_count(out);
+  int same = a->rank == rank && b->rank == rank && rank > 0 && total > 1;
+  for (int d = 0; same && d < rank; d++) same = a->dims[d] == out->dims[d] && b->dims[d] == out->dims[d];
+  for (int d = 0; d < EL_MAX_RANK; d++) dims[d] = 1, sa[d] = sb[d] = 0;
+  if (same) {
+    dims[EL_MAX_RANK - 1] = total, sa[EL_MAX_RANK - 1] = sb[EL_MAX_RANK - 1] = 1;
+    return 0;
+  }
+  int64_t strides[2][EL_MAX_RANK];
+  const el_ctensor *operands[2] = {a, b};
+  for (int s = 0; s < 2; s++) {
+    int64_t shape[EL_MAX_RANK];
+    const int lead = rank - operands[s]->rank;
+    for (int d = 0; d < rank; d++) shape[d] = d < lead ? 1 : operands[s]->dims[d - lead];
+    int64_t contiguous = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+      strides[s][d] = shape[d] == 1 && out->dims[d] != 1 ? 0 : contiguous;
+      contiguous *= shape[d];
+    }
+  }
+  int64_t kd[EL_MAX_RANK], ka[EL_MAX_RANK], kb[EL_MAX_RANK];
+  int n = 0;
+  for (int d = 0; d < rank; d++)
+    if (out->dims[d] != 1) kd[n] = out->dims[d], ka[n] = strides[0][d], kb[n++] = strides[1][d];
+  for (int i = n - 2; i >= 0; i--) {
+    if (ka[i] == ka[i + 1] * kd[i + 1] && kb[i] == kb[i + 1] * kd[i + 1]) {
+      kd[i] *= kd[i + 1], ka[i] = ka[i + 1], kb[i] = kb[i + 1];
+      for (int j = i + 1; j + 1 < n; j++) kd[j] = kd[j + 1], ka[j] = ka[j + 1], kb[j] = kb[j + 1];
+      n--;
+    }
+  }
+  const int pad = EL_MAX_RANK - n;
+  for (int j = 0; j < n; j++) dims[pad + j] = kd[j], sa[pad + j] = ka[j], sb[pad + j] = kb[j];
+  return 0;
+}
+
+static int binary_code(int builtin) {
+  switch (builtin) {
+    case EL_B_ADD: return 0;
+    case EL_B_SUB: return 1;
+    case EL_B_MUL: return 2;
+    case EL_B_PRELU: return 3;
+    case EL_B_DIV: return 4;
+    case EL_B_MAXIMUM: return 5;
+    case EL_B_MINIMUM: return 6;
+    default: return -1;
+  }
+}
+
+static int binary_options(int builtin) {
+  switch (builtin) {
+    case EL_B_ADD: return ADD_OPTIONS;
+    case EL_B_SUB: return SUB_OPTIONS;
+    case EL_B_MUL: return MUL_OPTIONS;
+    case EL_B_DIV: return DIV_OPTIONS;
+    default: return -1;
+  }
+}
+
+static int lower_binary(el_compiler *c, el_cnode *node) {
+  if (node->n_in != 2 || node->in[0] < 0 || node->in[1] < 0 || node->n_out != 1) return el_defer(c, "binary operands");
+  const el_ctensor *a = &c->t[node->in[0]], *b = &c->t[node->in[1]], *out = &c->t[node->out[0]];
+  if (a->rank > out->rank || b->rank > out->rank) return el_defer(c, "broadcast of a higher rank");
+  int64_t params[1 + 2 + 3 * EL_MAX_RANK];
+  params[0] = binary_code(node->builtin);
+  const int options = binary_options(node->builtin);
+  int status;
+  if (options < 0) {
+    params[1] = el_f32_bits(-INFINITY), params[2] = el_f32_bits(INFINITY);
+  } else if ((status = options_of(c, node, options, 1)) < 0 || (status = clamp_of(c, node, 0, params + 1)) < 0) {
+    return status;
+  }
+  el_collapse_broadcast(out, a, b, params + 3, params + 3 + EL_MAX_RANK, params + 3 + 2 * EL_MAX_RANK);
+  const int inputs[2] = {el_tensor_row(c, node->in[0], F32_ONLY), el_tensor_row(c, node->in[1], F32_ONLY)};
+  if (inputs[0] < 0 || inputs[1] < 0) return inputs[0] < 0 ? inputs[0] : inputs[1];
+  const int row = el_node_row(c, EL_OP_BINARY, inputs, 2, node->out[0], F32_ONLY, params, 3 + 3 * EL_MAX_RANK);
+  return row < 0 ? row : 0;
+}
+
+static int lower_unary(el_compiler *c, el_cnode *node) {
+  int64_t op = 0;
+  double low = 0.0, high = 0.0;
+  switch (node->builtin) {
+    case EL_B_RELU: high = INFINITY; break;
+    case EL_B_RELU6: high = 6.0; break;
+    case EL_B_RELU_N1_TO_1: low = -1.0, high = 1.0; break;
+    case EL_B_HARD_SWISH: op = 1; break;
+    case EL_B_LOGISTIC: op = 2; break;
+    case EL_B_TANH: op = 3; break;
+    default: return el_defer(c, "unary %d", node->builtin);
+  }
+  if (node->n_in < 1 || node->options_code != 0) return el_defer(c, "unary operands or options");
+  const int input = el_tensor_row(c, node->in[0], F32_ONLY);
+  if (input < 0) return input;
+  const int64_t params[3] = {op, el_f32_bits(low), el_f32_bits(high)};
+  const int row = el_node_row(c, EL_OP_UNARY, &input, 1, node->out[0], F32_ONLY, params, 3);
+  return row < 0 ? row : 0;
+}
+
+static int lower_pool(el_compiler *c, el_cnode *node) {
+  static const int at[] = {POOL_PADDING, POOL_FILTER_H, POOL_FILTER_W, POOL_STRIDE_H, POOL_STRIDE_W};
+  int64_t g[5], clamp[2], pads[2];
+  int status;
+  if ((status = options_of(c, node, POOL_OPTIONS, 0)) < 0 || (status = get_ints(c, node, at, 5, g)) < 0 ||
+      (status = clamp_of(c, node, POOL_ACTIVATION, clamp)) < 0)
+    return status;
+  const int32_t x = node->in[0], out = node->out[0];
+  if (x < 0 || c->t[x].rank != 4 || c->t[out].rank != 4) return el_defer(c, "pool of rank other than 4");
+  const int64_t kernel[2] = {g[1], g[2]}, stride[2] = {g[3], g[4]}, dilation[2] = {1, 1};
+  window_pads(g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads);
+  const int input = el_tensor_row(c, x, F32_ONLY);
+  if (input < 0) return input;
+  const int64_t params[] = {kernel[0], kernel[1], stride[0], stride[1], pads[0], pads[1], clamp[0], clamp[1]};
+  const int op = node->builtin == EL_B_MAX_POOL_2D ? EL_OP_MAXPOOL : EL_OP_AVGPOOL;
+  const int row = el_node_row(c, op, &input, 1, out, F32_ONLY, params, 8);
+  return row < 0 ? row : 0;
+}
+
+/* The values of an int32 / int64 constant (at most `limit`); -1 when it is not one. */
+static int64_t int_values(const el_compiler *c, int32_t i, int64_t *values, int64_t limit) {
+  if (!el_is_constant(c, i)) return -1;
+  const el_ctensor *t = &c->t[i];
+  const int64_t count = el_count(t);
+  if (count > limit || (t->type != EL_T_INT32 && t->type != EL_T_INT64)) return -1;
+  for (int64_t k = 0; k < count; k++) {
+    if (t->type == EL_T_INT32) {
+      int32_t v;
+      memcpy(&v, t->data + 4 * k, 4);
+      values[k] = v;
+    } else {
+      memcpy(&values[k], t->data + 8 * k, 8);
+    }
+  }
+  return count;
+}
+
+static int lower_mean(el_compiler *c, el_cnode *node) {
+  int64_t axes[8];
+  const int32_t x = node->in[0];
+  const int64_t n = node->n_in == 2 ? int_values(c, node->in[1], axes, 8) : -1;
+  if (x < 0 || c->t[x].rank != 4 || n < 1) return el_defer(c, "MEAN other than over H and W of an NHWC tensor");
+  int seen[4] = {0, 0, 0, 0};
+  for (int64_t k = 0; k < n; k++) {
+    const int64_t axis = axes[k] < 0 ? axes[k] + 4 : axes[k];
+    if (axis < 0 || axis > 3) return el_defer(c, "MEAN axis");
+    seen[axis] = 1;
+  }
+  if (seen[0] || !seen[1] || !seen[2] || seen[3]) return el_defer(c, "MEAN other than over H and W");
+  const int input = el_tensor_row(c, x, F32_ONLY);
+  if (input < 0) return input;
+  const int row = el_node_row(c, EL_OP_MEAN_HW, &input, 1, node->out[0], F32_ONLY, NULL, 0);
+  return row < 0 ? row : 0;
+}
+
+static int lower_pad(el_compiler *c, el_cnode *node) {
+  int64_t pairs[8];
+  const int32_t x = node->in[0];
+  if (node->n_in != 2 || x < 0) return el_defer(c, "PAD operands");
+  const int rank = c->t[x].rank;
+  if (rank > 4 || int_values(c, node->in[1], pairs, 8) != 2 * rank)
+    return el_defer(c, "PAD needs constant paddings and rank <= 4");
+  int64_t before[4] = {0, 0, 0, 0};
+  for (int d = 0; d < rank; d++) before[4 - rank + d] = pairs[2 * d];
+  const int input = el_tensor_row(c, x, F32_ONLY);
+  if (input < 0) return input;
+  const int row = el_node_row(c, EL_OP_PAD, &input, 1, node->out[0], F32_ONLY, before, 4);
+  if (row >= 0) el_offer_pad(c, node, row, rank, pairs);
+  return row < 0 ? row : 0;
+}
+
+static int lower_concat(el_compiler *c, el_cnode *node) {
+  int64_t axis, activation;
+  int status;
+  if ((status = options_of(c, node, CONCAT_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, CONCAT_AXIS, &axis)) < 0 ||
+      (status = el_opt_int(c, node, CONCAT_ACTIVATION, &activation)) < 0)
+    return status;
+  if (node->n_in > EL_MAX_INPUTS || activation != EL_ACT_NONE) return el_defer(c, "too many inputs or a fused activation");
+  const int rank = c->t[node->out[0]].rank;
+  const int64_t params[1] = {axis < 0 ? axis + rank : axis};
+  int inputs[EL_MAX_INPUTS];
+  for (int k = 0; k < node->n_in; k++)
+    if ((inputs[k] = el_tensor_row(c, node->in[k], F32_ONLY)) < 0) return inputs[k];
+  const int row = el_node_row(c, EL_OP_CONCAT, inputs, node->n_in, node->out[0], F32_ONLY, params, 1);
+  return row < 0 ? row : 0;
+}
+
+static int lower_copy(el_compiler *c, el_cnode *node) {
+  const int input = el_tensor_row(c, node->in[0], F32_ONLY);
+  if (input < 0) return input;
+  const int row = el_node_row(c, EL_OP_COPY, &input, 1, node->out[0], F32_ONLY, NULL, 0);
+  return row < 0 ? row : 0;
+}
+
+static int lower_softmax(el_compiler *c, el_cnode *node) {
+  double beta = 0.0;
+  int status;
+  if ((status = options_of(c, node, SOFTMAX_OPTIONS, 1)) < 0 ||
+      (node->n_opt && (status = el_opt_float(c, node, 0, &beta)) < 0))
+    return status;
+  const int input = el_tensor_row(c, node->in[0], F32_ONLY);
+  if (input < 0) return input;
+  const int64_t params[1] = {el_f32_bits(beta)};
+  const int row = el_node_row(c, EL_OP_SOFTMAX, &input, 1, node->out[0], F32_ONLY, params, 1);
+  return row < 0 ? row : 0;
+}
+
+#define OP(builtin, prepare, lower) [builtin] = {prepare, lower}
+const el_compile_op el_compile_f32[EL_B_COUNT] = {
+    OP(EL_B_CONV_2D, el_prepare_conv, lower_conv),
+    OP(EL_B_FULLY_CONNECTED, el_prepare_fully_connected, lower_fully_connected),
+    OP(EL_B_DEPTHWISE_CONV_2D, el_prepare_depthwise, lower_depthwise),
+    OP(EL_B_ADD, el_prepare_broadcast, lower_binary),
+    OP(EL_B_SUB, el_prepare_broadcast, lower_binary),
+    OP(EL_B_MUL, el_prepare_broadcast, lower_binary),
+    OP(EL_B_DIV, el_prepare_broadcast, lower_binary),
+    OP(EL_B_MAXIMUM, el_prepare_broadcast, lower_binary),
+    OP(EL_B_MINIMUM, el_prepare_broadcast, lower_binary),
+    OP(EL_B_PRELU, el_prepare_broadcast, lower_binary),
+    OP(EL_B_RELU, el_prepare_same, lower_unary),
+    OP(EL_B_RELU6, el_prepare_same, lower_unary),
+    OP(EL_B_RELU_N1_TO_1, el_prepare_same, lower_unary),
+    OP(EL_B_HARD_SWISH, el_prepare_same, lower_unary),
+    OP(EL_B_LOGISTIC, el_prepare_same, lower_unary),
+    OP(EL_B_TANH, el_prepare_same, lower_unary),
+    OP(EL_B_MAX_POOL_2D, el_prepare_pool, lower_pool),
+    OP(EL_B_AVERAGE_POOL_2D, el_prepare_pool, lower_pool),
+    OP(EL_B_MEAN, el_prepare_mean, lower_mean),
+    OP(EL_B_PAD, el_prepare_pad, lower_pad),
+    OP(EL_B_CONCATENATION, el_prepare_concat, lower_concat),
+    OP(EL_B_RESHAPE, el_prepare_reshape, lower_copy),
+    OP(EL_B_SQUEEZE, el_prepare_reshape, lower_copy),
+    OP(EL_B_EXPAND_DIMS, el_prepare_reshape, lower_copy),
+    OP(EL_B_SOFTMAX, el_prepare_same, lower_softmax),
+};
