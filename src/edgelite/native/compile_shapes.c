@@ -17,11 +17,13 @@
 #define OPT_POOL2D 5          /* Pool2DOptions union */
 #define OPT_FULLY_CONNECTED 8 /* FullyConnectedOptions union */
 #define OPT_CONCATENATION 10  /* ConcatenationOptions union */
+#define OPT_RESHAPE 17        /* ReshapeOptions union */
 #define OPT_ADD 11            /* AddOptions union */
 #define OPT_MUL 21            /* MulOptions union */
 #define OPT_REDUCER 27        /* ReducerOptions union */
 #define OPT_SUB 28            /* SubOptions union */
 #define OPT_DIV 29            /* DivOptions union */
+#define OPT_SQUEEZE 30        /* SqueezeOptions union */
 
 /* Option positions: model/_schema.FIELDS order, string fields skipped. */
 #define CONV_PADDING 0        /* Conv2DOptions field Padding */
@@ -61,18 +63,7 @@
 #define EIGHT_BIT (T_BIT(EL_T_INT8) | T_BIT(EL_T_UINT8))
 #define IS_QUANTIZED_TYPE(type) ((type) == EL_T_INT8 || (type) == EL_T_UINT8 || (type) == EL_T_INT16)
 
-/* ---- shared arithmetic (header) */
-
-int64_t el_count(const el_ctensor *t) {
-  int64_t n = 1;
-  for (int k = 0; k < t->rank; k++) {
-    int64_t d = t->dims[k];
-    if (d < 0) return -1;
-    if (d && n > INT64_MAX / d) return INT64_MAX;
-    n *= d;
-  }
-  return n;
-}
+/* ---- window arithmetic (header) */
 
 static int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -670,16 +661,27 @@ int el_prepare_concat(el_compiler *c, el_cnode *node) {
 
 /* ---- RESHAPE, SQUEEZE, EXPAND_DIMS (ops/reshape.py, squeeze.py, expand_dims.py) */
 
-/* reshape.shape with the target from the constant int32 shape vector, or () without options. */
+/* The vector option of RESHAPE / SQUEEZE (node->vec): none without options; defers when unread. */
+static int vector_option(el_compiler *c, const el_cnode *node, int code, int64_t *values, int *n) {
+  *n = 0;
+  if (node->options_code == 0) return 0;
+  int status = require_options(c, node, code);
+  if (status) return status;
+  if (node->n_vec < 0 || node->n_vec > EL_MAX_RANK) return el_defer(c, "op %d: vector option", node->builtin);
+  *n = node->n_vec;
+  memcpy(values, node->vec, sizeof(int64_t) * (size_t)*n);
+  return 0;
+}
+
+/* reshape.shape: the target from the constant int32 shape vector, else options.new_shape. */
 static int reshape_dims(el_compiler *c, const el_cnode *node, int64_t *dims, int *rank) {
   const el_ctensor *x = input_of(c, node, 0), *target = input_of(c, node, 1);
-  int status = 0;
+  int status;
   if (target != NULL && target->type == EL_T_INT32 && target->rank == 1) {
     status = constant_ints(c, node, 1, dims, EL_MAX_RANK, rank);
-  } else if (node->options_code == 0) {
-    *rank = 0;
   } else {
-    status = el_defer(c, "RESHAPE new_shape option"); /* a vector: not among the option values */
+    status = vector_option(c, node, OPT_RESHAPE, dims, rank);
+    if (*rank == 1 && dims[0] == 0) *rank = 0; /* legacy converters wrote [0] for a scalar */
   }
   if (status) return status;
   int64_t count = el_count(x), known = 1;
@@ -695,12 +697,22 @@ static int reshape_dims(el_compiler *c, const el_cnode *node, int64_t *dims, int
   return 0;
 }
 
+/* squeeze.shape: the listed size-1 dimensions dropped, every size-1 dimension when none is. */
 static int squeeze_dims(el_compiler *c, const el_cnode *node, int64_t *dims, int *rank) {
   const el_ctensor *x = input_of(c, node, 0);
-  if (node->options_code != 0) return el_defer(c, "SQUEEZE squeeze_dims option"); /* a vector */
+  int64_t axes[EL_MAX_RANK];
+  int n_axes, squeezed[EL_MAX_RANK] = {0};
+  int status = vector_option(c, node, OPT_SQUEEZE, axes, &n_axes);
+  if (status) return status;
+  for (int k = 0; k < n_axes; k++) {
+    if (axes[k] < -x->rank || axes[k] >= x->rank) return el_defer(c, "SQUEEZE dim out of range");
+    int64_t axis = axes[k] < 0 ? axes[k] + x->rank : axes[k];
+    if (x->dims[axis] != 1) return el_defer(c, "SQUEEZE of a dimension above 1");
+    squeezed[axis] = 1;
+  }
   *rank = 0;
   for (int d = 0; d < x->rank; d++)
-    if (x->dims[d] != 1) dims[(*rank)++] = x->dims[d];
+    if (n_axes ? !squeezed[d] : x->dims[d] != 1) dims[(*rank)++] = x->dims[d];
   return 0;
 }
 
