@@ -254,8 +254,8 @@ def binary_cases(draw):
 
 @st.composite
 def same_cases(draw):
-    opcode = draw(st.sampled_from(["RELU", "RELU6", "RELU_N1_TO_1", "LOGISTIC", "TANH", "HARD_SWISH",
-                                   "LEAKY_RELU", "GELU", "SOFTMAX", "QUANTIZE", "DEQUANTIZE"]))
+    opcode = draw(st.sampled_from(["RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1", "LOGISTIC", "TANH", "ELU",
+                                   "HARD_SWISH", "LEAKY_RELU", "GELU", "SOFTMAX", "QUANTIZE", "DEQUANTIZE"]))
     shape = draw(dims(0, 4))
     x_type = draw(st.sampled_from([F32, F32, I8, U8, I16, F16, I32]))
     out_type = draw(st.sampled_from([x_type, x_type, F32, I8, U8]))
@@ -391,3 +391,10 @@ def test_option_union_codes_follow_the_schema():
     codes = {name: code for code, name in _schema.OPTIONS.items()}
     for macro, code, table, _ in unions:
         assert codes[table] == code, macro
+
+
+def test_builtin_codes_follow_the_schema():
+    builtins = _constants("builtin")
+    assert builtins
+    for macro, code, name, _ in builtins:
+        assert _schema.BUILTIN_OPERATORS[code] == name, macro

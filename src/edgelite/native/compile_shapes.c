@@ -25,6 +25,10 @@
 #define OPT_DIV 29            /* DivOptions union */
 #define OPT_SQUEEZE 30        /* SqueezeOptions union */
 
+/* BuiltinOperator codes the header does not name (model/_schema.BUILTIN_OPERATORS). */
+#define BUILTIN_ELU 111         /* ELU builtin */
+#define BUILTIN_RELU_0_TO_1 152 /* RELU_0_TO_1 builtin */
+
 /* Option positions: model/_schema.FIELDS order, string fields skipped. */
 #define CONV_PADDING 0        /* Conv2DOptions field Padding */
 #define CONV_STRIDE_W 1       /* Conv2DOptions field StrideW */
@@ -170,6 +174,14 @@ static int same_quantization(const el_ctensor *a, const el_ctensor *b) {
   return 1;
 }
 
+/* No quantization, or zero points all 0. */
+static int zero_points_zero(const el_ctensor *t) {
+  if (t->n_zeros > 0 && t->zeros == NULL) return 0;
+  for (int k = 0; k < t->n_zeros; k++)
+    if (t->zeros[k] != 0) return 0;
+  return 1;
+}
+
 /* _shape.check_movement over the listed inputs and the output: quantized data moves unchanged. */
 static int check_movement(el_compiler *c, const el_cnode *node, int n_data) {
   const el_ctensor *first = input_of(c, node, 0), *out = output_of(c, node);
@@ -246,9 +258,7 @@ static int conv_kind(el_compiler *c, const el_cnode *node, int channel_axis, int
   if ((bias != NULL && bias->type != bias_type) || out->type != out_type) return el_defer(c, "conv bias/output type");
   if (*kind == KIND_FLOAT) return 0;
   if (!has_quantization(w)) return el_defer(c, "conv weights without quantization");
-  if (w->n_zeros > 0 && w->zeros == NULL) return el_defer(c, "conv weight zero points");
-  for (int k = 0; k < w->n_zeros; k++)
-    if (w->zeros[k] != 0) return el_defer(c, "conv weights with zero points");
+  if (!zero_points_zero(w)) return el_defer(c, "conv weights with zero points");
   if (w->n_scales != 1 && (w->n_scales != w->dims[channel_axis] || w->quant_axis != channel_axis))
     return el_defer(c, "conv weight scales");
   if (*kind == KIND_INT8 && (!has_quantization(x) || !has_quantization(out)))
@@ -499,19 +509,44 @@ int el_prepare_broadcast(el_compiler *c, el_cnode *node) {
 
 /* ---- output shaped as input 0: activations, SOFTMAX, QUANTIZE, DEQUANTIZE */
 
-/* _activation.activation_op's check for a float32 or 8-bit input, the output of the same type. */
+/* The input types of an activation's quantized kernel (ops/_activation.py's Quantized.types;
+ * int16 ones defer), 0 for none. */
+static unsigned quantized_activation_types(int builtin) {
+  switch (builtin) {
+    case EL_B_RELU: case EL_B_RELU6: case EL_B_RELU_N1_TO_1: case BUILTIN_RELU_0_TO_1: case EL_B_LOGISTIC:
+    case EL_B_TANH: case EL_B_HARD_SWISH: case EL_B_LEAKY_RELU: case EL_B_GELU:
+      return EIGHT_BIT;
+    case BUILTIN_ELU: return T_BIT(EL_T_INT8);
+    default: return 0;
+  }
+}
+
+/* hard_swish.check: the output multiplier's exponent (QuantizeMultiplier of the float32 quotient
+ * (1/128 * input scale) / output scale) must not be positive. */
+static int check_hard_swish(el_compiler *c, const el_ctensor *x, const el_ctensor *out) {
+  float hires_input_scale = (1.0f / 128.0f) * x->scales[0];
+  float real = hires_input_scale / out->scales[0];
+  if (!isfinite(real)) return el_defer(c, "HARD_SWISH multiplier");
+  int exponent;
+  double fraction = frexp((double)real, &exponent);
+  if (floor(fabs(fraction) * 2147483648.0 + 0.5) == 2147483648.0) exponent++;
+  if (exponent < -31) exponent = 0;
+  return exponent > 0 ? el_defer(c, "HARD_SWISH output scale below input scale / 128") : 0;
+}
+
+/* _activation.activation_op's check for a float32 input, or an 8-bit one its quantized kernel
+ * takes; the output of the same type. */
 static int check_activation(el_compiler *c, const el_cnode *node) {
   const el_ctensor *x = input_of(c, node, 0), *out = output_of(c, node);
   int b = node->builtin;
   if (out->type != x->type) return el_defer(c, "activation output type");
   if (x->type == EL_T_FLOAT32) return 0;
-  int eight_bit_kernel = b == EL_B_RELU || b == EL_B_RELU6 || b == EL_B_RELU_N1_TO_1 || b == EL_B_LOGISTIC
-                         || b == EL_B_TANH || b == EL_B_LEAKY_RELU || b == EL_B_GELU;
-  if (!eight_bit_kernel || !(EIGHT_BIT & T_BIT(x->type))) return el_defer(c, "activation %d on type %d", b, x->type);
+  if (!(quantized_activation_types(b) & T_BIT(x->type))) return el_defer(c, "activation %d on type %d", b, x->type);
   int status = require_quantization(c, x, "input");
   if (!status) status = require_quantization(c, out, "output");
   if (!status && b == EL_B_LOGISTIC && out->scales[0] != 1.0f / 256.0f)
     status = el_defer(c, "LOGISTIC output scale");
+  if (!status && b == EL_B_HARD_SWISH) status = check_hard_swish(c, x, out);
   return status;
 }
 
@@ -565,8 +600,8 @@ int el_prepare_same(el_compiler *c, el_cnode *node) {
   if (status) return status;
   const el_ctensor *x = input_of(c, node, 0), *out = output_of(c, node);
   switch (node->builtin) {
-    case EL_B_RELU: case EL_B_RELU6: case EL_B_RELU_N1_TO_1: case EL_B_LOGISTIC: case EL_B_TANH:
-    case EL_B_HARD_SWISH: case EL_B_LEAKY_RELU: case EL_B_GELU:
+    case EL_B_RELU: case EL_B_RELU6: case EL_B_RELU_N1_TO_1: case BUILTIN_RELU_0_TO_1: case EL_B_LOGISTIC:
+    case EL_B_TANH: case EL_B_HARD_SWISH: case EL_B_LEAKY_RELU: case EL_B_GELU: case BUILTIN_ELU:
       status = check_activation(c, node);
       break;
     case EL_B_SOFTMAX: status = check_softmax(c, x, out); break;
@@ -638,12 +673,16 @@ int el_prepare_concat(el_compiler *c, el_cnode *node) {
   }
   if (status) return status;
   const el_ctensor *first = input_of(c, node, 0), *out = output_of(c, node);
-  if (!(MOVEMENT & T_BIT(first->type)) || first->type == EL_T_INT16 || out->type != first->type)
-    return el_defer(c, "CONCATENATION types");
+  if (!(MOVEMENT & T_BIT(first->type)) || out->type != first->type) return el_defer(c, "CONCATENATION types");
   for (int k = 1; k < node->n_in; k++)
     if (input_of(c, node, k)->type != first->type) return el_defer(c, "CONCATENATION mixes types");
   if (activation != EL_ACT_NONE && first->type != EL_T_FLOAT32) return el_defer(c, "CONCATENATION activation");
-  if ((status = check_movement(c, node, node->n_in))) return status; /* uint8 requantizing too */
+  if (first->type == EL_T_INT16) { /* copied raw: only symmetric int16 */
+    for (int k = 0; k <= node->n_in; k++)
+      if (!zero_points_zero(k < node->n_in ? input_of(c, node, k) : out)) return el_defer(c, "asymmetric int16");
+  } else if ((status = check_movement(c, node, node->n_in))) { /* uint8 requantizing defers too */
+    return status;
+  }
   int rank = first->rank;
   if (axis < -rank || axis >= rank) return el_defer(c, "CONCATENATION axis");
   if (axis < 0) axis += rank;
