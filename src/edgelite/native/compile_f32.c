@@ -78,7 +78,14 @@ static int packed_gemm_row(el_compiler *c, const el_ctensor *weights, const el_c
   return row;
 }
 
+/* native_hybrid.is_hybrid: a float32 input with int8 weights (input 1) */
+static int is_hybrid(const el_compiler *c, const el_cnode *node) {
+  return node->n_in >= 2 && node->in[0] >= 0 && node->in[1] >= 0 && c->t[node->in[0]].type == EL_T_FLOAT32 &&
+         c->t[node->in[1]].type == EL_T_INT8;
+}
+
 static int lower_conv(el_compiler *c, el_cnode *node) {
+  if (is_hybrid(c, node)) return el_lower_hybrid(c, node);
   const el_ctensor *weights, *bias;
   int status;
   if ((status = options_of(c, node, CONV_OPTIONS, 0)) < 0 || node->n_in < 2 ||
@@ -115,6 +122,7 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
 }
 
 static int lower_fully_connected(el_compiler *c, el_cnode *node) {
+  if (is_hybrid(c, node)) return el_lower_hybrid(c, node);
   const el_ctensor *weights, *bias;
   int64_t format = 0, clamp[2];
   int status;
@@ -137,6 +145,7 @@ static int lower_fully_connected(el_compiler *c, el_cnode *node) {
 }
 
 static int lower_depthwise(el_compiler *c, el_cnode *node) {
+  if (is_hybrid(c, node)) return el_lower_hybrid(c, node);
   const el_ctensor *weights, *bias;
   int status;
   if ((status = options_of(c, node, DEPTHWISE_OPTIONS, 0)) < 0 || node->n_in < 2 ||

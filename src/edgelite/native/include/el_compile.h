@@ -198,6 +198,11 @@ typedef struct {
 extern const el_compile_op el_compile_f32[EL_B_COUNT];
 extern const el_compile_op el_compile_int8[EL_B_COUNT];
 
+/* The hybrid family (compile_hybrid.c): CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED nodes of a
+ * float32 input with int8 weights (native_hybrid.is_hybrid), which the float32 family's lowerers of
+ * those ops hand over, as native_hybrid.install routes them. */
+int el_lower_hybrid(el_compiler *c, el_cnode *node);
+
 /* compile(subgraph entry, spans, floats, ints, data, input shapes, threads, prefer_quads, dw_format,
  * heap) -> result tuple or (None, reason); the CPython binding (compile.c). */
 PyObject *el_py_compile(PyObject *m, PyObject *args);
