@@ -42,7 +42,7 @@ F32, I8, U8, I16, I32, I64, F16 = (TensorType.FLOAT32, TensorType.INT8, TensorTy
                                    TensorType.INT32, TensorType.INT64, TensorType.FLOAT16)
 SOURCE = Path(__file__).resolve().parents[2] / "src/edgelite/native/compile_shapes.c"
 pytestmark = pytest.mark.skipif(not native.available(), reason="the native extension is not built")
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # -- one-op models --------------------------------------------------------------------------------
@@ -274,6 +274,8 @@ def mean_cases(draw):
     shape = draw(dims(0, 5))
     rank = len(shape)
     axes = draw(st.lists(st.integers(-rank - 1, rank), min_size=0, max_size=3))
+    if draw(st.booleans()):  # the usual global pooling: H and W of an NHWC tensor
+        shape, rank, axes = draw(dims(4, 4)), 4, draw(st.sampled_from([[1, 2], [2, 1], [-3, -2], [1, 2, 2]]))
     axis_type = draw(st.sampled_from([I32, I32, I64, F32]))
     x_type = draw(st.sampled_from([F32, F32, I8, U8, I16]))
     q = draw(quantization(zero_low=0 if x_type == U8 else -128)) if x_type != F32 else None
@@ -368,6 +370,41 @@ CASES = {"conv": conv_cases(), "depthwise": conv_cases(depthwise=True),
 def test_compiled_shapes_match_build_plan(family, data):
     opcode, operands, options, out_type, out_q = data.draw(CASES[family])
     agree(one_op_model(opcode, operands, options, out_type, out_q))
+
+
+def _ones(*shape: int) -> np.ndarray:
+    return np.ones(shape)
+
+
+# One valid float32 node per family, which the compiler must take (else the test above proves little).
+VALID = {
+    "conv": ("CONV_2D", [Operand((1, 5, 5, 3)), Operand((4, 3, 3, 3), F32, _ones(4, 3, 3, 3)),
+                         Operand((4,), F32, _ones(4))], Conv2DOptions(padding=1, stride_w=1, stride_h=1)),
+    "depthwise": ("DEPTHWISE_CONV_2D", [Operand((1, 5, 5, 2)), Operand((1, 3, 3, 4), F32, _ones(1, 3, 3, 4))],
+                  DepthwiseConv2DOptions(padding=0, stride_w=2, stride_h=2, depth_multiplier=2)),
+    "fully_connected": ("FULLY_CONNECTED", [Operand((2, 3)), Operand((4, 3), F32, _ones(4, 3))],
+                        FullyConnectedOptions()),
+    "pool": ("MAX_POOL_2D", [Operand((1, 4, 4, 2))],
+             Pool2DOptions(padding=1, stride_w=2, stride_h=2, filter_width=2, filter_height=2)),
+    "binary": ("ADD", [Operand((2, 3)), Operand((3,), F32, _ones(3))], AddOptions()),
+    "same": ("RELU", [Operand((2, 3))], None),
+    "mean": ("MEAN", [Operand((1, 4, 4, 3)), Operand((2,), I32, np.asarray([1, 2]))],
+             ReducerOptions(keep_dims=True)),
+    "pad": ("PAD", [Operand((1, 3, 3, 2)), Operand((4, 2), I32, np.asarray([0, 0, 1, 1, 1, 1, 0, 0]))], None),
+    "concat": ("CONCATENATION", [Operand((1, 2, 3)), Operand((1, 2, 3))], ConcatenationOptions(axis=-1)),
+    "reshape": ("RESHAPE", [Operand((2, 3)), Operand((2,), I32, np.asarray([3, -1]))], None),
+    "squeeze": ("SQUEEZE", [Operand((1, 3, 1, 2))], SqueezeOptions(squeeze_dims=(0, 2))),
+    "new_shape": ("RESHAPE", [Operand((1, 4, 2))], ReshapeOptions(new_shape=(1, -1, 1))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_valid_float_nodes_compile(name):
+    opcode, operands, options = VALID[name]
+    model_bytes = one_op_model(opcode, operands, options)
+    expected = python_shape(model_bytes)
+    assert expected is not None
+    assert compiled_shape(model_bytes) == expected
 
 
 # -- the option positions and union codes of compile_shapes.c ---------------------------------------
