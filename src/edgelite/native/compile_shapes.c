@@ -1,6 +1,6 @@
 /* The compiler's shared prepares: for each op, the checks runtime/plan.py runs (opdef.types, then
- * opdef.check) and the output shapes of its shape function (the modules of ops/), for the cases mirrored here
- * exactly; everything else defers (el_defer), so that the Python path plans it or reports it.
+ * opdef.check) and the output shapes of its shape function (the modules of ops/), for the cases
+ * mirrored here exactly; everything else defers (el_defer), so that the Python path plans it or reports it.
  *
  * Conservative by design: a prepare returns 0 only when it has proved that the Python check passes
  * and has set every output's shape to what the Python shape function returns. Zero-sized tensors,
@@ -237,7 +237,8 @@ static int check_window(el_compiler *c, const el_ctensor *x, const el_ctensor *w
   if (o->stride_h < 1 || o->stride_w < 1 || o->dilation_h < 1 || o->dilation_w < 1 || o->stride_h >= DIM_LIMIT
       || o->stride_w >= DIM_LIMIT || o->dilation_h >= DIM_LIMIT || o->dilation_w >= DIM_LIMIT)
     return el_defer(c, "window op: stride or dilation out of range");
-  if (o->padding != EL_PAD_SAME && o->padding != EL_PAD_VALID) return el_defer(c, "padding %lld", (long long)o->padding);
+  if (o->padding != EL_PAD_SAME && o->padding != EL_PAD_VALID)
+    return el_defer(c, "padding %lld", (long long)o->padding);
   return 0;
 }
 
@@ -351,7 +352,8 @@ static int check_fc_types(el_compiler *c, const el_cnode *node, int64_t units, i
   if (x->type == EL_T_INT8 && (w->type != EL_T_INT8 || activation > EL_ACT_RELU6))
     return el_defer(c, "FULLY_CONNECTED int8 weights / activation");
   if (!has_quantization(w)) return el_defer(c, "FULLY_CONNECTED weights without quantization");
-  if (w->n_scales > 1 && (w->n_scales != units || w->quant_axis != 0)) return el_defer(c, "FULLY_CONNECTED weight scales");
+  if (w->n_scales > 1 && (w->n_scales != units || w->quant_axis != 0))
+    return el_defer(c, "FULLY_CONNECTED weight scales");
   if (x->type == EL_T_FLOAT32) return 0; /* hybrid */
   if (!has_quantization(x) || !has_quantization(out)) return el_defer(c, "FULLY_CONNECTED without quantization");
   if (w->n_scales == 1 && bias != NULL) return check_bias_scale(c, x, w, bias, out);
@@ -420,7 +422,8 @@ static int binary_activation(el_compiler *c, const el_cnode *node, int code, int
   if (node->options_code == 0) return 0;
   int status = require_options(c, node, code);
   if (!status) status = el_opt_int(c, node, position, activation);
-  if (!status && (*activation < 0 || *activation > ACT_KNOWN_MAX)) status = el_defer(c, "activation %lld", (long long)*activation);
+  if (!status && (*activation < 0 || *activation > ACT_KNOWN_MAX))
+    status = el_defer(c, "activation %lld", (long long)*activation);
   return status;
 }
 
@@ -474,7 +477,7 @@ static int binary_types(int builtin, unsigned *types, int *quantized) {
   switch (builtin) {
     case EL_B_ADD: case EL_B_SUB: case EL_B_MUL: *types = FLOAT_INT; return 1;
     case EL_B_DIV: *types = T_BIT(EL_T_FLOAT32) | T_BIT(EL_T_INT32); return 1;
-    case EL_B_MAXIMUM: case EL_B_MINIMUM: *types = FLOAT_INT | T_BIT(EL_T_INT8) | T_BIT(EL_T_UINT8) | T_BIT(EL_T_INT16); return 1;
+    case EL_B_MAXIMUM: case EL_B_MINIMUM: *types = FLOAT_INT | EIGHT_BIT | T_BIT(EL_T_INT16); return 1;
     case EL_B_PRELU: *types = T_BIT(EL_T_FLOAT32); return 1;
     default: return 0;
   }
@@ -621,7 +624,8 @@ int el_prepare_mean(el_compiler *c, el_cnode *node) {
   if (!status) status = el_opt_int(c, node, REDUCER_KEEP_DIMS, &keep);
   if (status) return status;
   const el_ctensor *x = input_of(c, node, 0), *axis = input_of(c, node, 1), *out = output_of(c, node);
-  if (x->type != EL_T_FLOAT32 && x->type != EL_T_INT8 && x->type != EL_T_UINT8) return el_defer(c, "MEAN type %d", x->type);
+  if (x->type != EL_T_FLOAT32 && x->type != EL_T_INT8 && x->type != EL_T_UINT8)
+    return el_defer(c, "MEAN type %d", x->type);
   if ((axis->type != EL_T_INT32 && axis->type != EL_T_INT64) || out->type != x->type || x->rank < 1)
     return el_defer(c, "MEAN axes / output type / scalar input");
   if (x->type != EL_T_FLOAT32 && (!has_quantization(x) || !has_quantization(out)))
