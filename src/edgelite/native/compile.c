@@ -476,9 +476,10 @@ int el_tensor_row(el_compiler *c, int32_t i, unsigned types) {
   if (t->type < 0 || t->type > 31 || !(types & (1u << t->type)) || engine_dtype(t->type) < 0)
     return el_defer(c, "tensor %d of type %d is not supported natively by this op", i, t->type);
   if (t->row >= 0) return t->row;
-  const int64_t nbytes = el_count(t) * itemsize(t->type);
+  const int64_t nbytes = el_count(t) * itemsize(t->type), one = 1;
   if (t->offset >= 0) t->row = add_tensor_row(c, 0, t->offset, nbytes, engine_dtype(t->type), t->rank, t->dims);
-  else if (t->data != NULL) t->row = el_copy_row(c, t->data, nbytes, engine_dtype(t->type), t->rank, t->dims);
+  else if (t->data != NULL) /* a scalar's copy is [1], as np.ascontiguousarray makes it */
+    t->row = el_copy_row(c, t->data, nbytes, engine_dtype(t->type), t->rank ? t->rank : 1, t->rank ? t->dims : &one);
   else return el_defer(c, "tensor %d is neither in the arena nor a constant", i);
   return t->row;
 }
