@@ -281,3 +281,21 @@ def test_float_single_ops_compile_as_the_python_path(case, threads):
     except (ValueError, EdgeliteError):  # the draw makes no valid node (e.g. a window wider than the input)
         return
     assert_matches_python_path(model.to_bytes(), threads=threads)
+
+
+def test_a_window_beyond_the_engine_runs_on_the_reference_kernels():
+    """A stride past the engine's range (hostile, but valid TFLite): the compiler defers and the node
+    stays on the reference kernels, as TFLite leaves a node its delegate refuses."""
+    x = np.random.default_rng(2).standard_normal((1, 5, 5, 2)).astype(np.float32)
+    options = options_class("CONV_2D")(0, native.WINDOW_LIMIT + 1, 1)
+    content = single_op_model("CONV_2D", [x, const(np.ones((3, 1, 1, 2), np.float32))], options).to_bytes()
+    assert compiled_executor(load(content), {}, None, 1) is None
+    ours, reference = Interpreter(model_content=content), Interpreter(model_content=content,
+                                                                       experimental_executor="reference")
+    for interpreter in (ours, reference):
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+        interpreter.invoke()
+    assert not ours.partition()[0].native
+    out = ours.get_output_details()[0]["index"]
+    np.testing.assert_array_equal(ours.get_tensor(out), reference.get_tensor(out))

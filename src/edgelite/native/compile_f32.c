@@ -52,11 +52,17 @@ static int constant_of(el_compiler *c, int32_t i, const el_ctensor **out) {
   return 0;
 }
 
-/* native._window: SAME padding's pads before (top, left); VALID's zero. */
-static void window_pads(int64_t padding, const el_ctensor *x, const int64_t kernel[2], const int64_t stride[2],
-                        const int64_t dilation[2], const el_ctensor *out, int64_t pads[2]) {
+/* native._window: SAME padding's pads before (top, left); VALID's zero; defers for a window the engine
+ * does not take. */
+static int window_pads(el_compiler *c, int64_t padding, const el_ctensor *x, const int64_t kernel[2],
+                       const int64_t stride[2], const int64_t dilation[2], const el_ctensor *out, int64_t pads[2]) {
+  for (int a = 0; a < 2; a++)
+    if (kernel[a] < 1 || stride[a] < 1 || dilation[a] < 1 || kernel[a] > EL_WINDOW_LIMIT || stride[a] > EL_WINDOW_LIMIT ||
+        dilation[a] > EL_WINDOW_LIMIT)
+      return el_defer(c, "a window beyond the engine's range");
   for (int a = 0; a < 2; a++)
     pads[a] = padding != EL_PAD_SAME ? 0 : el_pad_before(x->dims[1 + a], kernel[a], stride[a], dilation[a], out->dims[1 + a]);
+  return 0;
 }
 
 static int get_ints(el_compiler *c, const el_cnode *node, const int *positions, int count, int64_t *values) {
@@ -105,7 +111,7 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   if ((status = get_ints(c, node, geometry_at, 5, g)) < 0 || (status = clamp_of(c, node, CONV_ACTIVATION, clamp)) < 0)
     return status;
   const int64_t kernel[2] = {kh, kw}, stride[2] = {g[1], g[2]}, dilation[2] = {g[3], g[4]};
-  window_pads(g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads);
+  if ((status = window_pads(c, g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads)) < 0) return status;
   const int fused = el_fuse_pad_input(c, &x, out, pads);
   const int64_t k = kh * kw * ic, n = o / groups;
   const int packed = packed_gemm_row(c, weights, bias, groups, o / groups, k);
@@ -165,7 +171,7 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   if ((status = get_ints(c, node, geometry_at, 5, g)) < 0 || (status = clamp_of(c, node, DW_ACTIVATION, clamp)) < 0)
     return status;
   const int64_t kernel[2] = {kh, kw}, stride[2] = {g[1], g[2]}, dilation[2] = {g[3], g[4]};
-  window_pads(g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads);
+  if ((status = window_pads(c, g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads)) < 0) return status;
   const int fused = el_fuse_pad_input(c, &x, out, pads);
   const int64_t width = c->t[x].dims[2], taps = kh * kw;
   int inputs[4];
@@ -298,7 +304,7 @@ static int lower_pool(el_compiler *c, el_cnode *node) {
   const int32_t x = node->in[0], out = node->out[0];
   if (x < 0 || c->t[x].rank != 4 || c->t[out].rank != 4) return el_defer(c, "pool of rank other than 4");
   const int64_t kernel[2] = {g[1], g[2]}, stride[2] = {g[3], g[4]}, dilation[2] = {1, 1};
-  window_pads(g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads);
+  if ((status = window_pads(c, g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads)) < 0) return status;
   const int input = el_tensor_row(c, x, F32_ONLY);
   if (input < 0) return input;
   const int64_t params[] = {kernel[0], kernel[1], stride[0], stride[1], pads[0], pads[1], clamp[0], clamp[1]};

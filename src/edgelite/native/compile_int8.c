@@ -192,8 +192,10 @@ static int window_of(el_compiler *c, const el_cnode *node, const int opt[5], int
                       (status = el_opt_int(c, node, opt[4], &w->dh)) < 0))
     return (int)status;
   if (padding != EL_PAD_SAME && padding != EL_PAD_VALID) return el_defer(c, "padding %lld", (long long)padding);
-  if (w->sh < 1 || w->sw < 1 || w->dh < 1 || w->dw < 1 || w->kh < 1 || w->kw < 1)
-    return el_defer(c, "node %d: stride, dilation or window below 1", node->index);
+  const int64_t geometry[6] = {w->kh, w->kw, w->sh, w->sw, w->dh, w->dw};
+  for (int i = 0; i < 6; i++)
+    if (geometry[i] < 1 || geometry[i] > EL_WINDOW_LIMIT)
+      return el_defer(c, "node %d: a window beyond the engine's range", node->index);
   const el_ctensor *in = &c->t[x], *o = &c->t[out];
   w->pads[0] = w->pads[1] = 0;
   if (padding == EL_PAD_SAME) {

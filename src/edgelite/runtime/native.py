@@ -313,7 +313,14 @@ def _clamp(node, activation: int | None = None) -> list[int]:
 _CLAMPS: dict[int, tuple[int, int]] = {}  # fused activation -> float32 clamp bits
 
 
+WINDOW_LIMIT = 1 << 16  # kernel, stride and dilation extents the engine takes (el_ops_common.h)
+
+
 def _window(size: tuple, kernel: tuple, stride: tuple, dilation: tuple, out: tuple, padding) -> list[int]:
+    """SAME padding's pads before (top, left), VALID's zeros; Unsupported for a window the engine
+    does not take."""
+    if not all(1 <= v <= WINDOW_LIMIT for v in (*kernel, *stride, *dilation)):
+        raise Unsupported(f"window {kernel}, stride {stride}, dilation {dilation} beyond the engine's range")
     if padding != Padding.SAME:
         return [0, 0]
     return [padding_before(size[a], kernel[a], stride[a], dilation[a], out[a]) for a in range(2)]

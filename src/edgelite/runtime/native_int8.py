@@ -23,7 +23,7 @@ import numpy as np
 
 from edgelite.model.ir import TensorType
 from edgelite.ops import _qbinary, _quant
-from edgelite.ops._common import Activation, Padding, padding_before
+from edgelite.ops._common import Activation
 from edgelite.ops._shape import paddings, zero_point
 from edgelite.runtime import native_qgemm
 from edgelite.runtime.int8_tables import (
@@ -166,13 +166,12 @@ _SHIFT = "a requantization shift is outside [-31, 31]"
 
 
 def _window(lw, node, x_id: int, out_id: int, kernel: tuple) -> tuple[tuple, tuple, list[int]]:
-    o, (_, h, w, _) = node.options, lw.plan.shapes[x_id]
+    """(stride, dilation, pads before) of a windowed node (native._window)."""
+    o = node.options
     stride = (o.stride_h, o.stride_w)
     dilation = (getattr(o, "dilation_h_factor", 1), getattr(o, "dilation_w_factor", 1))
-    out = lw.plan.shapes[out_id]
-    pads = [0, 0] if o.padding != Padding.SAME else \
-        [padding_before((h, w)[a], kernel[a], stride[a], dilation[a], out[1 + a]) for a in range(2)]
-    return stride, dilation, pads
+    size, out = lw.plan.shapes[x_id][1:3], lw.plan.shapes[out_id][1:3]
+    return stride, dilation, _native()._window(size, kernel, stride, dilation, out, o.padding)
 
 
 def _engine():

@@ -24,6 +24,7 @@
 #define EL_DEFER (-2)
 #define EL_C_MAX_IO 16    /* operator inputs / outputs beyond this: defer */
 #define EL_C_MAX_OPTS 12  /* option values kept per operator */
+#define EL_WINDOW_LIMIT (1 << 16) /* kernel, stride, dilation extents the engine takes (native.WINDOW_LIMIT) */
 
 /* TensorType codes (model/ir.py) */
 enum { EL_T_FLOAT32 = 0, EL_T_FLOAT16 = 1, EL_T_INT32 = 2, EL_T_UINT8 = 3, EL_T_INT64 = 4, EL_T_BOOL = 6,
