@@ -51,3 +51,34 @@ def test_running_a_model_imports_none_of_the_heavy_modules(path: Path) -> None:
     if not GLIBC:  # libm has no "libm.so.6" soname there: ctypes.util finds it, via a subprocess
         heavy = [name for name in heavy if name not in ("subprocess", "ctypes.util")]
     assert heavy == []
+
+
+@pytest.mark.skipif(_native._engine is None, reason="without the extension the checked Python reader "
+                    "reads, which builds every operator's options (importing its op module)")
+def test_reading_models_imports_no_op_module_until_options_are_read() -> None:
+    """The walker leaves each operator's options unbuilt: loading every shared model (and the
+    bundled one) imports no edgelite.ops module that `import edgelite` did not; reading
+    `op.options` afterwards gives what the checked Python reader builds eagerly."""
+    paths = [BUNDLED, *sorted(SHARED_INT8.parent.glob("*.tflite"))]
+    probe = f"""
+import sys
+import edgelite
+ops_before = {{m for m in sys.modules if m.startswith("edgelite.ops")}}
+models = [edgelite.load(path) for path in {[str(p) for p in paths]!r}]
+print([m for m in sys.modules if m.startswith("edgelite.ops") and m not in ops_before])
+from edgelite.model import _native, reader
+for path, model in zip({[str(p) for p in paths]!r}, models):
+    eager = reader.read_checked(path, reader._open(path))
+    pairs = [(lazy, checked) for graph, checked_graph in zip(model.subgraphs, eager.subgraphs, strict=True)
+             for lazy, checked in zip(graph.operators, checked_graph.operators, strict=True)]
+    assert any(_native.operator_raw_options(lazy) is not None for lazy, _ in pairs), path
+    assert all(lazy.options == checked.options and type(lazy.options) is type(checked.options)
+               for lazy, checked in pairs), path
+print("ok", sum(len(graph.operators) for model in models for graph in model.subgraphs))
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    imported, verdict = done.stdout.strip().splitlines()[-2:]
+    assert imported == "[]"
+    assert verdict.startswith("ok ") and int(verdict.split()[1]) > 0

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from edgelite.errors import EdgeliteError
 from edgelite.model import _schema
 from edgelite.model.reader import load
 from edgelite.runtime import native
@@ -148,3 +151,44 @@ def test_interpreter_uses_the_compiled_executor_and_answers_as_before():
         interpreter.invoke()
     out = compiled.get_output_details()[0]["index"]
     np.testing.assert_array_equal(compiled.get_tensor(out), python.get_tensor(out))
+
+
+FUZZED = ("digits_cnn_float32", "mnv2_035_96_float32", "face_detection_short_range", "digits_cnn_int8",
+          "mnv2_035_96_int8", "digits_cnn_dynamic_int8")
+
+
+def structure_positions(content: bytes) -> np.ndarray:
+    """Byte positions outside constant data: shapes, types, options, operand indices, ..."""
+    keep = np.ones(len(content), bool)
+    base = np.frombuffer(content, np.uint8).__array_interface__["data"][0]
+    for buffer in load(content).buffers:
+        if buffer is not None:
+            start = buffer.__array_interface__["data"][0] - base
+            keep[start:start + buffer.size] = False
+    return np.flatnonzero(keep)
+
+
+@pytest.fixture(scope="module")
+def fuzz_targets() -> dict[str, tuple[bytes, np.ndarray]]:
+    present = [MODELS_DIR / f"{name}.tflite" for name in FUZZED if (MODELS_DIR / f"{name}.tflite").exists()]
+    if not present:
+        pytest.skip("the shared models are not there")
+    return {path.stem: (path.read_bytes(), structure_positions(path.read_bytes())) for path in present}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_models_compile_only_as_the_python_path(fuzz_targets, data):
+    """Overwritten structure bytes (shapes, options, indices, types): whatever the compiler accepts,
+    the Python path accepts too, with the same tables and results."""
+    name = data.draw(st.sampled_from(sorted(fuzz_targets)))
+    content, positions = fuzz_targets[name]
+    model = bytearray(content)
+    for index, value in data.draw(st.lists(st.tuples(st.integers(0, len(positions) - 1), st.integers(0, 255)),
+                                           min_size=1, max_size=4)):
+        model[positions[index]] = value
+    try:
+        load(bytes(model))
+    except EdgeliteError:
+        return
+    assert_matches_python_path(bytes(model), feeds=1)

@@ -7,6 +7,9 @@ The walker makes every check of the checked Python path (checked_reader._Reader)
 same files and build the same Model. It rejects a defect with a short message (`Rejected`); `load`
 then runs the Python path, which names the defect. Files the walker leaves to Python (`Unsupported`):
 those with TFLM's LUT-compressed tensors (expanded by model/_lut.py), and all on big-endian hosts.
+
+Operators keep the walker's option values and build their options object (which imports the op's
+module) when `Operator.options` is first read; `operator_raw_options` gives the values until then.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ from edgelite.model.ir import (
     Subgraph,
     Tensor,
     TensorType,
+    defer_options,
+    deferred_options,
 )
 from edgelite.model.options import RawOptions, _field_plan
-from edgelite.ops.registry import options_class
 
 try:
     from edgelite.native import _engine
@@ -74,10 +78,9 @@ def read(data: memoryview) -> Model:
 @cache
 def _types() -> tuple:
     """(TensorType, bits per element, size-check kind) per type code, for the walker."""
-    codes = sorted(int(t) for t in TensorType)
-    assert codes == list(range(len(codes))), "TensorType codes must be contiguous from 0"
-    return tuple((TensorType(c), check.bits_per_element(TensorType(c)), _SIZE_KIND.get(TensorType(c), 0))
-                 for c in codes)
+    types = list(TensorType)  # in code order
+    assert [int(t) for t in types] == list(range(len(types))), "TensorType codes must be contiguous from 0"
+    return tuple((t, check.bits_per_element(t), _SIZE_KIND.get(t, 0)) for t in types)
 
 
 @cache
@@ -101,9 +104,29 @@ def _field_names(table: str) -> tuple[str, ...]:
     return tuple(name for name, _, kind, _ in _schema.FIELDS[table] if kind != _STRING)
 
 
+def operator_raw_options(operator: Operator) -> tuple[int, int, tuple] | None:
+    """(union, type code, values) of an operator's options as the walker read them (union 1 is
+    BuiltinOptions, 2 BuiltinOptions2; values in _schema.FIELDS order, strings and tables left
+    out), while `operator.options` has not been built; None once built or assigned, for operators
+    without options, and for operators that no walker read made."""
+    deferred = deferred_options(operator)
+    if deferred is None or deferred[0] is not _build_options:
+        return None
+    union, code, values, _ = deferred[1]
+    return union, code, values
+
+
+def _build_options(source: tuple[int, int, tuple, str]) -> Any:
+    """The options object of (union, code, values, opcode): what Operator.options reads as."""
+    union, code, values, opcode = source
+    return _options_maker(union, code, opcode)(values)
+
+
 @lru_cache(maxsize=1024)  # bounded: hostile files may name any number of unknown opcodes
 def _options_maker(union: int, code: int, opcode: str) -> Any:
     """values -> the op's options object, as options.to_options builds it from option_tables.read_table."""
+    from edgelite.ops.registry import options_class  # the op's module: imported on first build
+
     table = _UNIONS[union][code]
     names = _field_names(table)
     cls = None if opcode == _CUSTOM else options_class(opcode)
@@ -194,13 +217,15 @@ class _Builder:
         return tensors
 
     def operators(self, entries: tuple) -> list[Operator]:
+        """The operators, their options left to be built on first read (see operator_raw_options)."""
         codes, operators = self.codes, []
         for opcode, inputs, outputs, intermediates, options, custom_options in entries:
             name, custom_code, version = codes[opcode]
+            operator = Operator(name, inputs, outputs, None, custom_code, custom_options, version,
+                                intermediates)
             if options is not None:
-                options = _options_maker(options[0], options[1], name)(options[2])
-            operators.append(Operator(name, inputs, outputs, options, custom_code, custom_options, version,
-                                      intermediates))
+                defer_options(operator, _build_options, (*options, name))
+            operators.append(operator)
         return operators
 
     def quantization(self, entry: tuple) -> Quantization:

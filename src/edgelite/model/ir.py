@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +158,45 @@ class Operator:
     def name(self) -> str:
         """What resolves the kernel: the custom code for custom ops, else the builtin name."""
         return self.custom_code if self.opcode == "CUSTOM" else self.opcode
+
+
+_DEFERRED = "_deferred_options"  # instance attribute: (build, source) until `options` is first read
+
+
+class _DeferredOptions:
+    """Operator.options, for operators whose options `defer_options` left unbuilt: the first read
+    builds them and stores them on the instance, which later reads find first (this descriptor
+    has no __set__). Otherwise it reads as the field's default (None), as the plain default did."""
+
+    def __get__(self, operator: Operator | None, owner: type | None = None) -> Any:
+        if operator is None:
+            return None
+        state = vars(operator)
+        deferred = state.get(_DEFERRED)
+        if deferred is None:  # deleted, or another thread built them since the lookup
+            return state.get("options")
+        build, source = deferred
+        options = state.setdefault("options", build(source))
+        state.pop(_DEFERRED, None)
+        return options
+
+
+Operator.options = _DeferredOptions()  # replaces the class-level default (None) that @dataclass set
+
+
+def defer_options(operator: Operator, build: Callable[[Any], Any], source: Any) -> Operator:
+    """Make `operator.options` be `build(source)`, built when first read (readers use it so that
+    reading a model imports no op module); returns `operator`."""
+    state = vars(operator)
+    state.pop("options", None)
+    state[_DEFERRED] = (build, source)
+    return operator
+
+
+def deferred_options(operator: Operator) -> tuple[Callable[[Any], Any], Any] | None:
+    """(build, source) of options `defer_options` left unbuilt, or None once built or assigned."""
+    state = vars(operator)
+    return None if "options" in state else state.get(_DEFERRED)
 
 
 @dataclass

@@ -6,7 +6,9 @@ before they are read, every index is checked against what it indexes, and any ma
 raises ModelError. With the native extension, its walker (native/_reader.c, via model/_native.py)
 makes the same checks and hands over the content in bulk; the checked Python path
 (model/checked_reader.py, which imports the `tflite` bindings) reads when the extension is missing,
-names the defect when the walker refuses a file, and is the walker's test oracle.
+names the defect when the walker refuses a file, and is the walker's test oracle. The walker's
+operators build their options object on the first read of `Operator.options` (ir.defer_options),
+so reading a model imports no op module.
 Not kept (the IR has no place for them): the deprecated metadata_buffer list (its indices are
 still checked), custom quantization details, variant_tensors, mutating_variable_inputs and
 debug_metadata_index; absent and empty optional vectors read alike. Tensors compressed with
