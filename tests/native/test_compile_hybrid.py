@@ -86,18 +86,18 @@ def test_depthwise_conv_2d(isa, geometry, batch, channels, multiplier, per_chann
     assert_compiles_as_the_python_path(model_bytes("DEPTHWISE_CONV_2D", operands, options), threads)
 
 
-def _conv(activation: int, in_c: int = 4, filter_c: int = 4) -> bytes:
+def _conv(activation: int, in_c: int = 4, filter_c: int = 4, stride: int = 1) -> bytes:
     rng = np.random.default_rng(0)
     values, quant = weights(rng, (6, 3, 3, filter_c), 0, True)
     operands = [Input(floats(rng, (1, 5, 5, in_c), "mixed")), const(values, quant)]
-    return model_bytes("CONV_2D", operands, Conv2DOptions(Padding.SAME, 1, 1, activation))
+    return model_bytes("CONV_2D", operands, Conv2DOptions(Padding.SAME, stride, 1, activation))
 
 
-def _depthwise(activation: int) -> bytes:
+def _depthwise(activation: int, dilation: int = 1) -> bytes:
     rng = np.random.default_rng(0)
     values, quant = weights(rng, (1, 3, 3, 8), 3, False)
     operands = [Input(floats(rng, (1, 5, 5, 4), "mixed")), const(values, quant)]
-    options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 2, activation)
+    options = DepthwiseConv2DOptions(Padding.SAME, 1, 1, 2, activation, dilation, 1)
     return model_bytes("DEPTHWISE_CONV_2D", operands, options)
 
 
@@ -122,4 +122,20 @@ def test_nodes_the_python_lowerers_refuse_defer(case):
     model = load(LEFT_ON_THE_REFERENCE[case]())
     python = native.NativeExecutor(build_plan(model, 0, {}), None, 1)
     assert not any(python.native), "the Python path was expected to leave the node on the reference"
+    assert compiled_executor(model, {}, None, 1) is None
+
+
+REFUSED_BY_THE_ENGINE = {  # window parameters above ops_hybrid.c's validators' 2^16
+    "conv stride": lambda: _conv(Activation.NONE, stride=2**16 + 1),
+    "depthwise dilation": lambda: _depthwise(Activation.NONE, dilation=2**16 + 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_BY_THE_ENGINE))
+def test_nodes_the_engine_refuses_defer(case):
+    """The Python path plans them and its Program raises; the compiler leaves that to it."""
+    model = load(REFUSED_BY_THE_ENGINE[case]())
+    plan = build_plan(model, 0, {})
+    with pytest.raises(ValueError, match="window parameter"):
+        native.NativeExecutor(plan, None, 1)
     assert compiled_executor(model, {}, None, 1) is None

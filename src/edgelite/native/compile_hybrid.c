@@ -66,17 +66,33 @@ static int clamp_of(el_compiler *c, const el_cnode *node, int position, int uncl
   return 0;
 }
 
-/* native_int8._window: strides, dilations (height, width) and SAME padding's pads before. */
-static int window_of(el_compiler *c, const el_cnode *node, const int positions[5], const int64_t kernel[2],
-                     int64_t stride[2], int64_t dilation[2], int64_t pads[2]) {
-  int64_t g[5]; /* padding, stride h, stride w, dilation h, dilation w */
-  for (int k = 0; k < 5; k++)
-    if (el_opt_int(c, node, positions[k], &g[k]) < 0) return EL_DEFER;
+/* native_int8._window as the params' window: kh, kw, stride h, w, dilation h, w and SAME padding's
+ * pads before (top, left). Values ops_hybrid.c's validators refuse (el_check_window) defer: the
+ * engine would refuse the Python path's node too (Program raises there). */
+static int window_of(el_compiler *c, const el_cnode *node, const int positions[5], int64_t kh, int64_t kw,
+                     int64_t window[8]) {
+  int64_t padding;
+  if (el_opt_int(c, node, positions[0], &padding) < 0) return EL_DEFER;
+  window[0] = kh, window[1] = kw;
+  for (int k = 1; k < 5; k++) /* stride h, w, dilation h, w */
+    if (el_opt_int(c, node, positions[k], &window[1 + k]) < 0) return EL_DEFER;
+  for (int i = 0; i < 6; i++)
+    if (window[i] < 1 || window[i] > (1 << 16)) return el_defer(c, "window parameter %d out of range", i);
   const el_ctensor *x = &c->t[node->in[0]], *out = &c->t[node->out[0]];
   for (int a = 0; a < 2; a++) {
-    stride[a] = g[1 + a], dilation[a] = g[3 + a];
-    pads[a] = g[0] != EL_PAD_SAME ? 0 : el_pad_before(x->dims[1 + a], kernel[a], stride[a], dilation[a], out->dims[1 + a]);
+    window[6 + a] = padding != EL_PAD_SAME ? 0
+                                           : el_pad_before(x->dims[1 + a], window[a], window[2 + a], window[4 + a],
+                                                           out->dims[1 + a]);
+    if (window[6 + a] < 0 || window[6 + a] > (1 << 20)) return el_defer(c, "padding out of range");
   }
+  return 0;
+}
+
+/* The engine's NHWC pair: the output of the input's batch, of `channels` channels. */
+static int output_fits(el_compiler *c, const el_cnode *node, int64_t channels) {
+  const el_ctensor *x = &c->t[node->in[0]], *out = &c->t[node->out[0]];
+  if (x->rank != 4 || out->rank != 4 || x->dims[0] != out->dims[0] || out->dims[3] != channels)
+    return el_defer(c, "hybrid output of another batch or depth");
   return 0;
 }
 
@@ -118,10 +134,12 @@ static int lower_fully_connected(el_compiler *c, el_cnode *node) {
   if (ops.weights->rank != 2 || format != 0)
     return el_defer(c, "hybrid FULLY_CONNECTED needs [units, depth] weights in the default format");
   const int64_t units = ops.weights->dims[0], k = ops.weights->dims[1];
-  if (units < 1 || (ops.n_scales != 1 && ops.n_scales != units))
+  if (units < 1 || k < 1 || (ops.n_scales != 1 && ops.n_scales != units))
     return el_defer(c, "weight scales are neither one nor one per unit");
   if ((status = clamp_of(c, node, FC_ACTIVATION, 1, clamp)) < 0) return status;
   const int64_t rows = el_count(&c->t[node->out[0]]) / units;
+  if (el_count(&c->t[node->out[0]]) % units || rows > el_count(&c->t[node->in[0]]) / k)
+    return el_defer(c, "hybrid FULLY_CONNECTED output not rows of units, or input too small");
   const int64_t quant = asymmetric ? ASYMMETRIC_DOUBLE : SYMMETRIC;
   int inputs[4];
   if ((inputs[1] = packed_groups_row(c, &ops, units, k)) < 0) return inputs[1];
@@ -133,7 +151,8 @@ static int lower_fully_connected(el_compiler *c, el_cnode *node) {
 }
 
 static int lower_conv(el_compiler *c, el_cnode *node) {
-  static const int geometry_at[5] = {CONV_PADDING, CONV_STRIDE_H, CONV_STRIDE_W, CONV_DILATION_H, CONV_DILATION_W};
+  static const int geometry_at[5] = {CONV_PADDING, CONV_STRIDE_H, CONV_STRIDE_W, CONV_DILATION_H,
+                                     CONV_DILATION_W};
   hybrid_operands ops;
   int status;
   if ((status = operands_of(c, node, CONV_OPTIONS, &ops)) < 0) return status;
@@ -147,9 +166,8 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   int64_t quant = SYMMETRIC; /* conv_2d._hybrid's choice: asymmetric input under differing scales */
   for (int64_t s = 0; s < ops.n_scales; s++)
     if (ops.weights->scales[s] != ops.weights->scales[0]) quant = ASYMMETRIC_FLOAT;
-  const int64_t kernel[2] = {kh, kw};
-  int64_t stride[2], dilation[2], pads[2], clamp[2];
-  if ((status = window_of(c, node, geometry_at, kernel, stride, dilation, pads)) < 0 ||
+  int64_t window[8], clamp[2];
+  if ((status = window_of(c, node, geometry_at, kh, kw, window)) < 0 || (status = output_fits(c, node, o)) < 0 ||
       (status = clamp_of(c, node, CONV_ACTIVATION, 0, clamp)) < 0)
     return status;
   const int64_t k = kh * kw * ch;
@@ -158,7 +176,7 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   if ((inputs[4] = el_scratch_row(c, (IM2COL_ROWS * (k + k % 2) * 2 + 63) / 64 * 16)) < 0) return inputs[4];
   if ((inputs[0] = el_tensor_row(c, node->in[0], F32_ONLY)) < 0) return inputs[0];
   if ((status = buffers_of(c, n * h * w * ch, n, inputs + 2)) < 0) return status;
-  const int64_t params[] = {1, kh, kw, stride[0], stride[1], dilation[0], dilation[1], pads[0], pads[1],
+  const int64_t params[] = {1, window[0], window[1], window[2], window[3], window[4], window[5], window[6], window[7],
                             k, o, quant, clamp[0], clamp[1]};
   const int row = el_node_row(c, EL_OP_HGEMM, inputs, 5, node->out[0], F32_ONLY, params, 14);
   return row < 0 ? row : 0;
@@ -179,9 +197,9 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   if (weights->dims[0] != 1 || (ops.n_scales != 1 && ops.n_scales != oc) ||
       (ops.bias && (ops.bias->rank != 1 || ops.bias->dims[0] != oc)))
     return el_defer(c, "hybrid depthwise weights, scales or bias do not fit");
-  const int64_t kernel[2] = {kh, kw};
-  int64_t stride[2], dilation[2], pads[2], clamp[2];
-  if ((status = window_of(c, node, geometry_at, kernel, stride, dilation, pads)) < 0 ||
+  if (oc / ch > (1 << 16)) return el_defer(c, "depth multiplier out of range");
+  int64_t window[8], clamp[2];
+  if ((status = window_of(c, node, geometry_at, kh, kw, window)) < 0 || (status = output_fits(c, node, oc)) < 0 ||
       (status = clamp_of(c, node, DW_ACTIVATION, 0, clamp)) < 0)
     return status;
   int inputs[5];
@@ -189,13 +207,14 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   const int64_t taps = kh * kw, weight_dims[2] = {taps, oc}, epilogue_dims[2] = {2, oc};
   char *data;
   if ((inputs[1] = el_heap_row(c, taps * oc * 2, 0, EL_I16, 2, weight_dims, 0, &data)) < 0) return inputs[1];
-  for (int64_t i = 0; i < taps * oc; i++) ((int16_t *)(void *)data)[i] = ((const int8_t *)(const void *)weights->data)[i];
+  const int8_t *values = (const int8_t *)(const void *)weights->data;
+  for (int64_t i = 0; i < taps * oc; i++) ((int16_t *)(void *)data)[i] = values[i];
   if ((inputs[2] = el_heap_row(c, 2 * oc * 4, 1, EL_F32, 2, epilogue_dims, 0, &data)) < 0) return inputs[2];
   for (int64_t ch_out = 0; ch_out < oc; ch_out++) /* row 0: the scales; row 1: the bias (zero without one) */
     memcpy(data + 4 * ch_out, &ops.scales[ops.n_scales == 1 ? 0 : ch_out], 4);
   if (ops.bias) memcpy(data + 4 * oc, ops.bias->data, (size_t)oc * 4);
   if ((status = buffers_of(c, n * h * w * ch, n, inputs + 3)) < 0) return status;
-  const int64_t params[] = {kh, kw, stride[0], stride[1], dilation[0], dilation[1], pads[0], pads[1],
+  const int64_t params[] = {window[0], window[1], window[2], window[3], window[4], window[5], window[6], window[7],
                             oc / ch, clamp[0], clamp[1], oc - oc % 4};
   const int row = el_node_row(c, EL_OP_HDWCONV, inputs, 5, node->out[0], F32_ONLY, params, 12);
   return row < 0 ? row : 0;
