@@ -8,16 +8,19 @@ results when run. Where it defers, the Python path is what runs, so nothing else
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.ops.harness import const, single_op_model
 
 from edgelite.errors import EdgeliteError
 from edgelite.model import _schema
 from edgelite.model.reader import load
+from edgelite.ops.registry import options_class
 from edgelite.runtime import native
 from edgelite.runtime.compiled import CompiledExecutor, compiled_executor
 from edgelite.runtime.interpreter import Interpreter
@@ -28,8 +31,8 @@ pytestmark = pytest.mark.skipif(not native.available(), reason="the native exten
 MODELS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models"
 MODELS = sorted(MODELS_DIR.glob("*.tflite"))
 # Shared models every node of which the compiler handles (the others may defer).
-COMPILED = {"digits_cnn_float32", "digits_cnn_dynamic_int8", "mnv2_035_96_float32",
-            "face_detection_short_range", "face_landmark"}
+COMPILED = {"digits_cnn_float32", "digits_cnn_float16", "digits_cnn_dynamic_int8", "mnv2_035_96_float32",
+            "face_detection_short_range", "face_landmark", "hand_landmark_lite", "selfie_segmentation"}
 # Option positions the C families read (compile_f32.c's enums), in model/_schema.FIELDS order.
 OPTION_POSITIONS = {
     "Conv2DOptions": {"Padding": 0, "StrideW": 1, "StrideH": 2, "FusedActivationFunction": 3,
@@ -192,3 +195,89 @@ def test_mutated_models_compile_only_as_the_python_path(fuzz_targets, data):
     except EdgeliteError:
         return
     assert_matches_python_path(bytes(model), feeds=1)
+
+
+def _floats(draw, shape) -> np.ndarray:
+    seed = draw(st.integers(0, 2**32 - 1))
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+@st.composite
+def float_single_ops(draw):
+    """(opcode, operands, options, custom_code, custom_options) of a float32 node the compiler handles."""
+    from edgelite.ops._common import Activation, Padding
+
+    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    c, n = draw(st.integers(1, 6)), draw(st.integers(1, 2))
+    x = _floats(draw, (n, h, w, c))
+    activation = draw(st.sampled_from(list(Activation)[:4]))  # the clamping ones
+    padding = draw(st.sampled_from([Padding.SAME, Padding.VALID]))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    kernel = (draw(st.integers(1, min(h, 3))), draw(st.integers(1, min(w, 3))))
+    kind = draw(st.sampled_from(["conv", "depthwise", "fc", "pool", "binary", "unary", "mean", "pad",
+                                 "concat", "reshape", "softmax", "resize", "tconv"]))
+    if kind == "conv":
+        out = draw(st.integers(1, 20))
+        bias = const(_floats(draw, (out,))) if draw(st.booleans()) else None
+        dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+        options = options_class("CONV_2D")(padding, *stride[::-1], activation, *dilation[::-1])
+        return "CONV_2D", [x, const(_floats(draw, (out, *kernel, c))), bias], options
+    if kind == "depthwise":
+        multiplier = draw(st.integers(1, 3))
+        options = options_class("DEPTHWISE_CONV_2D")(padding, stride[1], stride[0], multiplier, activation)
+        return "DEPTHWISE_CONV_2D", [x, const(_floats(draw, (1, *kernel, c * multiplier))),
+                                     const(_floats(draw, (c * multiplier,)))], options
+    if kind == "fc":
+        units = draw(st.integers(1, 24))
+        return "FULLY_CONNECTED", [x.reshape(n, -1), const(_floats(draw, (units, h * w * c))),
+                                   const(_floats(draw, (units,)))], \
+            options_class("FULLY_CONNECTED")(activation)
+    if kind == "pool":
+        opcode = draw(st.sampled_from(["MAX_POOL_2D", "AVERAGE_POOL_2D"]))
+        return opcode, [x], options_class(opcode)(padding, *stride[::-1], *kernel[::-1], activation)
+    if kind == "binary":
+        opcode = draw(st.sampled_from(["ADD", "SUB", "MUL", "DIV", "MAXIMUM", "MINIMUM", "PRELU"]))
+        other_shape = draw(st.sampled_from([(n, h, w, c), (c,), (1, 1, w, 1), (h, 1, c), ()]))
+        other = const(_floats(draw, other_shape)) if draw(st.booleans()) else _floats(draw, other_shape)
+        options = options_class(opcode)(activation) if opcode in ("ADD", "SUB", "MUL", "DIV") else None
+        return opcode, [x, other], options
+    if kind == "unary":
+        opcode = draw(st.sampled_from(["RELU", "RELU6", "RELU_N1_TO_1", "LOGISTIC", "TANH", "HARD_SWISH"]))
+        return opcode, [x], None
+    if kind == "mean":
+        axes = draw(st.sampled_from([[1, 2], [2, 1], [-3, -2]]))
+        return "MEAN", [x, const(np.array(axes, np.int32))], options_class("MEAN")(draw(st.booleans()))
+    if kind == "pad":
+        pads = np.array([[0, 0], [draw(st.integers(0, 2)), draw(st.integers(0, 2))],
+                         [draw(st.integers(0, 2)), 1], [0, draw(st.integers(0, 1))]], np.int32)
+        return "PAD", [x, const(pads)], None
+    if kind == "concat":
+        axis = draw(st.integers(-4, 3))
+        shape = list(x.shape)
+        shape[axis] = draw(st.integers(1, 3))
+        return "CONCATENATION", [x, _floats(draw, tuple(shape))], options_class("CONCATENATION")(axis)
+    if kind == "reshape":
+        return "RESHAPE", [x, const(np.array([n, -1], np.int32))], None
+    if kind == "softmax":
+        return "SOFTMAX", [x.reshape(n, -1)], options_class("SOFTMAX")(draw(st.floats(0.1, 2.0)))
+    if kind == "resize":
+        align, half = draw(st.sampled_from([(False, False), (True, False), (False, True)]))
+        size = const(np.array([draw(st.integers(1, 12)), draw(st.integers(1, 12))], np.int32))
+        return "RESIZE_BILINEAR", [x, size], options_class("RESIZE_BILINEAR")(align, half)
+    out = draw(st.integers(1, 6))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    params = struct.pack("<iii", draw(st.sampled_from([1, 2])), stride[1], stride[0])
+    operands = [x, const(_floats(draw, (out, *kernel, c))), const(_floats(draw, (out,)))]
+    return "CUSTOM", operands, None, "Convolution2DTransposeBias", params
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=float_single_ops(), threads=st.sampled_from([1, 2]))
+def test_float_single_ops_compile_as_the_python_path(case, threads):
+    opcode, operands, options, *custom = case
+    kwargs = dict(zip(("custom_code", "custom_options"), custom, strict=False))
+    try:
+        model = single_op_model(opcode, operands, options, **kwargs)
+    except (ValueError, EdgeliteError):  # the draw makes no valid node (e.g. a window wider than the input)
+        return
+    assert_matches_python_path(model.to_bytes(), threads=threads)

@@ -200,6 +200,14 @@ static int read_operator(el_compiler *c, PyObject *codes, PyObject *entry, el_cn
   if (!ok || builtin < 0 || builtin >= EL_B_COUNT) return el_defer(c, "operator %d: builtin %lld", index, (long long)builtin);
   node->index = index;
   node->builtin = (int)builtin;
+  if (builtin == EL_B_CUSTOM) {
+    PyObject *custom = PyTuple_GET_ITEM(opcode, 1), *bytes = PyTuple_GET_ITEM(entry, 5);
+    if (!PyUnicode_Check(custom) || PyUnicode_CompareWithASCIIString(custom, "Convolution2DTransposeBias") != 0 ||
+        !PyBytes_Check(bytes))
+      return el_defer(c, "operator %d: a custom op", index);
+    node->builtin = EL_B_TCONV_BIAS;
+    node->custom_options = PyBytes_AS_STRING(bytes), node->custom_size = PyBytes_GET_SIZE(bytes);
+  }
   if ((status = index_list(c, PyTuple_GET_ITEM(entry, 1), node->in, &node->n_in, -1)) < 0 ||
       (status = index_list(c, PyTuple_GET_ITEM(entry, 2), node->out, &node->n_out, 0)) < 0)
     return status;

@@ -395,6 +395,154 @@ static int lower_softmax(el_compiler *c, el_cnode *node) {
   return row < 0 ? row : 0;
 }
 
+/* ---- MediaPipe's Convolution2DTransposeBias (ops/convolution2d_transpose_bias.py, native_f32.py) */
+#define TCONV_MAX_STRIDE 16 /* ops_tconv.c: EL_TCONV_MAX_STRIDE */
+enum { TFLITE_PADDING_SAME = 1, TFLITE_PADDING_VALID = 2 };
+
+/* The custom options: int32 padding, stride_width, stride_height (little-endian). */
+static int tconv_params(el_compiler *c, const el_cnode *node, int32_t params[3]) {
+  if (node->custom_options == NULL || node->custom_size < 12) return el_defer(c, "transposed conv options");
+  memcpy(params, node->custom_options, 12);
+  if (params[0] < 0 || params[0] > TFLITE_PADDING_VALID || params[1] < 1 || params[2] < 1)
+    return el_defer(c, "transposed conv padding or strides");
+  return 0;
+}
+
+static int64_t tconv_out_size(int64_t size, int64_t kernel, int64_t stride, int padding) {
+  int64_t total = padding == TFLITE_PADDING_SAME ? kernel - (size - 1) % stride - 1 : 0;
+  return stride * (size - 1) + kernel - (total > 0 ? total : 0);
+}
+
+static int prepare_tconv_bias(el_compiler *c, el_cnode *node) {
+  int32_t p[3];
+  int status;
+  if (node->n_in != 3 || node->n_out != 1 || node->in[0] < 0 || node->in[1] < 0 || node->in[2] < 0)
+    return el_defer(c, "transposed conv operands");
+  if ((status = tconv_params(c, node, p)) < 0) return status;
+  const el_ctensor *x = &c->t[node->in[0]], *w = &c->t[node->in[1]], *bias = &c->t[node->in[2]];
+  if (x->type != EL_T_FLOAT32 || w->type != EL_T_FLOAT32 || bias->type != EL_T_FLOAT32 || x->rank != 4 ||
+      w->rank != 4 || bias->rank != 1 || x->dims[3] != w->dims[3] || bias->dims[0] != w->dims[0])
+    return el_defer(c, "transposed conv shapes or types");
+  const int64_t dims[4] = {x->dims[0], tconv_out_size(x->dims[1], w->dims[1], p[2], p[0]),
+                           tconv_out_size(x->dims[2], w->dims[2], p[1], p[0]), w->dims[0]};
+  return el_set_shape(c, node->out[0], 4, dims);
+}
+
+/* native_f32.pack_pixel_shuffle (kernel = stride, no padding: per ky, the gemm panels of the
+ * [kw x out_c, in_c] matrix) or pack_transpose_conv (per phase (ry, rx), the panels of the taps
+ * ry::stride_h, rx::stride_w), one part after another in one heap row. */
+static int packed_tconv_row(el_compiler *c, const el_ctensor *w, const el_ctensor *bias, const int64_t stride[2],
+                            int shuffle) {
+  const int64_t out_c = w->dims[0], kh = w->dims[1], kw = w->dims[2], in_c = w->dims[3];
+  const int64_t parts = shuffle ? kh : stride[0] * stride[1];
+  int64_t total = 0, largest = 0;
+  for (int64_t part = 0; part < parts; part++) {
+    const int64_t ry = part / stride[1], rx = part % stride[1];
+    const int64_t taps = shuffle ? 1 : ((kh - ry + stride[0] - 1) / stride[0]) * ((kw - rx + stride[1] - 1) / stride[1]);
+    const int64_t n = shuffle ? kw * out_c : out_c, k = taps * in_c;
+    total += (int64_t)el_pack_gemm_bytes(1, (size_t)n, (size_t)k);
+    if (n * k > largest) largest = n * k;
+  }
+  const int64_t floats = total / 4;
+  char *data;
+  const int row = el_heap_row(c, total, 0, EL_F32, 1, &floats, 0, &data);
+  float *matrix = PyMem_Malloc((size_t)(largest > 0 ? largest : 1) * 4), *tiled = PyMem_Malloc((size_t)(kw * out_c) * 4);
+  if (row < 0 || matrix == NULL || tiled == NULL) {
+    PyMem_Free(matrix), PyMem_Free(tiled);
+    return row < 0 ? row : (PyErr_NoMemory(), -1);
+  }
+  const float *weights = (const float *)(const void *)w->data, *b = (const float *)(const void *)bias->data;
+  for (int64_t kx = 0; kx < kw; kx++) memcpy(tiled + kx * out_c, b, (size_t)out_c * 4);
+  for (int64_t part = 0; part < parts; part++) {
+    const int64_t ry = part / stride[1], rx = part % stride[1];
+    const int64_t nky = (kh - ry + stride[0] - 1) / stride[0], nkx = (kw - rx + stride[1] - 1) / stride[1];
+    const int64_t n = shuffle ? kw * out_c : out_c, k = shuffle ? in_c : nky * nkx * in_c;
+    for (int64_t r = 0; r < n; r++) { /* shuffle: rows (kx, o) of tap (ky = part, kx); else rows o */
+      const int64_t o = shuffle ? r % out_c : r;
+      if (shuffle) {
+        memcpy(matrix + r * k, weights + ((o * kh + part) * kw + r / out_c) * in_c, (size_t)in_c * 4);
+        continue;
+      }
+      float *column = matrix + r * k;
+      for (int64_t ky = ry; ky < kh; ky += stride[0])
+        for (int64_t kx = rx; kx < kw; kx += stride[1], column += in_c)
+          memcpy(column, weights + ((o * kh + ky) * kw + kx) * in_c, (size_t)in_c * 4);
+    }
+    el_pack_gemm((const uint32_t *)(const void *)matrix, (const uint32_t *)(const void *)(shuffle ? tiled : b), 1,
+                 (size_t)n, (size_t)k, (uint32_t *)(void *)data);
+    data += el_pack_gemm_bytes(1, (size_t)n, (size_t)k);
+  }
+  PyMem_Free(matrix), PyMem_Free(tiled);
+  return row;
+}
+
+static int64_t tconv_padding(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  const int64_t over = (in - 1) * stride + kernel - out;
+  return over > 0 ? over / 2 : 0;
+}
+
+static int lower_tconv_bias(el_compiler *c, el_cnode *node) {
+  int32_t p[3];
+  const el_ctensor *w, *bias;
+  int status;
+  if ((status = tconv_params(c, node, p)) < 0 || (status = constant_of(c, node->in[1], &w)) < 0 ||
+      (status = constant_of(c, node->in[2], &bias)) < 0)
+    return status;
+  const int32_t x = node->in[0], out = node->out[0];
+  const int64_t stride[2] = {p[2], p[1]};
+  if (w == NULL || bias == NULL || c->t[x].rank != 4 || stride[0] > TCONV_MAX_STRIDE || stride[1] > TCONV_MAX_STRIDE)
+    return el_defer(c, "transposed conv needs constant OHWI weights and strides <= 16");
+  const int64_t out_c = w->dims[0], kh = w->dims[1], kw = w->dims[2], in_c = w->dims[3];
+  const el_ctensor *xt = &c->t[x], *ot = &c->t[out];
+  const int64_t pads[2] = {tconv_padding(xt->dims[1], ot->dims[1], kh, stride[0]),
+                           tconv_padding(xt->dims[2], ot->dims[2], kw, stride[1])};
+  const int shuffle = kh == stride[0] && kw == stride[1] && pads[0] == 0 && pads[1] == 0 &&
+                      ot->dims[1] == xt->dims[1] * stride[0] && ot->dims[2] == xt->dims[2] * stride[1];
+  int64_t largest = 0;
+  for (int64_t ry = 0; ry < stride[0]; ry++)
+    for (int64_t rx = 0; rx < stride[1]; rx++) {
+      const int64_t taps = ((kh - ry + stride[0] - 1) / stride[0]) * ((kw - rx + stride[1] - 1) / stride[1]);
+      if (taps * in_c > largest) largest = taps * in_c;
+    }
+  int inputs[3];
+  const int packed = packed_tconv_row(c, w, bias, stride, shuffle);
+  if (packed < 0) return packed;
+  if ((inputs[0] = el_tensor_row(c, x, F32_ONLY)) < 0) return inputs[0];
+  inputs[1] = packed;
+  if ((inputs[2] = el_scratch_row(c, shuffle ? 0 : EL_IM2COL_ROWS * (largest > 1 ? largest : 1))) < 0) return inputs[2];
+  const int64_t params[] = {kh, kw, stride[0], stride[1], pads[0], pads[1], el_f32_bits(-FLT_MAX), el_f32_bits(FLT_MAX),
+                            in_c, out_c, shuffle};
+  const int row = el_node_row(c, EL_OP_TCONV, inputs, 3, out, F32_ONLY, params, 11);
+  return row < 0 ? row : 0;
+}
+
+/* ---- RESIZE_BILINEAR (ops/resize_bilinear.py, ops/_resize.py) */
+enum { RESIZE_OPTIONS = 15, RESIZE_ALIGN_CORNERS = 0, RESIZE_HALF_PIXEL = 1 };
+
+static int prepare_resize_bilinear(el_compiler *c, el_cnode *node) {
+  int64_t size[2], align, half;
+  int status = 0;
+  if (node->n_in != 2 || node->n_out != 1 || node->in[0] < 0 || node->in[1] < 0 ||
+      (status = options_of(c, node, RESIZE_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, RESIZE_ALIGN_CORNERS, &align)) < 0 ||
+      (status = el_opt_int(c, node, RESIZE_HALF_PIXEL, &half)) < 0)
+    return status < 0 ? status : el_defer(c, "RESIZE_BILINEAR operands");
+  const el_ctensor *x = &c->t[node->in[0]], *sizes = &c->t[node->in[1]];
+  if (x->type != EL_T_FLOAT32 || c->t[node->out[0]].type != EL_T_FLOAT32 || x->rank != 4 || sizes->type != EL_T_INT32 ||
+      sizes->rank != 1 || sizes->dims[0] != 2 || int_values(c, node->in[1], size, 2) != 2 || size[0] < 1 ||
+      size[1] < 1 || (align && half))
+    return el_defer(c, "RESIZE_BILINEAR size or options");
+  const int64_t dims[4] = {x->dims[0], size[0], size[1], x->dims[3]};
+  return el_set_shape(c, node->out[0], 4, dims);
+}
+
+static int lower_resize_bilinear(el_compiler *c, el_cnode *node) {
+  const int input = el_tensor_row(c, node->in[0], F32_ONLY);
+  if (input < 0) return input;
+  const int64_t params[2] = {node->opt[RESIZE_ALIGN_CORNERS].i != 0, node->opt[RESIZE_HALF_PIXEL].i != 0};
+  const int row = el_node_row(c, EL_OP_RESIZE_BILINEAR, &input, 1, node->out[0], F32_ONLY, params, 2);
+  return row < 0 ? row : 0;
+}
+
 #define OP(builtin, prepare, lower) [builtin] = {prepare, lower}
 const el_compile_op el_compile_f32[EL_B_COUNT] = {
     OP(EL_B_CONV_2D, el_prepare_conv, lower_conv),
@@ -422,4 +570,6 @@ const el_compile_op el_compile_f32[EL_B_COUNT] = {
     OP(EL_B_SQUEEZE, el_prepare_reshape, lower_copy),
     OP(EL_B_EXPAND_DIMS, el_prepare_reshape, lower_copy),
     OP(EL_B_SOFTMAX, el_prepare_same, lower_softmax),
+    OP(EL_B_RESIZE_BILINEAR, prepare_resize_bilinear, lower_resize_bilinear),
+    OP(EL_B_TCONV_BIAS, prepare_tconv_bias, lower_tconv_bias),
 };

@@ -33,9 +33,11 @@ enum {
   EL_B_ADD = 0, EL_B_AVERAGE_POOL_2D = 1, EL_B_CONCATENATION = 2, EL_B_CONV_2D = 3, EL_B_DEPTHWISE_CONV_2D = 4,
   EL_B_DEQUANTIZE = 6, EL_B_FULLY_CONNECTED = 9, EL_B_LOGISTIC = 14, EL_B_MAX_POOL_2D = 17, EL_B_MUL = 18,
   EL_B_RELU = 19, EL_B_RELU_N1_TO_1 = 20, EL_B_RELU6 = 21, EL_B_RESHAPE = 22, EL_B_RESIZE_BILINEAR = 23,
-  EL_B_SOFTMAX = 25, EL_B_TANH = 28, EL_B_PAD = 34, EL_B_MEAN = 40, EL_B_SUB = 41, EL_B_DIV = 42,
+  EL_B_SOFTMAX = 25, EL_B_CUSTOM = 32, EL_B_TANH = 28, EL_B_PAD = 34, EL_B_MEAN = 40, EL_B_SUB = 41, EL_B_DIV = 42,
   EL_B_SQUEEZE = 43, EL_B_PRELU = 54, EL_B_MAXIMUM = 55, EL_B_MINIMUM = 57, EL_B_EXPAND_DIMS = 70,
-  EL_B_LEAKY_RELU = 98, EL_B_QUANTIZE = 114, EL_B_HARD_SWISH = 117, EL_B_GELU = 150, EL_B_COUNT = 256
+  EL_B_LEAKY_RELU = 98, EL_B_QUANTIZE = 114, EL_B_HARD_SWISH = 117, EL_B_GELU = 150,
+  EL_B_TCONV_BIAS = 255, /* the custom op MediaPipe's Convolution2DTransposeBias (not a builtin code) */
+  EL_B_COUNT = 256
 };
 /* ops/_common.py's Activation and Padding */
 enum { EL_ACT_NONE = 0, EL_ACT_RELU = 1, EL_ACT_RELU_N1_TO_1 = 2, EL_ACT_RELU6 = 3 };
@@ -78,6 +80,8 @@ typedef struct {
   int n_opt;
   el_cvalue opt[EL_C_MAX_OPTS];  /* the options table's values, in model/_schema.FIELDS order */
   int folded;                 /* a DEQUANTIZE of a float16 constant, widened at compile time */
+  const char *custom_options; /* a custom op's options bytes (the walker's bytes object) */
+  Py_ssize_t custom_size;
 } el_cnode;
 
 /* A PAD the next convolution may read through (native.py's Lowering.pads). */
