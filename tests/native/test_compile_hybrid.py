@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from tests.native.test_compile import assert_matches_python_path
 from tests.native.test_hybrid import ACTIVATIONS, RANGES, floats, seeds, weights
 from tests.native.test_int8_kernels import window
+from tests.native.test_kernels import pad_then_conv_model
 from tests.ops.harness import Input, const, single_op_model
 
+from edgelite.model.ir import TensorType
 from edgelite.model.reader import load
 from edgelite.ops._common import Activation, Padding
 from edgelite.ops.conv_2d import Conv2DOptions
@@ -139,3 +141,28 @@ def test_nodes_the_engine_refuses_defer(case):
     with pytest.raises(ValueError, match="window parameter"):
         native.NativeExecutor(plan, None, 1)
     assert compiled_executor(model, {}, None, 1) is None
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 2), min_size=4, max_size=4), st.sampled_from(["CONV_2D", "DEPTHWISE_CONV_2D"]),
+       st.integers(1, 3), st.integers(1, 2), st.sampled_from([Padding.VALID, Padding.SAME]),
+       st.integers(1, 12), st.booleans(), seeds, THREADS)
+def test_pad_before_a_hybrid_convolution(pads, opcode, kernel, stride, padding, channels, per_channel, seed,
+                                         threads):
+    """A PAD the next convolution could read through: the hybrid lowerers do not fuse it, and
+    neither does the compiler (the same PAD node, lifetimes and arena)."""
+    rng = np.random.default_rng(seed)
+    x = floats(rng, (1, 4 + seed % 5, 3 + seed % 7, channels), "mixed")
+    if opcode == "CONV_2D":
+        shape, axis, options = (5, kernel, kernel, channels), 0, Conv2DOptions(padding, stride, stride)
+    else:
+        shape, axis = (1, kernel, kernel, channels), 3
+        options = DepthwiseConv2DOptions(padding, stride, stride, 1, Activation.RELU6)
+    float_weights = np.zeros(shape, np.float32)
+    bias = rng.normal(0, 1, shape[axis]).astype(np.float32)
+    model = load(pad_then_conv_model(x, pads, opcode, float_weights, bias, options))
+    vars(model).pop("_walked", None)
+    values, quant = weights(rng, shape, axis, per_channel)
+    w = model.subgraphs[0].tensors[3]  # the convolution's weights: int8 instead
+    w.type, w.quantization, w.buffer = TensorType.INT8, quant, model.add_buffer(values)
+    assert_compiles_as_the_python_path(model.to_bytes(), threads)
