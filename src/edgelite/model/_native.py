@@ -71,8 +71,24 @@ def read(data: memoryview) -> Model:
     if raw is None:
         raise Unsupported("LUT-compressed tensors, or a big-endian host")
     model = _Builder(data, raw).model()
-    model._walked = (data, raw)  # runtime/compiled.py compiles from these tuples
+    model._walked = Walked(data, raw)
     return model
+
+
+class Walked:
+    """The file and walker tuples a Model was built from: runtime/compiled.py compiles from them.
+    A deep copy or pickle of the Model (which may then be changed) does not carry them."""
+
+    __slots__ = ("data", "raw")
+
+    def __init__(self, data: memoryview, raw: tuple) -> None:
+        self.data, self.raw = data, raw
+
+    def __deepcopy__(self, memo: dict) -> None:
+        return None
+
+    def __reduce__(self) -> tuple:
+        return type(None), ()
 
 
 @cache

@@ -176,6 +176,15 @@ static int read_value(PyObject *v, el_cvalue *out) {
   return 0;
 }
 
+/* A vector option (None, or a tuple of ints) into node->vec / n_vec unless one is there already. */
+static void read_vector(PyObject *v, el_cnode *node) {
+  if (node->n_vec != 0 || v == Py_None || !PyTuple_Check(v)) return;
+  int ok = 1;
+  const Py_ssize_t n = PyTuple_GET_SIZE(v);
+  for (Py_ssize_t k = 0; k < n && k < EL_MAX_RANK; k++) node->vec[k] = as_int(PyTuple_GET_ITEM(v, k), &ok);
+  node->n_vec = ok && n <= EL_MAX_RANK ? (int)n : -1;
+}
+
 static int index_list(el_compiler *c, PyObject *tuple, int32_t *out, int *n, int low) {
   if (!PyTuple_Check(tuple) || PyTuple_GET_SIZE(tuple) > EL_C_MAX_IO) return el_defer(c, "too many operands");
   *n = (int)PyTuple_GET_SIZE(tuple);
@@ -224,6 +233,7 @@ static int read_operator(el_compiler *c, PyObject *codes, PyObject *entry, el_cn
     node->options_code = (int)table;
     node->n_opt = (int)PyTuple_GET_SIZE(values);
     for (int k = 0; k < node->n_opt; k++) read_value(PyTuple_GET_ITEM(values, k), &node->opt[k]);
+    for (int k = 0; k < node->n_opt && node->n_vec == 0; k++) read_vector(PyTuple_GET_ITEM(values, k), node);
   }
   return 0;
 }
@@ -466,9 +476,10 @@ int el_tensor_row(el_compiler *c, int32_t i, unsigned types) {
   if (t->type < 0 || t->type > 31 || !(types & (1u << t->type)) || engine_dtype(t->type) < 0)
     return el_defer(c, "tensor %d of type %d is not supported natively by this op", i, t->type);
   if (t->row >= 0) return t->row;
-  const int64_t nbytes = el_count(t) * itemsize(t->type);
+  const int64_t nbytes = el_count(t) * itemsize(t->type), one = 1;
   if (t->offset >= 0) t->row = add_tensor_row(c, 0, t->offset, nbytes, engine_dtype(t->type), t->rank, t->dims);
-  else if (t->data != NULL) t->row = el_copy_row(c, t->data, nbytes, engine_dtype(t->type), t->rank, t->dims);
+  else if (t->data != NULL) /* a scalar's copy is [1], as np.ascontiguousarray makes it */
+    t->row = el_copy_row(c, t->data, nbytes, engine_dtype(t->type), t->rank ? t->rank : 1, t->rank ? t->dims : &one);
   else return el_defer(c, "tensor %d is neither in the arena nor a constant", i);
   return t->row;
 }

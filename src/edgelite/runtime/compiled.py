@@ -10,7 +10,7 @@ becomes a `CompiledExecutor`: a NativeExecutor whose whole subgraph is one nativ
 object per node or per tensor.
 
 Tables the C side needs from Python (int8 activation tables run on the reference kernels, softmax's
-exp table, ...) come through `_table(kind, args)`: runtime/native_int8.TABLES[kind](*args) -> bytes.
+exp table, ...) come through `_table(kind, args)`: runtime/int8_tables.TABLES[kind](*args) -> bytes.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ _SKIP = object()  # values[i] not looked up yet
 def compiled_executor(model: Model, input_shapes: dict[int, tuple[int, ...]], runtime: object,
                       num_threads: int | None) -> CompiledExecutor | None:
     """The executor of subgraph 0 from one `_engine.compile` call, or None when it defers."""
-    walked = getattr(model, "_walked", None)
+    walked = getattr(model, "_walked", None)  # model/_native.Walked, set by the reader's walker
     if walked is None or native._engine is None:
         return None
-    data, raw = walked
+    data, raw = walked.data, walked.raw
     threads = native.thread_count(num_threads)
     dw_format = -1 if native_qgemm.DW_FORMAT == "auto" else int(native_qgemm.DW_FORMAT == "quads")
     result = native._engine.compile(raw[4][0], raw[2], raw[1], raw[7], raw[8], data, input_shapes, threads,
@@ -45,9 +45,9 @@ def compiled_executor(model: Model, input_shapes: dict[int, tuple[int, ...]], ru
 
 
 def _table(kind: str, args: tuple) -> bytes:
-    from edgelite.runtime import native_int8
+    from edgelite.runtime.int8_tables import TABLES
 
-    return native_int8.TABLES[kind](*args)
+    return TABLES[kind](*args)
 
 
 class CompiledPlan(Plan):

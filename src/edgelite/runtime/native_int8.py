@@ -16,24 +16,28 @@ softmax_exp, activation), which the lowerers here build with the same helpers.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Callable
 
 import numpy as np
 
 from edgelite.model.ir import TensorType
-from edgelite.ops import _lut, _qbinary, _quant
+from edgelite.ops import _qbinary, _quant
 from edgelite.ops._common import Activation, Padding, padding_before
 from edgelite.ops._shape import paddings, zero_point
 from edgelite.runtime import native_qgemm
+from edgelite.runtime.int8_tables import (
+    TABLE_OPS,
+    activation_array,
+    dequantize_array,
+    multiplier,
+    requantize_array,
+    softmax_exp_array,
+)
 
 GROUP, HEADER, IM2COL_ROWS, DW_MAX_TAPS = 16, 640, 48, 64
 F32, I8, I32, I16 = 0, 1, 2, 3  # enum el_dtype
 _CODES = {TensorType.FLOAT32: F32, TensorType.INT8: I8, TensorType.INT32: I32, TensorType.INT16: I16}
-# Elementwise int8 ops whose reference result depends only on each value: one table each.
-TABLE_OPS = ("LOGISTIC", "TANH", "HARD_SWISH", "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1",
-             "LEAKY_RELU", "ELU", "GELU")
 _ZEROS = (0,) * 6  # a tensor record's unused dims
 
 
@@ -171,12 +175,6 @@ def _window(lw, node, x_id: int, out_id: int, kernel: tuple) -> tuple[tuple, tup
     return stride, dilation, pads
 
 
-def _multiplier(real: np.float64) -> tuple[int, int]:
-    if not np.isfinite(real):
-        raise unsupported(f"requantization scale {real} is not finite")
-    return _engine().quantize_multiplier(float(real))
-
-
 def _engine():
     return _native()._engine
 
@@ -309,12 +307,12 @@ def lower_mean(lw, node):
     if node.options.keep_dims:  # mean.py's _mean_height_width
         offset = np.float32(np.float32(in_zero) * in_scale) / out_scale
         offset = offset + np.float32(0.5) if offset > 0 else offset - np.float32(0.5)
-        multiplier, shift = _multiplier(np.float64(in_scale / (np.float32(count) * out_scale)))
-        params = [0, multiplier, shift, out_zero - int(offset), 0, shape[3] // 16 * 16]
+        scale, shift = multiplier(np.float64(in_scale / (np.float32(count) * out_scale)))
+        params = [0, scale, shift, out_zero - int(offset), 0, shape[3] // 16 * 16]
     else:  # _mean_requantized
-        multiplier, shift = _multiplier(np.float64(in_scale) / np.float64(out_scale))
+        scale, shift = multiplier(np.float64(in_scale) / np.float64(out_scale))
         bits = min(count.bit_length() - 1, 32, 31 + shift)
-        params = [1, (multiplier << bits) // count, shift - bits, out_zero, in_zero * count, 0]
+        params = [1, (scale << bits) // count, shift - bits, out_zero, in_zero * count, 0]
     return record(lw, "QMEAN_HW", [qtensor(lw, x_id)], node.op.outputs[0], params)
 
 
@@ -322,7 +320,7 @@ def lower_softmax(lw, node):
     if node.output_tensors[0].type != TensorType.INT8:
         raise unsupported("int8 SOFTMAX to a non-int8 output")
     beta = node.options.beta if node.options is not None else 0.0
-    table = _softmax_exp_array(quant(node.input_tensors[0])[0], beta)
+    table = softmax_exp_array(quant(node.input_tensors[0])[0], beta)
     out_scale, out_zero = quant(node.output_tensors[0])
     inputs = [qtensor(lw, node.op.inputs[0]), extra(lw, table, F32)]
     params = [_native().f32_bits(np.float32(out_scale)), out_zero]
@@ -340,14 +338,14 @@ def lower_quantize(lw, node):
         params = [bits(np.float32(1) / scale), bits(scale), out_zero, 8]
         x_index = qtensor(lw, node.op.inputs[0], (TensorType.FLOAT32,))
         return record(lw, "QUANTIZE", [x_index], node.op.outputs[0], params)
-    return _table_node(lw, node, _requantize_array(*quant(x), out_scale, out_zero), 16)
+    return _table_node(lw, node, requantize_array(*quant(x), out_scale, out_zero), 16)
 
 
 def lower_dequantize(lw, node):
     x = node.input_tensors[0]
     if x.type != TensorType.INT8:
         raise unsupported("DEQUANTIZE of a non-int8 tensor")
-    return _table_node(lw, node, _dequantize_array(*quant(x)), 8, TensorType.FLOAT32)
+    return _table_node(lw, node, dequantize_array(*quant(x)), 8, TensorType.FLOAT32)
 
 
 def lower_table(lw, node):
@@ -359,97 +357,9 @@ def lower_table(lw, node):
     opdef = lookup(node.op.name)
     if opdef is None:
         raise unsupported(f"no reference kernel for {node.op.name}")
-    return _table_node(lw, node, _activation_array(opdef, node), 0)
+    return _table_node(lw, node, activation_array(opdef, node), 0)
 
 
-# -- the tables, shared with the compiler (native/compile_int8.c asks for them by kind) -------------
-_INT8_VALUES = np.arange(-128, 128).astype(np.int8)
-
-
-def _requantize_array(in_scale: float, in_zero: int, out_scale: float, out_zero: int) -> np.ndarray:
-    """QUANTIZE int8 -> int8 on every int8 value: LiteRT's 16-lane loop, then its scalar tail."""
-    multiplier, shift = _multiplier(np.float64(in_scale) / np.float64(out_scale))
-    return np.concatenate([_quant.requantize(_INT8_VALUES, in_zero, out_zero, multiplier, shift, np.int8,
-                                             lanes) for lanes in (16, 0)])
-
-
-def _dequantize_array(scale: float, zero: int) -> np.ndarray:
-    """DEQUANTIZE of every int8 value: the reference's 8-lane vector result, then the exact one."""
-    from edgelite.ops.dequantize import dequantize
-
-    # 256 % 8 == 0: every value takes the vector path
-    vector = dequantize(_INT8_VALUES, np.array([scale], np.float32), np.array([zero]), 0)
-    exact = (np.float64(np.float32(scale)) * (_INT8_VALUES.astype(np.int64) - zero)).astype(np.float32)
-    return np.concatenate([vector, exact]).astype(np.float32)
-
-
-def _softmax_exp_array(in_scale: float, beta: float) -> np.ndarray:
-    return np.asarray(_lut.softmax_exp_table(in_scale, beta), np.float32)
-
-
-def _activation_array(opdef, node) -> np.ndarray:
-    """The activation's reference kernel on every int8 value, twice (QLUT's vector and scalar halves)."""
-    table = np.empty(256, np.int8)
-    opdef.run(dataclasses.replace(node, inputs=[_INT8_VALUES], outputs=[table], input_shapes=[(256,)]))
-    return np.concatenate([table, table])
-
-
-@functools.lru_cache(maxsize=256)  # start-ups of the same model ask again
-def requantize_table(in_scale: float, in_zero: int, out_scale: float, out_zero: int) -> bytes:
-    """Kind "requantize": the QLUT table of an int8 -> int8 QUANTIZE."""
-    return _requantize_array(in_scale, in_zero, out_scale, out_zero).tobytes()
-
-
-@functools.lru_cache(maxsize=256)
-def dequantize_table(scale: float, zero: int) -> bytes:
-    """Kind "dequantize": the float32 QLUT table of an int8 DEQUANTIZE."""
-    return _dequantize_array(scale, zero).tobytes()
-
-
-@functools.lru_cache(maxsize=256)
-def softmax_exp_table(in_scale: float, beta: float) -> bytes:
-    """Kind "softmax_exp": QSOFTMAX's float32 exp table."""
-    return _softmax_exp_array(in_scale, beta).tobytes()
-
-
-_TABLE_OPTIONS = {"LEAKY_RELU": lambda option: {"alpha": option},
-                  "GELU": lambda option: {"approximate": bool(option)}}
-
-
-def activation_table(opname: str, in_scale: float, in_zero: int, out_scale: float, out_zero: int,
-                     option: float = 0.0) -> bytes:
-    """Kind "activation": the QLUT table of an int8 -> int8 activation `opname` of these per-tensor
-    quantizations (`option`: LEAKY_RELU's alpha, GELU's approximate), after the op's prepare-time
-    check, which raises for what the Python plan would reject."""
-    from edgelite.ops.registry import lookup
-
-    opdef = lookup(opname)
-    if opdef is None or opname not in TABLE_OPS:
-        raise unsupported(f"no int8 table activation {opname}")
-    return _activation_table(opdef, opname, in_scale, in_zero, out_scale, out_zero, option)
-
-
-@functools.lru_cache(maxsize=256)  # by the kernel too: a registered op may replace the builtin one
-def _activation_table(opdef, opname: str, in_scale: float, in_zero: int, out_scale: float, out_zero: int,
-                      option: float) -> bytes:
-    from edgelite.model.ir import Operator, Quantization, Tensor
-    from edgelite.ops.base import Node
-
-    make_options = _TABLE_OPTIONS.get(opname)
-    options = None if make_options is None else opdef.options(**make_options(option))
-    x = Tensor("x", (256,), TensorType.INT8, quantization=Quantization.of(in_scale, in_zero))
-    y = Tensor("y", (256,), TensorType.INT8, quantization=Quantization.of(out_scale, out_zero))
-    node = Node(0, Operator(opname, (0,), (1,), options), [x], [y], [(256,)], [None])
-    if opdef.check is not None:
-        opdef.check(node)
-    return _activation_array(opdef, node).tobytes()
-
-
-# kind -> table maker, for runtime/compiled.py's tables(kind, args)
-TABLES: dict[str, Callable[..., bytes]] = {
-    "requantize": requantize_table, "dequantize": dequantize_table, "softmax_exp": softmax_exp_table,
-    "activation": activation_table,
-}
 
 
 def _table_node(lw, node, tables: np.ndarray, lanes: int, out_type: TensorType = TensorType.INT8):

@@ -82,6 +82,8 @@ typedef struct {
   int folded;                 /* a DEQUANTIZE of a float16 constant, widened at compile time */
   const char *custom_options; /* a custom op's options bytes (the walker's bytes object) */
   Py_ssize_t custom_size;
+  int n_vec;                  /* the first non-empty vector option (RESHAPE new_shape, SQUEEZE squeeze_dims): */
+  int64_t vec[EL_MAX_RANK];   /* n_vec of them; 0 when it is absent or empty, -1 when not ints or too long */
 } el_cnode;
 
 /* A PAD the next convolution may read through (native.py's Lowering.pads). */
