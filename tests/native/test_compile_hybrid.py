@@ -49,14 +49,16 @@ def bias_of(rng: np.random.Generator, channels: int, with_bias: bool):
 
 
 @SETTINGS
-@given(st.integers(1, 5), st.integers(1, 70), st.integers(1, 40), st.booleans(), st.booleans(), st.booleans(),
-       ACTIVATIONS, RANGES, seeds, THREADS)
-def test_fully_connected(isa, rows, depth, units, per_channel, asymmetric, with_bias, activation, kind, seed,
-                         threads):
+@given(st.sampled_from([(), (2,)]), st.integers(1, 5), st.integers(1, 70), st.integers(1, 40), st.booleans(),
+       st.booleans(), st.booleans(), st.booleans(), ACTIVATIONS, RANGES, seeds, THREADS)
+def test_fully_connected(isa, batch, rows, depth, units, keep_num_dims, per_channel, asymmetric, with_bias,
+                         activation, kind, seed, threads):
     rng = np.random.default_rng(seed)
     w, w_quant = weights(rng, (units, depth), 0, per_channel)
-    operands = [Input(floats(rng, (rows, depth), kind)), const(w, w_quant), bias_of(rng, units, with_bias)]
-    options = FullyConnectedOptions(activation, asymmetric_quantize_inputs=asymmetric)
+    x = Input(floats(rng, (*batch, rows, depth), kind))
+    operands = [x, const(w, w_quant), bias_of(rng, units, with_bias)]
+    options = FullyConnectedOptions(activation, keep_num_dims=keep_num_dims,
+                                    asymmetric_quantize_inputs=asymmetric)
     assert_compiles_as_the_python_path(model_bytes("FULLY_CONNECTED", operands, options), threads)
 
 
