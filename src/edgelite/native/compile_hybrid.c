@@ -8,7 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "include/el_hkernels.h"
 #include "include/el_pack.h"
 
 #define F32_ONLY (1u << EL_T_FLOAT32)
@@ -113,8 +112,8 @@ static int packed_groups_row(el_compiler *c, const hybrid_operands *ops, int64_t
   return row;
 }
 
-/* native_hybrid._buffers: the node's writable int16 quantized input and its per-region scales,
- * appended to inputs[at], inputs[at + 1]. */
+/* native_hybrid._buffers: the node's writable int16 quantized input and its per-region scales, as
+ * rows inputs[0] and inputs[1]. */
 static int buffers_of(el_compiler *c, int64_t values, int64_t regions, int *inputs) {
   char *data;
   if (values < 1 || regions < 1) return el_defer(c, "hybrid buffers of no values");
