@@ -43,13 +43,15 @@ class EdgeliteRuntime(_TFLiteAPI):
         self.spec, self.version, self._interpreter_class = spec, edgelite.__version__, Interpreter
 
     def load(self) -> None:
+        from edgelite.runtime.native import NativeExecutor
+
         self.interpreter = interpreter = self._interpreter_class(
             model_path=self.spec["model"], num_threads=self.spec["threads"],
             experimental_executor=self.spec.get("executor"))
         _allocate(interpreter, self.spec["inputs"])
         self.executor = interpreter._executor  # the profile hook is the executor's, not tf.lite API
         self.arena_bytes = interpreter.plan.arena_size
-        self.executor_name = "native" if type(self.executor).__name__.startswith("Native") else "reference"
+        self.executor_name = "native" if isinstance(self.executor, NativeExecutor) else "reference"
 
     def invoke(self, profile: list[int] | None) -> None:
         if profile is None:
