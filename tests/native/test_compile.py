@@ -31,8 +31,8 @@ pytestmark = pytest.mark.skipif(not native.available(), reason="the native exten
 MODELS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models"
 MODELS = sorted(MODELS_DIR.glob("*.tflite"))
 # Shared models every node of which the compiler handles (the others may defer).
-COMPILED = {"digits_cnn_float32", "digits_cnn_float16", "mnv2_035_96_float32", "face_detection_short_range",
-            "face_landmark", "hand_landmark_lite", "selfie_segmentation"}
+COMPILED = {"digits_cnn_float32", "digits_cnn_float16", "digits_cnn_dynamic_int8", "mnv2_035_96_float32",
+            "face_detection_short_range", "face_landmark", "hand_landmark_lite", "selfie_segmentation"}
 # Option positions the C families read (compile_f32.c's enums), in model/_schema.FIELDS order.
 OPTION_POSITIONS = {
     "Conv2DOptions": {"Padding": 0, "StrideW": 1, "StrideH": 2, "FusedActivationFunction": 3,
