@@ -744,6 +744,7 @@ static int compile_graph(el_compiler *c, const el_source *src, PyObject *entry, 
   if ((status = fold_float16(c, ops, n_ops, block, block_offset)) < 0) return status;
   for (int32_t k = 0; k < n_ops; k++)
     if (!ops[k].folded) c->nodes[c->n_nodes++] = ops[k];
+  if (c->n_nodes == 0) return el_defer(c, "no node to run");
   if ((status = prepare_all(c)) < 0 || (status = lifetimes(c, ops, n_ops)) < 0) return status;
   aliases(c, ops, n_ops);
   if ((status = plan_arena(c, arena, bound)) < 0) return status;

@@ -539,6 +539,9 @@ static int lower_mean(el_compiler *c, el_cnode *node) {
                           in_zero * count, 0};
     memcpy(params, p, sizeof p);
   }
+  if (params[2] < -31 || params[2] > 31 || params[1] != (int32_t)params[1] || params[3] != (int32_t)params[3] ||
+      params[4] > ((int64_t)1 << 50) || params[4] < -((int64_t)1 << 50))
+    return el_defer(c, "MEAN's requantization is outside the engine's range"); /* native_int8.lower_mean */
   const int x_row = el_tensor_row(c, x, T_I8);
   if (x_row < 0) return x_row;
   const int row = el_node_row(c, EL_OP_QMEAN_HW, &x_row, 1, out, T_I8, params, 6);

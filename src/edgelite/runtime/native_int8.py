@@ -312,6 +312,9 @@ def lower_mean(lw, node):
         scale, shift = multiplier(np.float64(in_scale) / np.float64(out_scale))
         bits = min(count.bit_length() - 1, 32, 31 + shift)
         params = [1, (scale << bits) // count, shift - bits, out_zero, in_zero * count, 0]
+    in_range = -31 <= params[2] <= 31 and all(-2**31 <= v < 2**31 for v in params[1:4:2])
+    if not in_range or abs(params[4]) > 2**50:
+        raise unsupported("MEAN's requantization is outside the engine's range")  # QMEAN_HW's validator
     return record(lw, "QMEAN_HW", [qtensor(lw, x_id)], node.op.outputs[0], params)
 
 
