@@ -300,8 +300,9 @@ def test_a_window_beyond_the_engine_runs_on_the_reference_kernels():
 def test_an_int8_mean_the_engine_cannot_requantize_stays_on_the_reference_kernels():
     """An output scale so small that QMEAN_HW's shift leaves [-31, 31]: the Python lowerer leaves the
     node to the reference kernels and the compiler defers to it."""
-    from edgelite.model.ir import Quantization
     from tests.ops.harness import Input
+
+    from edgelite.model.ir import Quantization
 
     x = Input(np.arange(-8, 8, dtype=np.int8).reshape(1, 2, 2, 4), Quantization.of(0.5, 1))
     model = single_op_model("MEAN", [x, const(np.array([1, 2], np.int32))], options_class("MEAN")(True),

@@ -35,8 +35,8 @@ from edgelite.model.ir import (
     Subgraph,
     Tensor,
     TensorType,
-    defer_options,
-    deferred_options,
+    defer,
+    deferred,
 )
 from edgelite.model.options import RawOptions, _field_plan
 
@@ -125,10 +125,10 @@ def operator_raw_options(operator: Operator) -> tuple[int, int, tuple] | None:
     BuiltinOptions, 2 BuiltinOptions2; values in _schema.FIELDS order, strings and tables left
     out), while `operator.options` has not been built; None once built or assigned, for operators
     without options, and for operators that no walker read made."""
-    deferred = deferred_options(operator)
-    if deferred is None or deferred[0] is not _build_options:
+    pending = deferred(operator, "options")
+    if pending is None or pending[0] is not _build_options:
         return None
-    union, code, values, _ = deferred[1]
+    union, code, values, _ = pending[1]
     return union, code, values
 
 
@@ -214,13 +214,15 @@ class _Builder:
         return Subgraph(tensors, inputs, outputs, self.operators(operator_entries), name)
 
     def tensors(self, s: int, arguments: tuple, raw: list[int], checks: list[int]) -> list[Tensor]:
-        """Tensors from their arguments; `raw` ones get their quantization and sparsity built,
-        `checks` (sparse constants) their metadata checked against their data by _validate."""
+        """Tensors from their arguments; `raw` ones get their sparsity built and their quantization
+        left to be built on first read, `checks` (sparse constants) their metadata checked against
+        their data by _validate."""
         tensors = [Tensor(*each) for each in arguments]
         for i in raw:
             tensor = tensors[i]
-            if tensor.quantization is not None:
-                tensor.quantization = self.quantization(tensor.quantization)
+            entry = vars(tensor)["quantization"]  # the walker's tuple, in the field
+            if entry is not None:
+                defer(tensor, "quantization", self.quantization, entry)
             if tensor.sparsity is not None:
                 tensor.sparsity = self.sparsity(tensor.sparsity)
         for i in checks:
@@ -240,7 +242,7 @@ class _Builder:
             operator = Operator(name, inputs, outputs, None, custom_code, custom_options, version,
                                 intermediates)
             if options is not None:
-                defer_options(operator, _build_options, (*options, name))
+                defer(operator, "options", _build_options, (*options, name))
             operators.append(operator)
         return operators
 

@@ -160,43 +160,45 @@ class Operator:
         return self.custom_code if self.opcode == "CUSTOM" else self.opcode
 
 
-_DEFERRED = "_deferred_options"  # instance attribute: (build, source) until `options` is first read
+class _Deferred:
+    """A field readers may leave unbuilt (`defer`): its first read builds it and stores it on the
+    instance, which later reads find first (this descriptor has no __set__). Otherwise it reads as
+    the field's default (None), as the plain default did."""
 
+    def __init__(self, name: str) -> None:
+        self.name, self.key = name, f"_deferred_{name}"
 
-class _DeferredOptions:
-    """Operator.options, for operators whose options `defer_options` left unbuilt: the first read
-    builds them and stores them on the instance, which later reads find first (this descriptor
-    has no __set__). Otherwise it reads as the field's default (None), as the plain default did."""
-
-    def __get__(self, operator: Operator | None, owner: type | None = None) -> Any:
-        if operator is None:
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
             return None
-        state = vars(operator)
-        deferred = state.get(_DEFERRED)
-        if deferred is None:  # deleted, or another thread built them since the lookup
-            return state.get("options")
+        state = vars(instance)
+        deferred = state.get(self.key)
+        if deferred is None:  # deleted, or another thread built it since the lookup
+            return state.get(self.name)
         build, source = deferred
-        options = state.setdefault("options", build(source))
-        state.pop(_DEFERRED, None)
-        return options
+        value = state.setdefault(self.name, build(source))
+        state.pop(self.key, None)
+        return value
 
 
-Operator.options = _DeferredOptions()  # replaces the class-level default (None) that @dataclass set
+# Fields the walker leaves unbuilt, so that reading a model builds no options object (which imports
+# the op's module) and no Quantization (numpy views) until something reads them.
+Operator.options = _Deferred("options")  # replaces the class-level default (None) that @dataclass set
+Tensor.quantization = _Deferred("quantization")
 
 
-def defer_options(operator: Operator, build: Callable[[Any], Any], source: Any) -> Operator:
-    """Make `operator.options` be `build(source)`, built when first read (readers use it so that
-    reading a model imports no op module); returns `operator`."""
-    state = vars(operator)
-    state.pop("options", None)
-    state[_DEFERRED] = (build, source)
-    return operator
+def defer(instance: Operator | Tensor, name: str, build: Callable[[Any], Any], source: Any) -> None:
+    """Make `instance.<name>` (Operator.options, Tensor.quantization) be `build(source)`, built when
+    first read."""
+    state = vars(instance)
+    state.pop(name, None)
+    state[f"_deferred_{name}"] = (build, source)
 
 
-def deferred_options(operator: Operator) -> tuple[Callable[[Any], Any], Any] | None:
-    """(build, source) of options `defer_options` left unbuilt, or None once built or assigned."""
-    state = vars(operator)
-    return None if "options" in state else state.get(_DEFERRED)
+def deferred(instance: Operator | Tensor, name: str) -> tuple[Callable[[Any], Any], Any] | None:
+    """(build, source) of a field `defer` left unbuilt, or None once built or assigned."""
+    state = vars(instance)
+    return None if name in state else state.get(f"_deferred_{name}")
 
 
 @dataclass

@@ -7,8 +7,9 @@ raises ModelError. With the native extension, its walker (native/_reader.c, via 
 makes the same checks and hands over the content in bulk; the checked Python path
 (model/checked_reader.py, which imports the `tflite` bindings) reads when the extension is missing,
 names the defect when the walker refuses a file, and is the walker's test oracle. The walker's
-operators build their options object on the first read of `Operator.options` (ir.defer_options),
-so reading a model imports no op module.
+operators build their options object on the first read of `Operator.options`, and its tensors their
+Quantization on the first read of `Tensor.quantization` (ir.defer), so reading a model imports no
+op module and makes no numpy view per tensor.
 Not kept (the IR has no place for them): the deprecated metadata_buffer list (its indices are
 still checked), custom quantization details, variant_tensors, mutating_variable_inputs and
 debug_metadata_index; absent and empty optional vectors read alike. Tensors compressed with
