@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.native.test_compile import assert_matches_python_path
-from tests.native.test_hybrid import ACTIVATIONS, RANGES, floats, seeds, weights
+from tests.native.test_hybrid import ACTIVATIONS, RANGES, depthwise_case, floats, seeds, weights
 from tests.native.test_int8_kernels import window
 from tests.native.test_kernels import pad_then_conv_model
 from tests.ops.harness import Input, const, single_op_model
@@ -80,13 +80,8 @@ def test_conv_2d(isa, geometry, batch, in_c, out_c, per_channel, with_bias, acti
        st.booleans(), ACTIVATIONS, RANGES, seeds, THREADS)
 def test_depthwise_conv_2d(isa, geometry, batch, channels, multiplier, per_channel, with_bias, activation,
                            kind, seed, threads):
-    kh, kw, sh, sw, dilation, padding, h, w = geometry
-    rng = np.random.default_rng(seed)
-    out_c = channels * multiplier
-    values, w_quant = weights(rng, (1, kh, kw, out_c), 3, per_channel)
-    operands = [Input(floats(rng, (batch, h, w, channels), kind)), const(values, w_quant),
-                bias_of(rng, out_c, with_bias)]
-    options = DepthwiseConv2DOptions(padding, sw, sh, multiplier, activation, dilation, dilation)
+    operands, options = depthwise_case(geometry, batch, channels, multiplier, per_channel, with_bias,
+                                       activation, kind, seed)
     assert_compiles_as_the_python_path(model_bytes("DEPTHWISE_CONV_2D", operands, options), threads)
 
 

@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.native.test_int8_kernels import Quant, conv_case, int8s, quants, window
-from tests.native.test_kernels import pad_then_conv_model, values
+from tests.native.test_int8_kernels import Quant, conv_case, int8s, quantized_pad_then_conv, quants, window
 from tests.ops.harness import Input, const, single_op_model
 
 from edgelite.model import _native
@@ -338,16 +337,7 @@ def test_pad(rank, data, seed):
 def test_pad_fused_into_the_next_convolution(isa, formats, pads, opcode, kernel, stride, padding, channels,
                                              seed):
     """An int8 PAD of height and width read through by the next convolution: the same fused PADs."""
-    x = values(seed, (1, 4 + seed % 5, 3 + seed % 7, channels))
-    if opcode == "CONV_2D":
-        weights, bias = values(seed + 1, (5, kernel, kernel, channels)), values(seed + 2, (5,))
-        options = Conv2DOptions(padding, stride, stride)
-    else:
-        weights, bias = values(seed + 1, (1, kernel, kernel, channels)), values(seed + 2, (channels,))
-        options = DepthwiseConv2DOptions(padding, stride, stride, 1, Activation.RELU6)
-    calibration = [values(seed + 3 + i, x.shape) for i in range(4)]
-    source = load(pad_then_conv_model(x, pads, opcode, weights, bias, options))
-    model = quantize(source, "int8", calibration_data=calibration, progress=False).to_bytes()
+    model, _ = quantized_pad_then_conv(pads, opcode, kernel, stride, padding, channels, seed)
     assert check_same(model, must_compile=True)
 
 

@@ -150,14 +150,21 @@ def test_batch_matmul_with_constant_rhs(isa, batch, rows, depth, columns, adj_y,
        st.booleans(), ACTIVATIONS, RANGES, seeds, st.sampled_from([None, 2]))
 def test_depthwise_conv_2d(isa, geometry, batch, channels, multiplier, per_channel, with_bias, activation,
                            kind, seed, threads):
+    operands, options = depthwise_case(geometry, batch, channels, multiplier, per_channel, with_bias,
+                                       activation, kind, seed)
+    check_equal("DEPTHWISE_CONV_2D", operands, options, threads)
+
+
+def depthwise_case(geometry: tuple, batch: int, channels: int, multiplier: int, per_channel: bool,
+                   with_bias: bool, activation: int, kind: str, seed: int) -> tuple[list, object]:
+    """The operands and options of a hybrid DEPTHWISE_CONV_2D node."""
     kh, kw, sh, sw, dilation, padding, h, w = geometry
     rng = np.random.default_rng(seed)
     out_c = channels * multiplier
     values, w_quant = weights(rng, (1, kh, kw, out_c), 3, per_channel)
     bias = const(rng.normal(0, 1, out_c).astype(np.float32)) if with_bias else None
     operands = [Input(floats(rng, (batch, h, w, channels), kind)), const(values, w_quant), bias]
-    options = DepthwiseConv2DOptions(padding, sw, sh, multiplier, activation, dilation, dilation)
-    check_equal("DEPTHWISE_CONV_2D", operands, options, threads)
+    return operands, DepthwiseConv2DOptions(padding, sw, sh, multiplier, activation, dilation, dilation)
 
 
 # -- the C side validates what the lowering wrote -------------------------------------------------

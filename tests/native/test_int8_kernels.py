@@ -503,14 +503,9 @@ def test_movement_op_with_a_runtime_operand_stays_on_the_reference(isa):
     np.testing.assert_array_equal(got[0], want[0])
 
 
-@SETTINGS
-@given(st.lists(st.integers(0, 2), min_size=4, max_size=4), st.sampled_from(["CONV_2D", "DEPTHWISE_CONV_2D"]),
-       st.integers(1, 3), st.integers(1, 2), st.sampled_from([Padding.VALID, Padding.SAME]),
-       st.integers(1, 20), seeds)
-def test_int8_padding_fused_into_the_next_convolution(isa, pads, opcode, kernel, stride, padding, channels,
-                                                      seed):
-    """An int8 PAD (its fill the zero point) right before a convolution is done by the convolution,
-    bit-exact with the reference."""
+def quantized_pad_then_conv(pads: list[int], opcode: str, kernel: int, stride: int, padding: int,
+                            channels: int, seed: int) -> tuple[bytes, np.ndarray]:
+    """An int8 model (quantized by edgelite) of a PAD of height / width then a convolution, and an input."""
     x = values(seed, (1, 4 + seed % 5, 3 + seed % 7, channels))
     if opcode == "CONV_2D":
         weights, bias = values(seed + 1, (5, kernel, kernel, channels)), values(seed + 2, (5,))
@@ -520,7 +515,19 @@ def test_int8_padding_fused_into_the_next_convolution(isa, pads, opcode, kernel,
         options = DepthwiseConv2DOptions(padding, stride, stride, 1, Activation.RELU6)
     calibration = [values(seed + 3 + i, x.shape) for i in range(4)]
     model = quantize(pad_then_conv_model(x, pads, opcode, weights, bias, options), "int8",
-                              calibration_data=calibration, progress=False).to_bytes()
+                     calibration_data=calibration, progress=False)
+    return model.to_bytes(), x
+
+
+@SETTINGS
+@given(st.lists(st.integers(0, 2), min_size=4, max_size=4), st.sampled_from(["CONV_2D", "DEPTHWISE_CONV_2D"]),
+       st.integers(1, 3), st.integers(1, 2), st.sampled_from([Padding.VALID, Padding.SAME]),
+       st.integers(1, 20), seeds)
+def test_int8_padding_fused_into_the_next_convolution(isa, pads, opcode, kernel, stride, padding, channels,
+                                                      seed):
+    """An int8 PAD (its fill the zero point) right before a convolution is done by the convolution,
+    bit-exact with the reference."""
+    model, x = quantized_pad_then_conv(pads, opcode, kernel, stride, padding, channels, seed)
     want, _ = run(model, [x], "reference")
     got, executor = run(model, [x], "native")
     assert all(executor.native) and len(executor.fused_pads) == 1

@@ -53,6 +53,23 @@ int64_t el_count(const el_ctensor *t) {
 
 int el_is_constant(const el_compiler *c, int32_t i) { return i >= 0 && i < c->n_tensors && c->t[i].data != NULL; }
 
+int64_t el_int_values(const el_compiler *c, int32_t i, int64_t *values, int64_t limit) {
+  if (!el_is_constant(c, i)) return -1;
+  const el_ctensor *t = &c->t[i];
+  const int64_t count = el_count(t);
+  if (count > limit || (t->type != EL_T_INT32 && t->type != EL_T_INT64)) return -1;
+  for (int64_t k = 0; k < count; k++) {
+    if (t->type == EL_T_INT32) {
+      int32_t v;
+      memcpy(&v, t->data + 4 * k, 4);
+      values[k] = v;
+    } else {
+      memcpy(&values[k], t->data + 8 * k, 8);
+    }
+  }
+  return count;
+}
+
 int el_set_shape(el_compiler *c, int32_t i, int rank, const int64_t *dims) {
   if (i < 0 || i >= c->n_tensors) return el_defer(c, "output %d out of range", i);
   if (rank < 0 || rank > EL_MAX_RANK) return el_defer(c, "output %d of rank %d", i, rank);

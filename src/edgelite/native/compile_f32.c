@@ -313,28 +313,10 @@ static int lower_pool(el_compiler *c, el_cnode *node) {
   return row < 0 ? row : 0;
 }
 
-/* The values of an int32 / int64 constant (at most `limit`); -1 when it is not one. */
-static int64_t int_values(const el_compiler *c, int32_t i, int64_t *values, int64_t limit) {
-  if (!el_is_constant(c, i)) return -1;
-  const el_ctensor *t = &c->t[i];
-  const int64_t count = el_count(t);
-  if (count > limit || (t->type != EL_T_INT32 && t->type != EL_T_INT64)) return -1;
-  for (int64_t k = 0; k < count; k++) {
-    if (t->type == EL_T_INT32) {
-      int32_t v;
-      memcpy(&v, t->data + 4 * k, 4);
-      values[k] = v;
-    } else {
-      memcpy(&values[k], t->data + 8 * k, 8);
-    }
-  }
-  return count;
-}
-
 static int lower_mean(el_compiler *c, el_cnode *node) {
   int64_t axes[8];
   const int32_t x = node->in[0];
-  const int64_t n = node->n_in == 2 ? int_values(c, node->in[1], axes, 8) : -1;
+  const int64_t n = node->n_in == 2 ? el_int_values(c, node->in[1], axes, 8) : -1;
   if (x < 0 || c->t[x].rank != 4 || n < 1) return el_defer(c, "MEAN other than over H and W of an NHWC tensor");
   int seen[4] = {0, 0, 0, 0};
   for (int64_t k = 0; k < n; k++) {
@@ -354,7 +336,7 @@ static int lower_pad(el_compiler *c, el_cnode *node) {
   const int32_t x = node->in[0];
   if (node->n_in != 2 || x < 0) return el_defer(c, "PAD operands");
   const int rank = c->t[x].rank;
-  if (rank > 4 || int_values(c, node->in[1], pairs, 8) != 2 * rank)
+  if (rank > 4 || el_int_values(c, node->in[1], pairs, 8) != 2 * rank)
     return el_defer(c, "PAD needs constant paddings and rank <= 4");
   int64_t before[4] = {0, 0, 0, 0};
   for (int d = 0; d < rank; d++) before[4 - rank + d] = pairs[2 * d];
@@ -534,7 +516,7 @@ static int prepare_resize_bilinear(el_compiler *c, el_cnode *node) {
     return status < 0 ? status : el_defer(c, "RESIZE_BILINEAR operands");
   const el_ctensor *x = &c->t[node->in[0]], *sizes = &c->t[node->in[1]];
   if (x->type != EL_T_FLOAT32 || c->t[node->out[0]].type != EL_T_FLOAT32 || x->rank != 4 || sizes->type != EL_T_INT32 ||
-      sizes->rank != 1 || sizes->dims[0] != 2 || int_values(c, node->in[1], size, 2) != 2 || size[0] < 1 ||
+      sizes->rank != 1 || sizes->dims[0] != 2 || el_int_values(c, node->in[1], size, 2) != 2 || size[0] < 1 ||
       size[1] < 1 || (align && half))
     return el_defer(c, "RESIZE_BILINEAR size or options");
   const int64_t dims[4] = {x->dims[0], size[0], size[1], x->dims[3]};

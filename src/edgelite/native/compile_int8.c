@@ -903,20 +903,9 @@ static int lower_concat(el_compiler *c, el_cnode *node) {
 
 /* PAD's constant paddings: 2 x rank non-negative int32 / int64 values (ops/_shape.paddings). */
 static int pad_pairs(el_compiler *c, int32_t i, int rank, int64_t *pairs) {
-  const el_ctensor *t = &c->t[i];
-  const int64_t size = t->type == EL_T_INT32 ? 4 : t->type == EL_T_INT64 ? 8 : 0;
-  if (!el_is_constant(c, i) || size == 0 || el_count(t) != 2 * rank || t->data_bytes != 2 * rank * size)
-    return el_defer(c, "PAD paddings not a constant [%d, 2]", rank);
-  for (int k = 0; k < 2 * rank; k++) {
-    if (size == 4) {
-      int32_t v;
-      memcpy(&v, t->data + 4 * k, 4);
-      pairs[k] = v;
-    } else {
-      memcpy(&pairs[k], t->data + 8 * k, 8);
-    }
+  if (el_int_values(c, i, pairs, 2 * rank) != 2 * rank) return el_defer(c, "PAD paddings not a constant [%d, 2]", rank);
+  for (int k = 0; k < 2 * rank; k++)
     if (pairs[k] < 0) return el_defer(c, "PAD by a negative amount");
-  }
   return 0;
 }
 

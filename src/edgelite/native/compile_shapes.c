@@ -204,21 +204,8 @@ static int require_clamp_finite(el_compiler *c, int64_t activation, float out_sc
 
 /* The integer values of constant tensor `t` (int32 or int64), at most `max`; defers otherwise. */
 static int constant_ints(el_compiler *c, const el_cnode *node, int k, int64_t *values, int max, int *n) {
-  const el_ctensor *t = input_of(c, node, k);
-  if (t == NULL || !el_is_constant(c, node->in[k]) || t->data == NULL)
-    return el_defer(c, "op %d: input %d not constant", node->builtin, k);
-  int64_t count = el_count(t), size = t->type == EL_T_INT32 ? 4 : t->type == EL_T_INT64 ? 8 : 0;
-  if (size == 0 || count < 1 || count > max || t->data_bytes != count * size)
-    return el_defer(c, "op %d: input %d values", node->builtin, k);
-  for (int64_t j = 0; j < count; j++) {
-    if (size == 4) {
-      int32_t v;
-      memcpy(&v, t->data + 4 * j, 4);
-      values[j] = v;
-    } else {
-      memcpy(&values[j], t->data + 8 * j, 8);
-    }
-  }
+  const int64_t count = input_of(c, node, k) == NULL ? -1 : el_int_values(c, node->in[k], values, max);
+  if (count < 1) return el_defer(c, "op %d: input %d is not a constant of 1 to %d ints", node->builtin, k, max);
   *n = (int)count;
   return 0;
 }

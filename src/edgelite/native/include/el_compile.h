@@ -132,6 +132,9 @@ int el_set_shape(el_compiler *c, int32_t i, int rank, const int64_t *dims);
 int64_t el_count(const el_ctensor *t);
 /* Whether tensor i is present (>= 0) and a constant. */
 int el_is_constant(const el_compiler *c, int32_t i);
+/* The values of tensor i when it is an int32 or int64 constant of at most `limit` values: their
+ * count, else -1. */
+int64_t el_int_values(const el_compiler *c, int32_t i, int64_t *values, int64_t limit);
 /* The option value k of a node as an int / a float; defers (via the return) when missing. */
 int el_opt_int(el_compiler *c, const el_cnode *node, int k, int64_t *value);
 int el_opt_float(el_compiler *c, const el_cnode *node, int k, double *value);
