@@ -97,6 +97,33 @@ int el_opt_float(el_compiler *c, const el_cnode *node, int k, double *value) {
   return 0;
 }
 
+int el_options_of(el_compiler *c, const el_cnode *node, int code, int optional) {
+  if (node->options_code == code || (optional && node->options_code == 0 && node->n_opt == 0)) return 0;
+  return el_defer(c, "node %d: options of table %d, not %d", node->index, node->options_code, code);
+}
+
+int el_window_of(el_compiler *c, const el_cnode *node, const int positions[5], int64_t kh, int64_t kw, int32_t x,
+                 int32_t out, el_window *w) {
+  int64_t padding, *fields[4] = {&w->sw, &w->sh, &w->dw, &w->dh};
+  w->kh = kh, w->kw = kw, w->dh = w->dw = 1;
+  if (el_opt_int(c, node, positions[0], &padding) < 0) return EL_DEFER;
+  for (int k = 0; k < 4; k++)
+    if ((k < 2 || positions[1 + k] >= 0) && el_opt_int(c, node, positions[1 + k], fields[k]) < 0) return EL_DEFER;
+  if (padding != EL_PAD_SAME && padding != EL_PAD_VALID) return el_defer(c, "padding %lld", (long long)padding);
+  const int64_t geometry[6] = {w->kh, w->kw, w->sh, w->sw, w->dh, w->dw};
+  for (int i = 0; i < 6; i++)
+    if (geometry[i] < 1 || geometry[i] > EL_WINDOW_LIMIT)
+      return el_defer(c, "node %d: a window beyond the engine's range", node->index);
+  const el_ctensor *in = &c->t[x], *o = &c->t[out];
+  w->pads[0] = w->pads[1] = 0;
+  if (padding == EL_PAD_SAME) {
+    w->pads[0] = el_pad_before(in->dims[1], w->kh, w->sh, w->dh, o->dims[1]);
+    w->pads[1] = el_pad_before(in->dims[2], w->kw, w->sw, w->dw, o->dims[2]);
+  }
+  if (w->pads[0] > EL_PAD_LIMIT || w->pads[1] > EL_PAD_LIMIT) return el_defer(c, "pads beyond the engine's range");
+  return 0;
+}
+
 int64_t el_f32_bits(double value) {
   const float f = (float)value;
   uint32_t bits;

@@ -20,12 +20,6 @@ enum { POOL_PADDING = 0, POOL_STRIDE_W = 1, POOL_STRIDE_H = 2, POOL_FILTER_W = 3
 enum { FC_ACTIVATION = 0, FC_WEIGHTS_FORMAT = 1 };
 enum { CONCAT_AXIS = 0, CONCAT_ACTIVATION = 1 };
 
-/* The node's options must be of table `code` (absent ones only where `optional`). */
-static int options_of(el_compiler *c, const el_cnode *node, int code, int optional) {
-  if (node->options_code == code || (optional && node->options_code == 0 && node->n_opt == 0)) return 0;
-  return el_defer(c, "node %d: options of table %d", node->index, node->options_code);
-}
-
 /* native._clamp: the float32 clamp of a fused activation (ops/_common.activation_range). */
 static int clamp_of(el_compiler *c, const el_cnode *node, int position, int64_t clamp[2]) {
   int64_t activation = EL_ACT_NONE;
@@ -52,25 +46,6 @@ static int constant_of(el_compiler *c, int32_t i, const el_ctensor **out) {
   return 0;
 }
 
-/* native._window: SAME padding's pads before (top, left); VALID's zero; defers for a window the engine
- * does not take. */
-static int window_pads(el_compiler *c, int64_t padding, const el_ctensor *x, const int64_t kernel[2],
-                       const int64_t stride[2], const int64_t dilation[2], const el_ctensor *out, int64_t pads[2]) {
-  for (int a = 0; a < 2; a++)
-    if (kernel[a] < 1 || stride[a] < 1 || dilation[a] < 1 || kernel[a] > EL_WINDOW_LIMIT || stride[a] > EL_WINDOW_LIMIT ||
-        dilation[a] > EL_WINDOW_LIMIT)
-      return el_defer(c, "a window beyond the engine's range");
-  for (int a = 0; a < 2; a++)
-    pads[a] = padding != EL_PAD_SAME ? 0 : el_pad_before(x->dims[1 + a], kernel[a], stride[a], dilation[a], out->dims[1 + a]);
-  return 0;
-}
-
-static int get_ints(el_compiler *c, const el_cnode *node, const int *positions, int count, int64_t *values) {
-  for (int k = 0; k < count; k++)
-    if (el_opt_int(c, node, positions[k], &values[k]) < 0) return EL_DEFER;
-  return 0;
-}
-
 /* pack_gemm into the heap: a flat float32 row of the panels. */
 static int packed_gemm_row(el_compiler *c, const el_ctensor *weights, const el_ctensor *bias, int64_t groups,
                            int64_t n, int64_t k) {
@@ -94,7 +69,7 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   if (is_hybrid(c, node)) return el_lower_hybrid(c, node);
   const el_ctensor *weights, *bias;
   int status;
-  if ((status = options_of(c, node, CONV_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+  if ((status = el_options_of(c, node, CONV_OPTIONS, 0)) < 0 || node->n_in < 2 ||
       (status = constant_of(c, node->in[1], &weights)) < 0 ||
       (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0)
     return status < 0 ? status : el_defer(c, "CONV_2D operands");
@@ -106,21 +81,21 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   const int64_t ic = weights->dims[3], groups = ch / ic;
   if (groups * ic != ch || o % groups || (bias && el_count(bias) != o))
     return el_defer(c, "input channels not a multiple of the weights' depth");
-  static const int geometry_at[] = {CONV_PADDING, CONV_STRIDE_H, CONV_STRIDE_W, CONV_DILATION_H, CONV_DILATION_W};
-  int64_t g[5], clamp[2], pads[2];
-  if ((status = get_ints(c, node, geometry_at, 5, g)) < 0 || (status = clamp_of(c, node, CONV_ACTIVATION, clamp)) < 0)
+  static const int geometry_at[5] = {CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_DILATION_W, CONV_DILATION_H};
+  el_window w;
+  int64_t clamp[2];
+  if ((status = el_window_of(c, node, geometry_at, kh, kw, x, out, &w)) < 0 ||
+      (status = clamp_of(c, node, CONV_ACTIVATION, clamp)) < 0)
     return status;
-  const int64_t kernel[2] = {kh, kw}, stride[2] = {g[1], g[2]}, dilation[2] = {g[3], g[4]};
-  if ((status = window_pads(c, g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads)) < 0) return status;
-  const int fused = el_fuse_pad_input(c, &x, out, pads);
+  const int fused = el_fuse_pad_input(c, &x, out, w.pads);
   const int64_t k = kh * kw * ic, n = o / groups;
   const int packed = packed_gemm_row(c, weights, bias, groups, o / groups, k);
   if (packed < 0) return packed;
-  const int direct = kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && pads[0] == 0 && pads[1] == 0 && !fused;
+  const int direct = kh == 1 && kw == 1 && w.sh == 1 && w.sw == 1 && w.pads[0] == 0 && w.pads[1] == 0 && !fused;
   int inputs[3] = {el_tensor_row(c, x, F32_ONLY), packed, 0};
   if (inputs[0] < 0) return inputs[0];
   if (!direct && (inputs[2] = el_scratch_row(c, EL_IM2COL_ROWS * k)) < 0) return inputs[2];
-  const int64_t params[] = {direct ? 0 : 1, kh, kw, stride[0], stride[1], dilation[0], dilation[1], pads[0], pads[1],
+  const int64_t params[] = {direct ? 0 : 1, kh, kw, w.sh, w.sw, w.dh, w.dw, w.pads[0], w.pads[1],
                             clamp[0], clamp[1], k, n, groups};
   const int row = el_node_row(c, EL_OP_GEMM, inputs, direct ? 2 : 3, out, F32_ONLY, params, 14);
   if (row >= 0 && fused) el_skip_pad(c, node->in[0]);
@@ -132,7 +107,7 @@ static int lower_fully_connected(el_compiler *c, el_cnode *node) {
   const el_ctensor *weights, *bias;
   int64_t format = 0, clamp[2];
   int status;
-  if ((status = options_of(c, node, FC_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+  if ((status = el_options_of(c, node, FC_OPTIONS, 0)) < 0 || node->n_in < 2 ||
       (status = constant_of(c, node->in[1], &weights)) < 0 ||
       (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0 ||
       (status = el_opt_int(c, node, FC_WEIGHTS_FORMAT, &format)) < 0 ||
@@ -154,7 +129,7 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   if (is_hybrid(c, node)) return el_lower_hybrid(c, node);
   const el_ctensor *weights, *bias;
   int status;
-  if ((status = options_of(c, node, DEPTHWISE_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+  if ((status = el_options_of(c, node, DEPTHWISE_OPTIONS, 0)) < 0 || node->n_in < 2 ||
       (status = constant_of(c, node->in[1], &weights)) < 0 ||
       (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0)
     return status < 0 ? status : el_defer(c, "DEPTHWISE_CONV_2D operands");
@@ -166,13 +141,13 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   const int64_t multiplier = oc / ch;
   if (multiplier * ch != oc || kh * kw > EL_DW_MAX_TAPS || weights->dims[0] != 1 || (bias && el_count(bias) != oc))
     return el_defer(c, "output channels not a multiple of the input's, or window too large");
-  static const int geometry_at[] = {DW_PADDING, DW_STRIDE_H, DW_STRIDE_W, DW_DILATION_H, DW_DILATION_W};
-  int64_t g[5], clamp[2], pads[2];
-  if ((status = get_ints(c, node, geometry_at, 5, g)) < 0 || (status = clamp_of(c, node, DW_ACTIVATION, clamp)) < 0)
+  static const int geometry_at[5] = {DW_PADDING, DW_STRIDE_W, DW_STRIDE_H, DW_DILATION_W, DW_DILATION_H};
+  el_window w;
+  int64_t clamp[2];
+  if ((status = el_window_of(c, node, geometry_at, kh, kw, x, out, &w)) < 0 ||
+      (status = clamp_of(c, node, DW_ACTIVATION, clamp)) < 0)
     return status;
-  const int64_t kernel[2] = {kh, kw}, stride[2] = {g[1], g[2]}, dilation[2] = {g[3], g[4]};
-  if ((status = window_pads(c, g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads)) < 0) return status;
-  const int fused = el_fuse_pad_input(c, &x, out, pads);
+  const int fused = el_fuse_pad_input(c, &x, out, w.pads);
   const int64_t width = c->t[x].dims[2], taps = kh * kw;
   int inputs[4];
   if ((inputs[0] = el_tensor_row(c, x, F32_ONLY)) < 0) return inputs[0];
@@ -183,8 +158,7 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   memcpy(data + oc * 4, weights->data, (size_t)(taps * oc * 4));
   if ((inputs[2] = el_zeros_row(c, oc)) < 0) return inputs[2];
   if (multiplier > 1 && (inputs[3] = el_scratch_row(c, kh * width * oc)) < 0) return inputs[3];
-  const int64_t params[] = {kh, kw, stride[0], stride[1], dilation[0], dilation[1], pads[0], pads[1], clamp[0],
-                            clamp[1], multiplier};
+  const int64_t params[] = {kh, kw, w.sh, w.sw, w.dh, w.dw, w.pads[0], w.pads[1], clamp[0], clamp[1], multiplier};
   const int row = el_node_row(c, EL_OP_DWCONV, inputs, multiplier > 1 ? 4 : 3, out, F32_ONLY, params, 11);
   if (row >= 0 && fused) el_skip_pad(c, node->in[0]);
   return row < 0 ? row : 0;
@@ -264,7 +238,7 @@ static int lower_binary(el_compiler *c, el_cnode *node) {
   int status;
   if (options < 0) {
     params[1] = el_f32_bits(-INFINITY), params[2] = el_f32_bits(INFINITY);
-  } else if ((status = options_of(c, node, options, 1)) < 0 || (status = clamp_of(c, node, 0, params + 1)) < 0) {
+  } else if ((status = el_options_of(c, node, options, 1)) < 0 || (status = clamp_of(c, node, 0, params + 1)) < 0) {
     return status;
   }
   el_collapse_broadcast(out, a, b, params + 3, params + 3 + EL_MAX_RANK, params + 3 + 2 * EL_MAX_RANK);
@@ -295,19 +269,21 @@ static int lower_unary(el_compiler *c, el_cnode *node) {
 }
 
 static int lower_pool(el_compiler *c, el_cnode *node) {
-  static const int at[] = {POOL_PADDING, POOL_FILTER_H, POOL_FILTER_W, POOL_STRIDE_H, POOL_STRIDE_W};
-  int64_t g[5], clamp[2], pads[2];
+  static const int geometry_at[5] = {POOL_PADDING, POOL_STRIDE_W, POOL_STRIDE_H, -1, -1};
+  const int32_t x = node->in[0], out = node->out[0];
+  int64_t kh, kw, clamp[2];
+  el_window w;
   int status;
-  if ((status = options_of(c, node, POOL_OPTIONS, 0)) < 0 || (status = get_ints(c, node, at, 5, g)) < 0 ||
+  if ((status = el_options_of(c, node, POOL_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, POOL_FILTER_H, &kh)) < 0 ||
+      (status = el_opt_int(c, node, POOL_FILTER_W, &kw)) < 0)
+    return status;
+  if (x < 0 || c->t[x].rank != 4 || c->t[out].rank != 4) return el_defer(c, "pool of rank other than 4");
+  if ((status = el_window_of(c, node, geometry_at, kh, kw, x, out, &w)) < 0 ||
       (status = clamp_of(c, node, POOL_ACTIVATION, clamp)) < 0)
     return status;
-  const int32_t x = node->in[0], out = node->out[0];
-  if (x < 0 || c->t[x].rank != 4 || c->t[out].rank != 4) return el_defer(c, "pool of rank other than 4");
-  const int64_t kernel[2] = {g[1], g[2]}, stride[2] = {g[3], g[4]}, dilation[2] = {1, 1};
-  if ((status = window_pads(c, g[0], &c->t[x], kernel, stride, dilation, &c->t[out], pads)) < 0) return status;
   const int input = el_tensor_row(c, x, F32_ONLY);
   if (input < 0) return input;
-  const int64_t params[] = {kernel[0], kernel[1], stride[0], stride[1], pads[0], pads[1], clamp[0], clamp[1]};
+  const int64_t params[] = {kh, kw, w.sh, w.sw, w.pads[0], w.pads[1], clamp[0], clamp[1]};
   const int op = node->builtin == EL_B_MAX_POOL_2D ? EL_OP_MAXPOOL : EL_OP_AVGPOOL;
   const int row = el_node_row(c, op, &input, 1, out, F32_ONLY, params, 8);
   return row < 0 ? row : 0;
@@ -350,7 +326,7 @@ static int lower_pad(el_compiler *c, el_cnode *node) {
 static int lower_concat(el_compiler *c, el_cnode *node) {
   int64_t axis, activation;
   int status;
-  if ((status = options_of(c, node, CONCAT_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, CONCAT_AXIS, &axis)) < 0 ||
+  if ((status = el_options_of(c, node, CONCAT_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, CONCAT_AXIS, &axis)) < 0 ||
       (status = el_opt_int(c, node, CONCAT_ACTIVATION, &activation)) < 0)
     return status;
   if (node->n_in > EL_MAX_INPUTS || activation != EL_ACT_NONE) return el_defer(c, "too many inputs or a fused activation");
@@ -373,7 +349,7 @@ static int lower_copy(el_compiler *c, el_cnode *node) {
 static int lower_softmax(el_compiler *c, el_cnode *node) {
   double beta = 0.0;
   int status;
-  if ((status = options_of(c, node, SOFTMAX_OPTIONS, 1)) < 0 ||
+  if ((status = el_options_of(c, node, SOFTMAX_OPTIONS, 1)) < 0 ||
       (node->n_opt && (status = el_opt_float(c, node, 0, &beta)) < 0))
     return status;
   const int input = el_tensor_row(c, node->in[0], F32_ONLY);
@@ -511,7 +487,7 @@ static int prepare_resize_bilinear(el_compiler *c, el_cnode *node) {
   int64_t size[2], align, half;
   int status = 0;
   if (node->n_in != 2 || node->n_out != 1 || node->in[0] < 0 || node->in[1] < 0 ||
-      (status = options_of(c, node, RESIZE_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, RESIZE_ALIGN_CORNERS, &align)) < 0 ||
+      (status = el_options_of(c, node, RESIZE_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, RESIZE_ALIGN_CORNERS, &align)) < 0 ||
       (status = el_opt_int(c, node, RESIZE_HALF_PIXEL, &half)) < 0)
     return status < 0 ? status : el_defer(c, "RESIZE_BILINEAR operands");
   const el_ctensor *x = &c->t[node->in[0]], *sizes = &c->t[node->in[1]];

@@ -65,28 +65,6 @@ static int clamp_of(el_compiler *c, const el_cnode *node, int position, int uncl
   return 0;
 }
 
-/* native_int8._window as the params' window: kh, kw, stride h, w, dilation h, w and SAME padding's
- * pads before (top, left). Values ops_hybrid.c's validators refuse (el_check_window) defer: the
- * engine would refuse the Python path's node too (Program raises there). */
-static int window_of(el_compiler *c, const el_cnode *node, const int positions[5], int64_t kh, int64_t kw,
-                     int64_t window[8]) {
-  int64_t padding;
-  if (el_opt_int(c, node, positions[0], &padding) < 0) return EL_DEFER;
-  window[0] = kh, window[1] = kw;
-  for (int k = 1; k < 5; k++) /* stride h, w, dilation h, w */
-    if (el_opt_int(c, node, positions[k], &window[1 + k]) < 0) return EL_DEFER;
-  for (int i = 0; i < 6; i++)
-    if (window[i] < 1 || window[i] > (1 << 16)) return el_defer(c, "window parameter %d out of range", i);
-  const el_ctensor *x = &c->t[node->in[0]], *out = &c->t[node->out[0]];
-  for (int a = 0; a < 2; a++) {
-    window[6 + a] = padding != EL_PAD_SAME ? 0
-                                           : el_pad_before(x->dims[1 + a], window[a], window[2 + a], window[4 + a],
-                                                           out->dims[1 + a]);
-    if (window[6 + a] < 0 || window[6 + a] > (1 << 20)) return el_defer(c, "padding out of range");
-  }
-  return 0;
-}
-
 /* The engine's NHWC pair: the output of the input's batch, of `channels` channels. */
 static int output_fits(el_compiler *c, const el_cnode *node, int64_t channels) {
   const el_ctensor *x = &c->t[node->in[0]], *out = &c->t[node->out[0]];
@@ -150,8 +128,7 @@ static int lower_fully_connected(el_compiler *c, el_cnode *node) {
 }
 
 static int lower_conv(el_compiler *c, el_cnode *node) {
-  static const int geometry_at[5] = {CONV_PADDING, CONV_STRIDE_H, CONV_STRIDE_W, CONV_DILATION_H,
-                                     CONV_DILATION_W};
+  static const int geometry_at[5] = {CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_DILATION_W, CONV_DILATION_H};
   hybrid_operands ops;
   int status;
   if ((status = operands_of(c, node, CONV_OPTIONS, &ops)) < 0) return status;
@@ -165,8 +142,10 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   int64_t quant = SYMMETRIC; /* conv_2d._hybrid's choice: asymmetric input under differing scales */
   for (int64_t s = 0; s < ops.n_scales; s++)
     if (ops.weights->scales[s] != ops.weights->scales[0]) quant = ASYMMETRIC_FLOAT;
-  int64_t window[8], clamp[2];
-  if ((status = window_of(c, node, geometry_at, kh, kw, window)) < 0 || (status = output_fits(c, node, o)) < 0 ||
+  el_window win;
+  int64_t clamp[2];
+  if ((status = el_window_of(c, node, geometry_at, kh, kw, node->in[0], node->out[0], &win)) < 0 ||
+      (status = output_fits(c, node, o)) < 0 ||
       (status = clamp_of(c, node, CONV_ACTIVATION, 0, clamp)) < 0)
     return status;
   const int64_t k = kh * kw * ch;
@@ -175,14 +154,14 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   if ((inputs[4] = el_scratch_row(c, (IM2COL_ROWS * (k + k % 2) * 2 + 63) / 64 * 16)) < 0) return inputs[4];
   if ((inputs[0] = el_tensor_row(c, node->in[0], F32_ONLY)) < 0) return inputs[0];
   if ((status = buffers_of(c, n * h * w * ch, n, inputs + 2)) < 0) return status;
-  const int64_t params[] = {1, window[0], window[1], window[2], window[3], window[4], window[5], window[6], window[7],
+  const int64_t params[] = {1, win.kh, win.kw, win.sh, win.sw, win.dh, win.dw, win.pads[0], win.pads[1],
                             k, o, quant, clamp[0], clamp[1]};
   const int row = el_node_row(c, EL_OP_HGEMM, inputs, 5, node->out[0], F32_ONLY, params, 14);
   return row < 0 ? row : 0;
 }
 
 static int lower_depthwise(el_compiler *c, el_cnode *node) {
-  static const int geometry_at[5] = {DW_PADDING, DW_STRIDE_H, DW_STRIDE_W, DW_DILATION_H, DW_DILATION_W};
+  static const int geometry_at[5] = {DW_PADDING, DW_STRIDE_W, DW_STRIDE_H, DW_DILATION_W, DW_DILATION_H};
   hybrid_operands ops;
   int status;
   if ((status = operands_of(c, node, DEPTHWISE_OPTIONS, &ops)) < 0) return status;
@@ -197,8 +176,10 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
       (ops.bias && (ops.bias->rank != 1 || ops.bias->dims[0] != oc)))
     return el_defer(c, "hybrid depthwise weights, scales or bias do not fit");
   if (oc / ch > (1 << 16)) return el_defer(c, "depth multiplier out of range");
-  int64_t window[8], clamp[2];
-  if ((status = window_of(c, node, geometry_at, kh, kw, window)) < 0 || (status = output_fits(c, node, oc)) < 0 ||
+  el_window win;
+  int64_t clamp[2];
+  if ((status = el_window_of(c, node, geometry_at, kh, kw, node->in[0], node->out[0], &win)) < 0 ||
+      (status = output_fits(c, node, oc)) < 0 ||
       (status = clamp_of(c, node, DW_ACTIVATION, 0, clamp)) < 0)
     return status;
   int inputs[5];
@@ -213,7 +194,7 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
     memcpy(data + 4 * ch_out, &ops.scales[ops.n_scales == 1 ? 0 : ch_out], 4);
   if (ops.bias) memcpy(data + 4 * oc, ops.bias->data, (size_t)oc * 4);
   if ((status = buffers_of(c, n * h * w * ch, n, inputs + 3)) < 0) return status;
-  const int64_t params[] = {window[0], window[1], window[2], window[3], window[4], window[5], window[6], window[7],
+  const int64_t params[] = {win.kh, win.kw, win.sh, win.sw, win.dh, win.dw, win.pads[0], win.pads[1],
                             oc / ch, clamp[0], clamp[1], oc - oc % 4};
   const int row = el_node_row(c, EL_OP_HDWCONV, inputs, 5, node->out[0], F32_ONLY, params, 12);
   return row < 0 ? row : 0;

@@ -39,12 +39,6 @@ enum { CONCAT_AXIS = 0, CONCAT_ACTIVATION = 1 };
 /* ------------------------------------------------------------------ operands and quantization */
 
 /* The node's options table must be `table` (its values are read by position). */
-static int options_of(el_compiler *c, const el_cnode *node, int table) {
-  if (node->options_code != table) return el_defer(c, "node %d: options table %d, not %d", node->index,
-                                                   node->options_code, table);
-  return 0;
-}
-
 static int operand(el_compiler *c, const el_cnode *node, int k, int32_t *i) {
   if (k >= node->n_in || node->in[k] < 0 || node->in[k] >= c->n_tensors)
     return el_defer(c, "node %d: operand %d absent", node->index, k);
@@ -172,39 +166,6 @@ static int multiplier_below_one(el_compiler *c, double real, int64_t *multiplier
   return multiplier_of(c, real, multiplier, shift);
 }
 
-static int64_t floor_div(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-/* The window's strides, dilations and SAME pads (native_int8._window). */
-typedef struct {
-  int64_t kh, kw, sh, sw, dh, dw, pads[2];
-} window;
-
-static int window_of(el_compiler *c, const el_cnode *node, const int opt[5], int32_t x, int32_t out, window *w) {
-  int64_t padding, status;
-  if ((status = el_opt_int(c, node, opt[0], &padding)) < 0 || (status = el_opt_int(c, node, opt[1], &w->sw)) < 0 ||
-      (status = el_opt_int(c, node, opt[2], &w->sh)) < 0)
-    return (int)status;
-  w->dh = w->dw = 1;
-  if (opt[3] >= 0 && ((status = el_opt_int(c, node, opt[3], &w->dw)) < 0 ||
-                      (status = el_opt_int(c, node, opt[4], &w->dh)) < 0))
-    return (int)status;
-  if (padding != EL_PAD_SAME && padding != EL_PAD_VALID) return el_defer(c, "padding %lld", (long long)padding);
-  const int64_t geometry[6] = {w->kh, w->kw, w->sh, w->sw, w->dh, w->dw};
-  for (int i = 0; i < 6; i++)
-    if (geometry[i] < 1 || geometry[i] > EL_WINDOW_LIMIT)
-      return el_defer(c, "node %d: a window beyond the engine's range", node->index);
-  const el_ctensor *in = &c->t[x], *o = &c->t[out];
-  w->pads[0] = w->pads[1] = 0;
-  if (padding == EL_PAD_SAME) {
-    w->pads[0] = el_pad_before(in->dims[1], w->kh, w->sh, w->dh, o->dims[1]);
-    w->pads[1] = el_pad_before(in->dims[2], w->kw, w->sw, w->dw, o->dims[2]);
-  }
-  return 0;
-}
-
 /* A Python table (el_python_table) as a heap row of `count` items of `dtype` (el_dtype); a failure
  * of the table maker (the reference rejecting the node) defers. */
 static int python_row(el_compiler *c, PyObject *table, int dtype, int64_t count, const char *kind) {
@@ -304,7 +265,7 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   const int8_t *weights;
   const int32_t *bias;
   int status;
-  if ((status = options_of(c, node, OPT_CONV)) < 0 || (status = conv_operands(c, node, &x, &w, &out)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_CONV, 0)) < 0 || (status = conv_operands(c, node, &x, &w, &out)) < 0 ||
       (status = shaped(c, x, 4)) < 0 || (status = shaped(c, out, 4)) < 0 ||
       (status = int8_constant(c, w, 4, &weights)) < 0)
     return status;
@@ -316,8 +277,8 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   int64_t out_zero, low, high;
   if ((status = conv_clamp(c, node, CONV_ACTIVATION, out, &out_zero, &low, &high)) < 0) return status;
   static const int opts[5] = {CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_DILATION_W, CONV_DILATION_H};
-  window win = {.kh = kh, .kw = kw};
-  if ((status = window_of(c, node, opts, x, out, &win)) < 0) return status;
+  el_window win;
+  if ((status = el_window_of(c, node, opts, kh, kw, x, out, &win)) < 0) return status;
   int32_t source = x;
   const int fused = el_fuse_pad_input(c, &source, out, win.pads);
   const int64_t k = kh * kw * channels;
@@ -356,7 +317,7 @@ static int lower_fully_connected(el_compiler *c, el_cnode *node) {
   const int32_t *bias;
   int64_t format, activation;
   int status;
-  if ((status = options_of(c, node, OPT_FC)) < 0 || (status = conv_operands(c, node, &x, &w, &out)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_FC, 0)) < 0 || (status = conv_operands(c, node, &x, &w, &out)) < 0 ||
       (status = int8_constant(c, w, 2, &weights)) < 0 ||
       (status = el_opt_int(c, node, FC_WEIGHTS_FORMAT, &format)) < 0 ||
       (status = el_opt_int(c, node, FC_ACTIVATION, &activation)) < 0)
@@ -395,7 +356,7 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   const int8_t *weights;
   const int32_t *bias;
   int status;
-  if ((status = options_of(c, node, OPT_DEPTHWISE)) < 0 || (status = conv_operands(c, node, &x, &w, &out)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_DEPTHWISE, 0)) < 0 || (status = conv_operands(c, node, &x, &w, &out)) < 0 ||
       (status = shaped(c, x, 4)) < 0 || (status = shaped(c, out, 4)) < 0 ||
       (status = int8_constant(c, w, 4, &weights)) < 0)
     return status;
@@ -410,8 +371,8 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
       (status = bias32(c, node, channels, &bias)) < 0)
     return status;
   static const int opts[5] = {DW_PADDING, DW_STRIDE_W, DW_STRIDE_H, DW_DILATION_W, DW_DILATION_H};
-  window win = {.kh = kh, .kw = kw};
-  if ((status = window_of(c, node, opts, x, out, &win)) < 0) return status;
+  el_window win;
+  if ((status = el_window_of(c, node, opts, kh, kw, x, out, &win)) < 0) return status;
   int32_t source = x;
   const int fused = el_fuse_pad_input(c, &source, out, win.pads);
   const int fmt = dw_format(c, channels), taps = (int)(kh * kw);
@@ -459,17 +420,17 @@ static int lower_pool(el_compiler *c, el_cnode *node) {
   int64_t activation, low, high, zero;
   float scale;
   int status;
-  window win;
-  if ((status = options_of(c, node, OPT_POOL)) < 0 || (status = operand(c, node, 0, &x)) < 0 ||
+  el_window win;
+  int64_t kh, kw;
+  if ((status = el_options_of(c, node, OPT_POOL, 0)) < 0 || (status = operand(c, node, 0, &x)) < 0 ||
       (status = output_of(c, node, &out)) < 0 || (status = shaped(c, x, 4)) < 0 || (status = shaped(c, out, 4)) < 0 ||
-      (status = el_opt_int(c, node, POOL_FILTER_H, &win.kh)) < 0 ||
-      (status = el_opt_int(c, node, POOL_FILTER_W, &win.kw)) < 0 ||
+      (status = el_opt_int(c, node, POOL_FILTER_H, &kh)) < 0 || (status = el_opt_int(c, node, POOL_FILTER_W, &kw)) < 0 ||
       (status = el_opt_int(c, node, POOL_ACTIVATION, &activation)) < 0)
     return status;
   static const int opts[5] = {POOL_PADDING, POOL_STRIDE_W, POOL_STRIDE_H, -1, -1};
   float in_scale;
   int64_t in_zero;
-  if ((status = window_of(c, node, opts, x, out, &win)) < 0 || (status = per_tensor(c, x, &in_scale, &in_zero)) < 0 ||
+  if ((status = el_window_of(c, node, opts, kh, kw, x, out, &win)) < 0 || (status = per_tensor(c, x, &in_scale, &in_zero)) < 0 ||
       (status = per_tensor(c, out, &scale, &zero)) < 0 || (status = int8_range(c, activation, scale, zero, &low, &high)) < 0)
     return status;
   if (node->n_in != 1 || c->t[x].type != EL_T_INT8 || c->t[out].type != EL_T_INT8)
@@ -512,7 +473,7 @@ static int lower_mean(el_compiler *c, el_cnode *node) {
   int64_t keep_dims, in_zero, out_zero;
   float in_scale, out_scale;
   int status;
-  if ((status = options_of(c, node, OPT_REDUCER)) < 0 || (status = operand(c, node, 0, &x)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_REDUCER, 0)) < 0 || (status = operand(c, node, 0, &x)) < 0 ||
       (status = operand(c, node, 1, &axes)) < 0 || (status = output_of(c, node, &out)) < 0 ||
       (status = shaped(c, x, 4)) < 0 || (status = mean_axes_hw(c, axes)) < 0 ||
       (status = el_opt_int(c, node, 0, &keep_dims)) < 0 || (status = per_tensor(c, x, &in_scale, &in_zero)) < 0 ||
@@ -535,7 +496,7 @@ static int lower_mean(el_compiler *c, el_cnode *node) {
     if (bits > 32) bits = 32;
     if (bits > 31 + shift) bits = 31 + shift;
     if (bits < 0) return el_defer(c, "MEAN: negative shift");
-    const int64_t p[6] = {1, floor_div(multiplier * ((int64_t)1 << bits), count), shift - bits, out_zero,
+    const int64_t p[6] = {1, el_floor_div(multiplier * ((int64_t)1 << bits), count), shift - bits, out_zero,
                           in_zero * count, 0};
     memcpy(params, p, sizeof p);
   }
@@ -554,7 +515,7 @@ static int lower_softmax(el_compiler *c, el_cnode *node) {
   float in_scale, out_scale;
   int64_t in_zero, out_zero;
   int status;
-  if ((status = options_of(c, node, OPT_SOFTMAX)) < 0 || (status = operand(c, node, 0, &x)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_SOFTMAX, 0)) < 0 || (status = operand(c, node, 0, &x)) < 0 ||
       (status = output_of(c, node, &out)) < 0 || (status = el_opt_float(c, node, 0, &beta)) < 0 ||
       (status = per_tensor(c, x, &in_scale, &in_zero)) < 0 || (status = per_tensor(c, out, &out_scale, &out_zero)) < 0)
     return status;
@@ -661,7 +622,7 @@ static int lower_table(el_compiler *c, el_cnode *node) {
       (status = same_shape(c, x, out)) < 0)
     return status;
   if (node->builtin == EL_B_LEAKY_RELU || node->builtin == EL_B_GELU) {
-    if ((status = options_of(c, node, node->builtin == EL_B_GELU ? OPT_GELU : OPT_LEAKY_RELU)) < 0 ||
+    if ((status = el_options_of(c, node, node->builtin == EL_B_GELU ? OPT_GELU : OPT_LEAKY_RELU, 0)) < 0 ||
         (status = el_opt_float(c, node, 0, &option)) < 0)
       return status;
   } else if (node->options_code != 0 && !(node->builtin == EL_B_HARD_SWISH && node->options_code == OPT_HARD_SWISH)) {
@@ -774,7 +735,7 @@ static int lower_binary(el_compiler *c, el_cnode *node) {
   int32_t a = -1, b = -1, out = -1;
   int status;
   const int table = node->builtin == EL_B_ADD ? OPT_ADD : node->builtin == EL_B_SUB ? OPT_SUB : OPT_MUL;
-  if ((status = options_of(c, node, table)) < 0 || (status = operand(c, node, 0, &a)) < 0 ||
+  if ((status = el_options_of(c, node, table, 0)) < 0 || (status = operand(c, node, 0, &a)) < 0 ||
       (status = operand(c, node, 1, &b)) < 0 || (status = output_of(c, node, &out)) < 0)
     return status;
   if (node->n_in != 2 || c->t[a].type != EL_T_INT8 || c->t[b].type != EL_T_INT8 || c->t[out].type != EL_T_INT8)
@@ -879,7 +840,7 @@ static int lower_concat(el_compiler *c, el_cnode *node) {
   int32_t out = -1;
   int64_t axis, activation;
   int status;
-  if ((status = options_of(c, node, OPT_CONCAT)) < 0 || (status = output_of(c, node, &out)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_CONCAT, 0)) < 0 || (status = output_of(c, node, &out)) < 0 ||
       (status = el_opt_int(c, node, CONCAT_AXIS, &axis)) < 0 ||
       (status = el_opt_int(c, node, CONCAT_ACTIVATION, &activation)) < 0)
     return status;

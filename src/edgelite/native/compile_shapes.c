@@ -69,14 +69,9 @@
 
 /* ---- window arithmetic (header) */
 
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
 int64_t el_window_out(int padding, int64_t size, int64_t kernel, int64_t stride, int64_t dilation) {
-  if (padding == EL_PAD_SAME) return floor_div(size + stride - 1, stride);
-  return floor_div(size - (kernel - 1) * dilation - 1 + stride, stride);
+  if (padding == EL_PAD_SAME) return el_floor_div(size + stride - 1, stride);
+  return el_floor_div(size - (kernel - 1) * dilation - 1 + stride, stride);
 }
 
 int64_t el_pad_before(int64_t size, int64_t kernel, int64_t stride, int64_t dilation, int64_t out) {

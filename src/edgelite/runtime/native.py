@@ -313,7 +313,7 @@ def _clamp(node, activation: int | None = None) -> list[int]:
 _CLAMPS: dict[int, tuple[int, int]] = {}  # fused activation -> float32 clamp bits
 
 
-WINDOW_LIMIT = 1 << 16  # kernel, stride and dilation extents the engine takes (el_ops_common.h)
+WINDOW_LIMIT, PAD_LIMIT = 1 << 16, 1 << 20  # window extents and pads the engine takes (el_ops_common.h)
 
 
 def _window(size: tuple, kernel: tuple, stride: tuple, dilation: tuple, out: tuple, padding) -> list[int]:
@@ -323,7 +323,10 @@ def _window(size: tuple, kernel: tuple, stride: tuple, dilation: tuple, out: tup
         raise Unsupported(f"window {kernel}, stride {stride}, dilation {dilation} beyond the engine's range")
     if padding != Padding.SAME:
         return [0, 0]
-    return [padding_before(size[a], kernel[a], stride[a], dilation[a], out[a]) for a in range(2)]
+    pads = [padding_before(size[a], kernel[a], stride[a], dilation[a], out[a]) for a in range(2)]
+    if max(pads) > PAD_LIMIT:
+        raise Unsupported(f"pads {pads} beyond the engine's range")
+    return pads
 
 
 def _fused_pad(lw: Lowering, x_id: int, out_id: int) -> tuple[int, int, int] | None:

@@ -25,6 +25,7 @@
 #define EL_C_MAX_IO 16    /* operator inputs / outputs beyond this: defer */
 #define EL_C_MAX_OPTS 12  /* option values kept per operator */
 #define EL_WINDOW_LIMIT (1 << 16) /* kernel, stride, dilation extents the engine takes (native.WINDOW_LIMIT) */
+#define EL_PAD_LIMIT (1 << 20)    /* and pads (native.PAD_LIMIT) */
 
 /* TensorType codes (model/ir.py) */
 enum { EL_T_FLOAT32 = 0, EL_T_FLOAT16 = 1, EL_T_INT32 = 2, EL_T_UINT8 = 3, EL_T_INT64 = 4, EL_T_BOOL = 6,
@@ -142,6 +143,26 @@ int el_opt_float(el_compiler *c, const el_cnode *node, int k, double *value);
  * first element, and the output size of SAME / VALID (ops/_conv.py window output). */
 int64_t el_pad_before(int64_t size, int64_t kernel, int64_t stride, int64_t dilation, int64_t out);
 int64_t el_window_out(int padding, int64_t size, int64_t kernel, int64_t stride, int64_t dilation);
+
+/* The node's options must be of table `code` (or absent, where `optional`); defers otherwise. */
+int el_options_of(el_compiler *c, const el_cnode *node, int code, int optional);
+/* Python's // on int64 (rounds toward minus infinity). */
+static inline int64_t el_floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* A windowed node's geometry as the engine's params take it: kernel, stride and dilation (height,
+ * width) and the pads before (top, left). */
+typedef struct {
+  int64_t kh, kw, sh, sw, dh, dw, pads[2];
+} el_window;
+/* The geometry of a kh x kw window of `node` over x into out (native._window): strides and dilations
+ * from the options at positions {padding, stride_w, stride_h, dilation_w, dilation_h} (dilation 1
+ * where its position is -1), SAME padding's pads before; defers for an unknown padding and for a
+ * window or pads beyond the engine's range (native.WINDOW_LIMIT, native.PAD_LIMIT). */
+int el_window_of(el_compiler *c, const el_cnode *node, const int positions[5], int64_t kh, int64_t kw, int32_t x,
+                 int32_t out, el_window *w);
 
 /* ---- for lower: table rows */
 /* The tensor-table row of graph tensor i (its arena bytes, or a copy of a constant into the heap),
