@@ -8,6 +8,7 @@ results when run. Where it defers, the Python path is what runs, so nothing else
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -30,30 +31,32 @@ pytestmark = pytest.mark.skipif(not native.available(), reason="the native exten
 
 MODELS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "models"
 MODELS = sorted(MODELS_DIR.glob("*.tflite"))
-# Option positions the C families read (compile_f32.c's enums), in model/_schema.FIELDS order.
-OPTION_POSITIONS = {
-    "Conv2DOptions": {"Padding": 0, "StrideW": 1, "StrideH": 2, "FusedActivationFunction": 3,
-                      "DilationWFactor": 4, "DilationHFactor": 5},
-    "DepthwiseConv2DOptions": {"Padding": 0, "StrideW": 1, "StrideH": 2, "FusedActivationFunction": 4,
-                               "DilationWFactor": 5, "DilationHFactor": 6},
-    "Pool2DOptions": {"Padding": 0, "StrideW": 1, "StrideH": 2, "FilterWidth": 3, "FilterHeight": 4,
-                      "FusedActivationFunction": 5},
-    "FullyConnectedOptions": {"FusedActivationFunction": 0, "WeightsFormat": 1},
-    "ConcatenationOptions": {"Axis": 0, "FusedActivationFunction": 1},
-    "SoftmaxOptions": {"Beta": 0},
-    "AddOptions": {"FusedActivationFunction": 0}, "SubOptions": {"FusedActivationFunction": 0},
-    "MulOptions": {"FusedActivationFunction": 0}, "DivOptions": {"FusedActivationFunction": 0},
-}
-OPTION_CODES = {"Conv2DOptions": 1, "DepthwiseConv2DOptions": 2, "Pool2DOptions": 5,
-                "FullyConnectedOptions": 8, "SoftmaxOptions": 9, "ConcatenationOptions": 10, "AddOptions": 11,
-                "MulOptions": 21, "SubOptions": 28, "DivOptions": 29}
+NATIVE = Path(native.__file__).resolve().parents[1] / "native"
 
 
-@pytest.mark.parametrize("table", sorted(OPTION_POSITIONS))
-def test_option_positions_match_the_schema(table):
-    values = [name for name, _, kind, _ in _schema.FIELDS[table] if kind != 0]  # the walker skips strings
-    assert {name: values.index(name) for name in OPTION_POSITIONS[table]} == OPTION_POSITIONS[table]
-    assert _schema.OPTIONS[OPTION_CODES[table]] == table
+def header_constants(header: str, kind: str) -> list[tuple[str, int, str, str]]:
+    """(macro, value, table, field) of the `#define NAME value  /* Table <kind> [Field] */` lines."""
+    pattern = re.compile(r"#define (\w+) (\d+)\s+/\* (\w+) " + kind + r"\s*(\w*) \*/")
+    text = (NATIVE / "include" / header).read_text()
+    return [(m[1], int(m[2]), m[3], m[4]) for m in pattern.finditer(text)]
+
+
+def test_option_positions_and_unions_are_the_schemas():
+    """include/el_options.h: each option position is the walker's (model/_schema.FIELDS order,
+    strings skipped), each union code model/_schema.OPTIONS's."""
+    fields, unions = header_constants("el_options.h", "field"), header_constants("el_options.h", "union")
+    assert len(fields) >= 30 and len(unions) >= 15
+    for macro, position, table, field in fields:
+        names = [name for name, _, kind, _ in _schema.FIELDS[table] if kind != 0]
+        assert names.index(field) == position, macro
+    for macro, code, table, _ in unions:
+        assert _schema.OPTIONS[code] == table, macro
+
+
+def test_builtin_codes_are_the_schemas():
+    for name, code in re.findall(r"EL_B_(\w+) = (\d+)", (NATIVE / "include" / "el_compile.h").read_text()):
+        if name not in ("TCONV_BIAS", "COUNT"):  # the compiler's own codes
+            assert _schema.BUILTIN_OPERATORS[int(code)] == name
 
 
 def resolved_tables(executor) -> list[tuple]:

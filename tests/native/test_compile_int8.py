@@ -465,36 +465,6 @@ def test_tables_match_the_python_lowerers():
         int8_tables.activation_table("LOGISTIC", 0.1, 0, 0.5, 0)
 
 
-SOURCE = Path(__file__).parents[2] / "src" / "edgelite" / "native" / "compile_int8.c"
-TABLES = {"CONV": "Conv2DOptions", "DEPTHWISE": "DepthwiseConv2DOptions", "POOL": "Pool2DOptions",
-          "FC": "FullyConnectedOptions", "SOFTMAX": "SoftmaxOptions", "CONCAT": "ConcatenationOptions",
-          "ADD": "AddOptions", "MUL": "MulOptions", "REDUCER": "ReducerOptions", "SUB": "SubOptions",
-          "LEAKY_RELU": "LeakyReluOptions", "HARD_SWISH": "HardSwishOptions", "GELU": "GeluOptions"}
-FIELD_PREFIXES = {"CONV": "Conv2DOptions", "DW": "DepthwiseConv2DOptions", "FC": "FullyConnectedOptions",
-                  "POOL": "Pool2DOptions", "CONCAT": "ConcatenationOptions"}
-
-
-def test_option_tables_and_positions_match_the_schema():
-    """compile_int8.c's union codes (OPT_*) and option positions (CONV_STRIDE_W, ...) are
-    model/_schema's OPTIONS codes and FIELDS order."""
-    import re
-
-    from edgelite.model import _schema
-
-    source = SOURCE.read_text()
-    codes = dict(re.findall(r"OPT_(\w+) = (\d+)", source))
-    assert set(codes) == set(TABLES)
-    for name, code in codes.items():
-        assert _schema.OPTIONS[int(code)] == TABLES[name]
-    positions = re.findall(r"\b(CONV|DW|FC|POOL|CONCAT)_(\w+) = (\d+)", source)
-    assert len(positions) >= 20
-    for prefix, field, position in positions:
-        names = [entry[0] for entry in _schema.FIELDS[FIELD_PREFIXES[prefix]]]
-        camel = "".join(part.capitalize() for part in field.split("_"))
-        camel = {"Activation": "FusedActivationFunction", "Multiplier": "DepthMultiplier",
-                 "DilationW": "DilationWFactor", "DilationH": "DilationHFactor",
-                 "FilterW": "FilterWidth", "FilterH": "FilterHeight"}.get(camel, camel)
-        assert names.index(camel) == int(position), (prefix, field)
 
 
 def test_padding_enum_is_what_the_window_reads():

@@ -6,9 +6,7 @@ build_plan's; whenever build_plan rejects the model, the compiler must have defe
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,8 +15,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from edgelite.errors import ModelError
-from edgelite.model import _schema
-from edgelite.model._native import _field_names
 from edgelite.model.ir import Model, Operator, Quantization, Subgraph, Tensor, TensorType
 from edgelite.model.reader import load
 from edgelite.ops._pool import Pool2DOptions
@@ -40,7 +36,6 @@ from edgelite.runtime.plan import build_plan
 
 F32, I8, U8, I16, I32, I64, F16 = (TensorType.FLOAT32, TensorType.INT8, TensorType.UINT8, TensorType.INT16,
                                    TensorType.INT32, TensorType.INT64, TensorType.FLOAT16)
-SOURCE = Path(__file__).resolve().parents[2] / "src/edgelite/native/compile_shapes.c"
 pytestmark = pytest.mark.skipif(not native.available(), reason="the native extension is not built")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -405,33 +400,3 @@ def test_valid_float_nodes_compile(name):
     expected = python_shape(model_bytes)
     assert expected is not None
     assert compiled_shape(model_bytes) == expected
-
-
-# -- the option positions and union codes of compile_shapes.c ---------------------------------------
-
-def _constants(kind: str) -> list[tuple[str, int, str, str]]:
-    """(macro, value, table, field) of the `#define NAME value  /* Table field Field */` lines."""
-    pattern = re.compile(r"#define (\w+) (\d+)\s+/\* (\w+) " + kind + r"\s*(\w*) \*/")
-    return [(m[1], int(m[2]), m[3], m[4]) for m in pattern.finditer(SOURCE.read_text())]
-
-
-def test_option_positions_follow_the_schema():
-    fields = _constants("field")
-    assert len(fields) >= 20
-    for macro, position, table, field in fields:
-        assert _field_names(table).index(field) == position, macro  # the walker's order
-
-
-def test_option_union_codes_follow_the_schema():
-    unions = _constants("union")
-    assert len(unions) >= 8
-    codes = {name: code for code, name in _schema.OPTIONS.items()}
-    for macro, code, table, _ in unions:
-        assert codes[table] == code, macro
-
-
-def test_builtin_codes_follow_the_schema():
-    builtins = _constants("builtin")
-    assert builtins
-    for macro, code, name, _ in builtins:
-        assert _schema.BUILTIN_OPERATORS[code] == name, macro

@@ -9,16 +9,6 @@
 #include "include/el_pack.h"
 
 #define F32_ONLY (1u << EL_T_FLOAT32)
-/* BuiltinOptions codes and option positions (model/_schema.py; tests/native/test_compile.py checks) */
-enum { CONV_OPTIONS = 1, DEPTHWISE_OPTIONS = 2, POOL_OPTIONS = 5, FC_OPTIONS = 8, SOFTMAX_OPTIONS = 9,
-       CONCAT_OPTIONS = 10, ADD_OPTIONS = 11, MUL_OPTIONS = 21, SUB_OPTIONS = 28, DIV_OPTIONS = 29 };
-enum { CONV_PADDING = 0, CONV_STRIDE_W = 1, CONV_STRIDE_H = 2, CONV_ACTIVATION = 3, CONV_DILATION_W = 4,
-       CONV_DILATION_H = 5 };
-enum { DW_PADDING = 0, DW_STRIDE_W = 1, DW_STRIDE_H = 2, DW_ACTIVATION = 4, DW_DILATION_W = 5, DW_DILATION_H = 6 };
-enum { POOL_PADDING = 0, POOL_STRIDE_W = 1, POOL_STRIDE_H = 2, POOL_FILTER_W = 3, POOL_FILTER_H = 4,
-       POOL_ACTIVATION = 5 };
-enum { FC_ACTIVATION = 0, FC_WEIGHTS_FORMAT = 1 };
-enum { CONCAT_AXIS = 0, CONCAT_ACTIVATION = 1 };
 
 /* native._clamp: the float32 clamp of a fused activation (ops/_common.activation_range). */
 static int clamp_of(el_compiler *c, const el_cnode *node, int position, int64_t clamp[2]) {
@@ -69,7 +59,7 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   if (is_hybrid(c, node)) return el_lower_hybrid(c, node);
   const el_ctensor *weights, *bias;
   int status;
-  if ((status = el_options_of(c, node, CONV_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+  if ((status = el_options_of(c, node, OPT_CONV, 0)) < 0 || node->n_in < 2 ||
       (status = constant_of(c, node->in[1], &weights)) < 0 ||
       (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0)
     return status < 0 ? status : el_defer(c, "CONV_2D operands");
@@ -107,7 +97,7 @@ static int lower_fully_connected(el_compiler *c, el_cnode *node) {
   const el_ctensor *weights, *bias;
   int64_t format = 0, clamp[2];
   int status;
-  if ((status = el_options_of(c, node, FC_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+  if ((status = el_options_of(c, node, OPT_FC, 0)) < 0 || node->n_in < 2 ||
       (status = constant_of(c, node->in[1], &weights)) < 0 ||
       (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0 ||
       (status = el_opt_int(c, node, FC_WEIGHTS_FORMAT, &format)) < 0 ||
@@ -129,7 +119,7 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   if (is_hybrid(c, node)) return el_lower_hybrid(c, node);
   const el_ctensor *weights, *bias;
   int status;
-  if ((status = el_options_of(c, node, DEPTHWISE_OPTIONS, 0)) < 0 || node->n_in < 2 ||
+  if ((status = el_options_of(c, node, OPT_DEPTHWISE, 0)) < 0 || node->n_in < 2 ||
       (status = constant_of(c, node->in[1], &weights)) < 0 ||
       (status = constant_of(c, node->n_in > 2 ? node->in[2] : -1, &bias)) < 0)
     return status < 0 ? status : el_defer(c, "DEPTHWISE_CONV_2D operands");
@@ -220,10 +210,10 @@ static int binary_code(int builtin) {
 
 static int binary_options(int builtin) {
   switch (builtin) {
-    case EL_B_ADD: return ADD_OPTIONS;
-    case EL_B_SUB: return SUB_OPTIONS;
-    case EL_B_MUL: return MUL_OPTIONS;
-    case EL_B_DIV: return DIV_OPTIONS;
+    case EL_B_ADD: return OPT_ADD;
+    case EL_B_SUB: return OPT_SUB;
+    case EL_B_MUL: return OPT_MUL;
+    case EL_B_DIV: return OPT_DIV;
     default: return -1;
   }
 }
@@ -274,7 +264,7 @@ static int lower_pool(el_compiler *c, el_cnode *node) {
   int64_t kh, kw, clamp[2];
   el_window w;
   int status;
-  if ((status = el_options_of(c, node, POOL_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, POOL_FILTER_H, &kh)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_POOL, 0)) < 0 || (status = el_opt_int(c, node, POOL_FILTER_H, &kh)) < 0 ||
       (status = el_opt_int(c, node, POOL_FILTER_W, &kw)) < 0)
     return status;
   if (x < 0 || c->t[x].rank != 4 || c->t[out].rank != 4) return el_defer(c, "pool of rank other than 4");
@@ -326,7 +316,7 @@ static int lower_pad(el_compiler *c, el_cnode *node) {
 static int lower_concat(el_compiler *c, el_cnode *node) {
   int64_t axis, activation;
   int status;
-  if ((status = el_options_of(c, node, CONCAT_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, CONCAT_AXIS, &axis)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_CONCAT, 0)) < 0 || (status = el_opt_int(c, node, CONCAT_AXIS, &axis)) < 0 ||
       (status = el_opt_int(c, node, CONCAT_ACTIVATION, &activation)) < 0)
     return status;
   if (node->n_in > EL_MAX_INPUTS || activation != EL_ACT_NONE) return el_defer(c, "too many inputs or a fused activation");
@@ -349,7 +339,7 @@ static int lower_copy(el_compiler *c, el_cnode *node) {
 static int lower_softmax(el_compiler *c, el_cnode *node) {
   double beta = 0.0;
   int status;
-  if ((status = el_options_of(c, node, SOFTMAX_OPTIONS, 1)) < 0 ||
+  if ((status = el_options_of(c, node, OPT_SOFTMAX, 1)) < 0 ||
       (node->n_opt && (status = el_opt_float(c, node, 0, &beta)) < 0))
     return status;
   const int input = el_tensor_row(c, node->in[0], F32_ONLY);
@@ -481,13 +471,12 @@ static int lower_tconv_bias(el_compiler *c, el_cnode *node) {
 }
 
 /* ---- RESIZE_BILINEAR (ops/resize_bilinear.py, ops/_resize.py) */
-enum { RESIZE_OPTIONS = 15, RESIZE_ALIGN_CORNERS = 0, RESIZE_HALF_PIXEL = 1 };
 
 static int prepare_resize_bilinear(el_compiler *c, el_cnode *node) {
   int64_t size[2], align, half;
   int status = 0;
   if (node->n_in != 2 || node->n_out != 1 || node->in[0] < 0 || node->in[1] < 0 ||
-      (status = el_options_of(c, node, RESIZE_OPTIONS, 0)) < 0 || (status = el_opt_int(c, node, RESIZE_ALIGN_CORNERS, &align)) < 0 ||
+      (status = el_options_of(c, node, OPT_RESIZE_BILINEAR, 0)) < 0 || (status = el_opt_int(c, node, RESIZE_ALIGN_CORNERS, &align)) < 0 ||
       (status = el_opt_int(c, node, RESIZE_HALF_PIXEL, &half)) < 0)
     return status < 0 ? status : el_defer(c, "RESIZE_BILINEAR operands");
   const el_ctensor *x = &c->t[node->in[0]], *sizes = &c->t[node->in[1]];

@@ -12,15 +12,9 @@
 
 #define F32_ONLY (1u << EL_T_FLOAT32)
 #define PACK_MAX_EXTENT ((int64_t)1 << 24) /* _pack.c's check_extents */
-#define IM2COL_ROWS 48                    /* native_int8.IM2COL_ROWS */
 /* ops_hybrid.c's input quantizations (native_hybrid.SYMMETRIC, ...) */
 enum { SYMMETRIC = 0, ASYMMETRIC_DOUBLE = 1, ASYMMETRIC_FLOAT = 2 };
 /* BuiltinOptions codes and option positions (model/_schema.py; tests/native/test_compile.py checks) */
-enum { CONV_OPTIONS = 1, DEPTHWISE_OPTIONS = 2, FC_OPTIONS = 8 };
-enum { CONV_PADDING = 0, CONV_STRIDE_W = 1, CONV_STRIDE_H = 2, CONV_ACTIVATION = 3, CONV_DILATION_W = 4,
-       CONV_DILATION_H = 5 };
-enum { DW_PADDING = 0, DW_STRIDE_W = 1, DW_STRIDE_H = 2, DW_ACTIVATION = 4, DW_DILATION_W = 5, DW_DILATION_H = 6 };
-enum { FC_ACTIVATION = 0, FC_WEIGHTS_FORMAT = 1, FC_ASYMMETRIC = 3 };
 
 /* native_hybrid._operands: constant int8 weights with scales, an optional constant float32 bias. */
 typedef struct {
@@ -104,7 +98,7 @@ static int lower_fully_connected(el_compiler *c, el_cnode *node) {
   hybrid_operands ops;
   int64_t format, asymmetric, clamp[2];
   int status;
-  if ((status = operands_of(c, node, FC_OPTIONS, &ops)) < 0 ||
+  if ((status = operands_of(c, node, OPT_FC, &ops)) < 0 ||
       (status = el_opt_int(c, node, FC_WEIGHTS_FORMAT, &format)) < 0 ||
       (status = el_opt_int(c, node, FC_ASYMMETRIC, &asymmetric)) < 0)
     return status;
@@ -131,7 +125,7 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   static const int geometry_at[5] = {CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_DILATION_W, CONV_DILATION_H};
   hybrid_operands ops;
   int status;
-  if ((status = operands_of(c, node, CONV_OPTIONS, &ops)) < 0) return status;
+  if ((status = operands_of(c, node, OPT_CONV, &ops)) < 0) return status;
   const el_ctensor *x = &c->t[node->in[0]];
   if (x->rank != 4 || ops.weights->rank != 4 || c->t[node->out[0]].rank != 4)
     return el_defer(c, "hybrid CONV_2D of rank other than 4");
@@ -151,7 +145,7 @@ static int lower_conv(el_compiler *c, el_cnode *node) {
   const int64_t k = kh * kw * ch;
   int inputs[5];
   if ((inputs[1] = packed_groups_row(c, &ops, o, k)) < 0) return inputs[1];
-  if ((inputs[4] = el_scratch_row(c, (IM2COL_ROWS * (k + k % 2) * 2 + 63) / 64 * 16)) < 0) return inputs[4];
+  if ((inputs[4] = el_scratch_row(c, (EL_IM2COL_ROWS * (k + k % 2) * 2 + 63) / 64 * 16)) < 0) return inputs[4];
   if ((inputs[0] = el_tensor_row(c, node->in[0], F32_ONLY)) < 0) return inputs[0];
   if ((status = buffers_of(c, n * h * w * ch, n, inputs + 2)) < 0) return status;
   const int64_t params[] = {1, win.kh, win.kw, win.sh, win.sw, win.dh, win.dw, win.pads[0], win.pads[1],
@@ -164,7 +158,7 @@ static int lower_depthwise(el_compiler *c, el_cnode *node) {
   static const int geometry_at[5] = {DW_PADDING, DW_STRIDE_W, DW_STRIDE_H, DW_DILATION_W, DW_DILATION_H};
   hybrid_operands ops;
   int status;
-  if ((status = operands_of(c, node, DEPTHWISE_OPTIONS, &ops)) < 0) return status;
+  if ((status = operands_of(c, node, OPT_DEPTHWISE, &ops)) < 0) return status;
   const el_ctensor *x = &c->t[node->in[0]], *weights = ops.weights;
   if (x->rank != 4 || weights->rank != 4 || c->t[node->out[0]].rank != 4)
     return el_defer(c, "hybrid DEPTHWISE_CONV_2D of rank other than 4");

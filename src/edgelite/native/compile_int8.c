@@ -15,26 +15,10 @@
 #define T_F32 (1u << EL_T_FLOAT32)
 #define T_MOVED ((1u << EL_T_INT8) | (1u << EL_T_INT16))
 #define T_COPIED ((1u << EL_T_INT8) | (1u << EL_T_INT16) | (1u << EL_T_INT32))
-#define GROUP_IM2COL_ROWS 48 /* native_qgemm.IM2COL_ROWS */
 #define DW_BLOCK 64          /* native_qgemm.DW_BLOCK */
 #define PAIRS 0
 #define QUADS 1
-#define BUILTIN_ELU 111
-#define BUILTIN_RELU_0_TO_1 152
 
-/* BuiltinOptions union codes (model/_schema.OPTIONS) and option positions (_schema.FIELDS order). */
-enum {
-  OPT_CONV = 1, OPT_DEPTHWISE = 2, OPT_POOL = 5, OPT_FC = 8, OPT_SOFTMAX = 9, OPT_CONCAT = 10, OPT_ADD = 11,
-  OPT_MUL = 21, OPT_REDUCER = 27, OPT_SUB = 28, OPT_LEAKY_RELU = 75, OPT_HARD_SWISH = 91, OPT_GELU = 116
-};
-enum { CONV_PADDING = 0, CONV_STRIDE_W = 1, CONV_STRIDE_H = 2, CONV_ACTIVATION = 3, CONV_DILATION_W = 4,
-       CONV_DILATION_H = 5 };
-enum { DW_PADDING = 0, DW_STRIDE_W = 1, DW_STRIDE_H = 2, DW_MULTIPLIER = 3, DW_ACTIVATION = 4, DW_DILATION_W = 5,
-       DW_DILATION_H = 6 };
-enum { FC_ACTIVATION = 0, FC_WEIGHTS_FORMAT = 1 };
-enum { POOL_PADDING = 0, POOL_STRIDE_W = 1, POOL_STRIDE_H = 2, POOL_FILTER_W = 3, POOL_FILTER_H = 4,
-       POOL_ACTIVATION = 5 };
-enum { CONCAT_AXIS = 0, CONCAT_ACTIVATION = 1 };
 
 /* ------------------------------------------------------------------ operands and quantization */
 
@@ -187,7 +171,7 @@ static int python_row(el_compiler *c, PyObject *table, int dtype, int64_t count,
 /* native_qgemm.slice_floats */
 static int64_t slice_floats(int fmt, int64_t k) {
   const int64_t padded = fmt == QUADS ? (k + 3) / 4 * 4 : k + k % 2;
-  const int64_t tile = GROUP_IM2COL_ROWS * padded * (fmt == QUADS ? 1 : 3);
+  const int64_t tile = EL_IM2COL_ROWS * padded * (fmt == QUADS ? 1 : 3);
   return (tile + 32 + 31) / 32 * 8;
 }
 
@@ -597,9 +581,9 @@ static const char *table_op_name(int builtin) {
     case EL_B_RELU: return "RELU";
     case EL_B_RELU6: return "RELU6";
     case EL_B_RELU_N1_TO_1: return "RELU_N1_TO_1";
-    case BUILTIN_RELU_0_TO_1: return "RELU_0_TO_1";
+    case EL_B_RELU_0_TO_1: return "RELU_0_TO_1";
     case EL_B_LEAKY_RELU: return "LEAKY_RELU";
-    case BUILTIN_ELU: return "ELU";
+    case EL_B_ELU: return "ELU";
     case EL_B_GELU: return "GELU";
     default: return NULL;
   }
@@ -946,9 +930,9 @@ const el_compile_op el_compile_int8[EL_B_COUNT] = {
     [EL_B_RELU] = {el_prepare_same, lower_table},
     [EL_B_RELU6] = {el_prepare_same, lower_table},
     [EL_B_RELU_N1_TO_1] = {el_prepare_same, lower_table},
-    [BUILTIN_RELU_0_TO_1] = {el_prepare_same, lower_table},
+    [EL_B_RELU_0_TO_1] = {el_prepare_same, lower_table},
     [EL_B_LEAKY_RELU] = {el_prepare_same, lower_table},
-    [BUILTIN_ELU] = {el_prepare_same, lower_table},
+    [EL_B_ELU] = {el_prepare_same, lower_table},
     [EL_B_GELU] = {el_prepare_same, lower_table},
     [EL_B_RESHAPE] = {el_prepare_reshape, lower_copy},
     [EL_B_SQUEEZE] = {el_prepare_reshape, lower_copy},

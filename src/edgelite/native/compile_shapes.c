@@ -10,52 +10,6 @@
 
 #include "include/el_compile.h"
 
-/* BuiltinOptions union codes (model/_schema.OPTIONS); tests/native/test_compile_shapes.py checks
- * every "union" and "field" constant below against model/_schema. */
-#define OPT_CONV2D 1          /* Conv2DOptions union */
-#define OPT_DEPTHWISE 2       /* DepthwiseConv2DOptions union */
-#define OPT_POOL2D 5          /* Pool2DOptions union */
-#define OPT_FULLY_CONNECTED 8 /* FullyConnectedOptions union */
-#define OPT_CONCATENATION 10  /* ConcatenationOptions union */
-#define OPT_RESHAPE 17        /* ReshapeOptions union */
-#define OPT_ADD 11            /* AddOptions union */
-#define OPT_MUL 21            /* MulOptions union */
-#define OPT_REDUCER 27        /* ReducerOptions union */
-#define OPT_SUB 28            /* SubOptions union */
-#define OPT_DIV 29            /* DivOptions union */
-#define OPT_SQUEEZE 30        /* SqueezeOptions union */
-
-/* BuiltinOperator codes the header does not name (model/_schema.BUILTIN_OPERATORS). */
-#define BUILTIN_ELU 111         /* ELU builtin */
-#define BUILTIN_RELU_0_TO_1 152 /* RELU_0_TO_1 builtin */
-
-/* Option positions: model/_schema.FIELDS order, string fields skipped. */
-#define CONV_PADDING 0        /* Conv2DOptions field Padding */
-#define CONV_STRIDE_W 1       /* Conv2DOptions field StrideW */
-#define CONV_STRIDE_H 2       /* Conv2DOptions field StrideH */
-#define CONV_DILATION_W 4     /* Conv2DOptions field DilationWFactor */
-#define CONV_DILATION_H 5     /* Conv2DOptions field DilationHFactor */
-#define DW_PADDING 0          /* DepthwiseConv2DOptions field Padding */
-#define DW_STRIDE_W 1         /* DepthwiseConv2DOptions field StrideW */
-#define DW_STRIDE_H 2         /* DepthwiseConv2DOptions field StrideH */
-#define DW_MULTIPLIER 3       /* DepthwiseConv2DOptions field DepthMultiplier */
-#define DW_DILATION_W 5       /* DepthwiseConv2DOptions field DilationWFactor */
-#define DW_DILATION_H 6       /* DepthwiseConv2DOptions field DilationHFactor */
-#define FC_ACTIVATION 0       /* FullyConnectedOptions field FusedActivationFunction */
-#define FC_WEIGHTS_FORMAT 1   /* FullyConnectedOptions field WeightsFormat */
-#define FC_KEEP_NUM_DIMS 2    /* FullyConnectedOptions field KeepNumDims */
-#define POOL_PADDING 0        /* Pool2DOptions field Padding */
-#define POOL_STRIDE_W 1       /* Pool2DOptions field StrideW */
-#define POOL_STRIDE_H 2       /* Pool2DOptions field StrideH */
-#define POOL_FILTER_W 3       /* Pool2DOptions field FilterWidth */
-#define POOL_FILTER_H 4       /* Pool2DOptions field FilterHeight */
-#define POOL_ACTIVATION 5     /* Pool2DOptions field FusedActivationFunction */
-#define ADD_ACTIVATION 0      /* AddOptions field FusedActivationFunction */
-#define SUB_ACTIVATION 0      /* SubOptions field FusedActivationFunction */
-#define MUL_ACTIVATION 0      /* MulOptions field FusedActivationFunction */
-#define REDUCER_KEEP_DIMS 0   /* ReducerOptions field KeepDims */
-#define CONCAT_AXIS 0         /* ConcatenationOptions field Axis */
-#define CONCAT_ACTIVATION 1   /* ConcatenationOptions field FusedActivationFunction */
 
 #define ACT_KNOWN_MAX 5            /* ops/_common.Activation: NONE .. SIGN_BIT */
 #define DIM_LIMIT ((int64_t)1 << 31)  /* input extents beyond this defer (no int64 overflow below) */
@@ -277,7 +231,7 @@ int el_prepare_conv(el_compiler *c, el_cnode *node) {
   static const int positions[5] = {CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_DILATION_W, CONV_DILATION_H};
   window_options o;
   int kind, status = check_operands(c, node, 2, 3, 1u << 2);
-  if (!status) status = require_options(c, node, OPT_CONV2D);
+  if (!status) status = require_options(c, node, OPT_CONV);
   if (!status) status = read_window(c, node, positions, &o);
   if (status) return status;
   const el_ctensor *x = input_of(c, node, 0), *w = input_of(c, node, 1);
@@ -345,7 +299,7 @@ static int check_fc_types(el_compiler *c, const el_cnode *node, int64_t units, i
 int el_prepare_fully_connected(el_compiler *c, el_cnode *node) {
   int64_t activation, format, keep;
   int status = check_operands(c, node, 2, 3, 1u << 2);
-  if (!status) status = require_options(c, node, OPT_FULLY_CONNECTED);
+  if (!status) status = require_options(c, node, OPT_FC);
   if (!status) status = el_opt_int(c, node, FC_ACTIVATION, &activation);
   if (!status) status = el_opt_int(c, node, FC_WEIGHTS_FORMAT, &format);
   if (!status) status = el_opt_int(c, node, FC_KEEP_NUM_DIMS, &keep);
@@ -372,7 +326,7 @@ int el_prepare_fully_connected(el_compiler *c, el_cnode *node) {
 int el_prepare_pool(el_compiler *c, el_cnode *node) {
   int64_t padding, stride_w, stride_h, filter_w, filter_h, activation;
   int status = check_operands(c, node, 1, 1, 0);
-  if (!status) status = require_options(c, node, OPT_POOL2D);
+  if (!status) status = require_options(c, node, OPT_POOL);
   if (!status) status = el_opt_int(c, node, POOL_PADDING, &padding);
   if (!status) status = el_opt_int(c, node, POOL_STRIDE_W, &stride_w);
   if (!status) status = el_opt_int(c, node, POOL_STRIDE_H, &stride_h);
@@ -498,10 +452,10 @@ int el_prepare_broadcast(el_compiler *c, el_cnode *node) {
  * int16 ones defer), 0 for none. */
 static unsigned quantized_activation_types(int builtin) {
   switch (builtin) {
-    case EL_B_RELU: case EL_B_RELU6: case EL_B_RELU_N1_TO_1: case BUILTIN_RELU_0_TO_1: case EL_B_LOGISTIC:
+    case EL_B_RELU: case EL_B_RELU6: case EL_B_RELU_N1_TO_1: case EL_B_RELU_0_TO_1: case EL_B_LOGISTIC:
     case EL_B_TANH: case EL_B_HARD_SWISH: case EL_B_LEAKY_RELU: case EL_B_GELU:
       return EIGHT_BIT;
-    case BUILTIN_ELU: return T_BIT(EL_T_INT8);
+    case EL_B_ELU: return T_BIT(EL_T_INT8);
     default: return 0;
   }
 }
@@ -585,8 +539,8 @@ int el_prepare_same(el_compiler *c, el_cnode *node) {
   if (status) return status;
   const el_ctensor *x = input_of(c, node, 0), *out = output_of(c, node);
   switch (node->builtin) {
-    case EL_B_RELU: case EL_B_RELU6: case EL_B_RELU_N1_TO_1: case BUILTIN_RELU_0_TO_1: case EL_B_LOGISTIC:
-    case EL_B_TANH: case EL_B_HARD_SWISH: case EL_B_LEAKY_RELU: case EL_B_GELU: case BUILTIN_ELU:
+    case EL_B_RELU: case EL_B_RELU6: case EL_B_RELU_N1_TO_1: case EL_B_RELU_0_TO_1: case EL_B_LOGISTIC:
+    case EL_B_TANH: case EL_B_HARD_SWISH: case EL_B_LEAKY_RELU: case EL_B_GELU: case EL_B_ELU:
       status = check_activation(c, node);
       break;
     case EL_B_SOFTMAX: status = check_softmax(c, x, out); break;
@@ -653,7 +607,7 @@ int el_prepare_concat(el_compiler *c, el_cnode *node) {
   int64_t axis = 0, activation = EL_ACT_NONE;
   int status = check_operands(c, node, 1, EL_C_MAX_IO, 0);
   if (!status && node->options_code != 0) {
-    status = require_options(c, node, OPT_CONCATENATION);
+    status = require_options(c, node, OPT_CONCAT);
     if (!status) status = el_opt_int(c, node, CONCAT_AXIS, &axis);
     if (!status) status = el_opt_int(c, node, CONCAT_ACTIVATION, &activation);
   }

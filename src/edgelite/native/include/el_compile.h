@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "el_engine.h"
+#include "el_options.h"
 
 #define EL_DEFER (-2)
 #define EL_C_MAX_IO 16    /* operator inputs / outputs beyond this: defer */
@@ -37,7 +38,8 @@ enum {
   EL_B_RELU = 19, EL_B_RELU_N1_TO_1 = 20, EL_B_RELU6 = 21, EL_B_RESHAPE = 22, EL_B_RESIZE_BILINEAR = 23,
   EL_B_SOFTMAX = 25, EL_B_CUSTOM = 32, EL_B_TANH = 28, EL_B_PAD = 34, EL_B_MEAN = 40, EL_B_SUB = 41, EL_B_DIV = 42,
   EL_B_SQUEEZE = 43, EL_B_PRELU = 54, EL_B_MAXIMUM = 55, EL_B_MINIMUM = 57, EL_B_EXPAND_DIMS = 70,
-  EL_B_LEAKY_RELU = 98, EL_B_QUANTIZE = 114, EL_B_HARD_SWISH = 117, EL_B_GELU = 150,
+  EL_B_LEAKY_RELU = 98, EL_B_ELU = 111, EL_B_QUANTIZE = 114, EL_B_HARD_SWISH = 117, EL_B_GELU = 150,
+  EL_B_RELU_0_TO_1 = 152,
   EL_B_TCONV_BIAS = 255, /* the custom op MediaPipe's Convolution2DTransposeBias (not a builtin code) */
   EL_B_COUNT = 256
 };
