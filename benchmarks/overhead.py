@@ -151,7 +151,7 @@ def edgelite_phases_ms(path: Path) -> list[float]:
     marks = [time.perf_counter()]
     model = load(path.read_bytes())
     marks.append(time.perf_counter())
-    executor = compiled_executor(model, {}, None, None)
+    executor = compiled_executor(model, {}, None)
     compiled = executor is not None
     if not compiled:
         executor = make_executor(build_plan(model, 0, {}))

@@ -93,7 +93,7 @@ def assert_matches_python_path(content: bytes, input_shapes: dict | None = None,
     """Compile the model; if accepted, check it against the Python path (tables, plan, results)."""
     input_shapes = input_shapes or {}
     model = load(content)
-    compiled = compiled_executor(model, input_shapes, None, threads)
+    compiled = compiled_executor(model, input_shapes, threads)
     if compiled is None:
         return None
     python = native.NativeExecutor(build_plan(model, 0, input_shapes), None, threads)
@@ -295,7 +295,7 @@ def test_a_window_beyond_the_engine_runs_on_the_reference_kernels():
     x = np.random.default_rng(2).standard_normal((1, 5, 5, 2)).astype(np.float32)
     options = options_class("CONV_2D")(0, native.WINDOW_LIMIT + 1, 1)
     content = single_op_model("CONV_2D", [x, const(np.ones((3, 1, 1, 2), np.float32))], options).to_bytes()
-    assert compiled_executor(load(content), {}, None, 1) is None
+    assert compiled_executor(load(content), {}, 1) is None
     ours, reference = Interpreter(model_content=content), Interpreter(model_content=content,
                                                                        experimental_executor="reference")
     for interpreter in (ours, reference):
@@ -318,5 +318,19 @@ def test_an_int8_mean_the_engine_cannot_requantize_stays_on_the_reference_kernel
     model = single_op_model("MEAN", [x, const(np.array([1, 2], np.int32))], options_class("MEAN")(True),
                             output_quant=[Quantization.of(1e-30, 0)])
     content = model.to_bytes()
-    assert compiled_executor(load(content), {}, None, 1) is None
+    assert compiled_executor(load(content), {}, 1) is None
+    assert not any(native.NativeExecutor(build_plan(load(content), 0, {}), None, 1).native)
+
+
+def test_an_int8_mul_the_engine_cannot_requantize_stays_on_the_reference_kernels():
+    """Scales whose multiplier falls outside QBINARY's range (a shift above 31): left to the reference
+    kernels, and the compiler defers to that."""
+    from edgelite.model.ir import Quantization
+    from tests.ops.harness import Input
+
+    a = Input(np.arange(-8, 8, dtype=np.int8).reshape(1, 16), Quantization.of(1e10, 1))
+    b = Input(np.arange(8, -8, -1, dtype=np.int8).reshape(1, 16), Quantization.of(1e10, -3))
+    model = single_op_model("MUL", [a, b], options_class("MUL")(0), output_quant=[Quantization.of(1e-10, 0)])
+    content = model.to_bytes()
+    assert compiled_executor(load(content), {}, 1) is None
     assert not any(native.NativeExecutor(build_plan(load(content), 0, {}), None, 1).native)

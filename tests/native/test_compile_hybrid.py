@@ -121,7 +121,7 @@ def test_nodes_the_python_lowerers_refuse_defer(case):
     model = load(LEFT_ON_THE_REFERENCE[case]())
     python = native.NativeExecutor(build_plan(model, 0, {}), None, 1)
     assert not any(python.native), "the Python path was expected to leave the node on the reference"
-    assert compiled_executor(model, {}, None, 1) is None
+    assert compiled_executor(model, {}, 1) is None
 
 
 REFUSED_BY_THE_ENGINE = {  # window parameters above ops_hybrid.c's validators' 2^16
@@ -135,7 +135,7 @@ def test_nodes_the_engine_refuses_defer(case):
     """The Python path leaves them on the reference kernels; the compiler leaves them to it."""
     model = load(REFUSED_BY_THE_ENGINE[case]())
     assert not any(native.NativeExecutor(build_plan(model, 0, {}), None, 1).native)
-    assert compiled_executor(model, {}, None, 1) is None
+    assert compiled_executor(model, {}, 1) is None
 
 
 @SETTINGS

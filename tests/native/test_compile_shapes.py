@@ -89,7 +89,7 @@ def python_shape(model_bytes: bytes) -> tuple[int, ...] | None:
 def compiled_shape(model_bytes: bytes) -> tuple[int, ...] | None:
     """The compiler's output shape, None when it defers."""
     model = load(model_bytes)
-    executor = compiled_executor(model, {}, None, None)
+    executor = compiled_executor(model, {}, None)
     return None if executor is None else executor.plan.shapes[model.subgraphs[0].outputs[0]]
 
 

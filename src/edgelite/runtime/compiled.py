@@ -15,6 +15,7 @@ exp table, ...) come through `_table(kind, args)`: runtime/int8_tables.TABLES[ki
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from edgelite.runtime.plan import Plan, _constants, build_plan
 _SKIP = object()  # values[i] not looked up yet
 
 
-def compiled_executor(model: Model, input_shapes: dict[int, tuple[int, ...]], runtime: object,
+def compiled_executor(model: Model, input_shapes: dict[int, tuple[int, ...]],
                       num_threads: int | None) -> CompiledExecutor | None:
     """The executor of subgraph 0 from one `_engine.compile` call, or None when it defers."""
     walked = getattr(model, "_walked", None)  # model/_native.Walked, set by the reader's walker
@@ -41,7 +42,7 @@ def compiled_executor(model: Model, input_shapes: dict[int, tuple[int, ...]], ru
                                     native_qgemm.prefer_quads(), dw_format, _table)
     if result[0] is None:
         return None
-    return CompiledExecutor(model, input_shapes, result, runtime, num_threads)
+    return CompiledExecutor(model, input_shapes, result, num_threads)
 
 
 def _table(kind: str, args: tuple) -> bytes:
@@ -79,7 +80,7 @@ class CompiledPlan(Plan):
             block, offset, folded = self._folding
             for target, first in folded:
                 shape = self.shapes[target]
-                constants[target] = np.frombuffer(block, np.float32, int(np.prod(shape)),
+                constants[target] = np.frombuffer(block, np.float32, math.prod(shape),
                                                   offset + 4 * first).reshape(shape)
         return constants
 
@@ -118,8 +119,8 @@ class CompiledValues:
 class CompiledExecutor(NativeExecutor):
     """A NativeExecutor built from the compiler's tables: one native segment of every node."""
 
-    def __init__(self, model: Model, input_shapes: dict, result: tuple, runtime: object,
-                 num_threads: int | None) -> None:  # no super().__init__: nothing to lower
+    def __init__(self, model: Model, input_shapes: dict, result: tuple, num_threads: int | None) -> None:
+        # no super().__init__: nothing to lower, and no node needs the Interpreter
         (tensor_rows, node_rows, buffers, writable, shapes, offsets, arena_size, lower_bound, planned,
          fused, folding) = result
         self.plan = CompiledPlan(model, input_shapes, shapes, offsets, arena_size, lower_bound, folding)

@@ -65,7 +65,7 @@ class Interpreter:
                 and native_chosen(self._executor_choice):
             from edgelite.runtime.compiled import compiled_executor
 
-            executor = compiled_executor(self.model, input_shapes, self, self.num_threads)
+            executor = compiled_executor(self.model, input_shapes, self.num_threads)
             if executor is not None:
                 return executor
         plan = build_plan(self.model, subgraph_index, input_shapes, self._resolver, self._preserve)

@@ -417,7 +417,19 @@ def lower_binary(lw, node):
         params = [1, 0, zp1, zp2, zero, low, high, multiplier, shift, 0, 0, 0, 0, 0]
         lanes = _qbinary.MUL_LANES[np.int8]
     row, params[1], path = lane_row(shapes[0], shapes[1], *lanes)
+    if not qbinary_fits(params):
+        raise unsupported("requantization outside QBINARY's range")
     return record(lw, "QBINARY", inputs, out_id, [*params, row, path, *dims, *stride_a, *stride_b])
+
+
+def qbinary_fits(params: list[int]) -> bool:
+    """What QBINARY's validator (native/ops_qmisc.c) takes of the first 14 params: int8 zero points and
+    range, an int16 output offset, multipliers in [0, 2^31) with shifts in [-31, 31] (at most 0 for
+    ADD / SUB), a left shift in [0, 31]."""
+    pairs = list(zip(params[7:13:2], params[8:13:2], strict=True))
+    shifts_ok = all(0 <= m < 2**31 and -31 <= s <= (0 if params[0] in (0, 2) else 31) for m, s in pairs)
+    return (shifts_ok and 0 <= params[13] <= 31 and -128 <= params[2] <= 127 and -128 <= params[3] <= 127
+            and -2**15 <= params[4] < 2**15 and -128 <= params[5] <= params[6] <= 127)
 
 
 def lower_minmax(lw, node):
