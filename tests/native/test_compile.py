@@ -325,8 +325,9 @@ def test_an_int8_mean_the_engine_cannot_requantize_stays_on_the_reference_kernel
 def test_an_int8_mul_the_engine_cannot_requantize_stays_on_the_reference_kernels():
     """Scales whose multiplier falls outside QBINARY's range (a shift above 31): left to the reference
     kernels, and the compiler defers to that."""
-    from edgelite.model.ir import Quantization
     from tests.ops.harness import Input
+
+    from edgelite.model.ir import Quantization
 
     a = Input(np.arange(-8, 8, dtype=np.int8).reshape(1, 16), Quantization.of(1e10, 1))
     b = Input(np.arange(8, -8, -1, dtype=np.int8).reshape(1, 16), Quantization.of(1e10, -3))
