@@ -15,6 +15,10 @@ so results are bitwise the same for any thread count. The float32 lowerers are i
 (TRANSPOSE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SLICE, STRIDED_SLICE, GATHER, RESIZE_NEAREST_NEIGHBOR) in
 native_movement.py, BATCH_MATMUL in native_matmul.py. `partition()` reports which nodes run where and
 why the others stay on the reference kernels (a lowerer's `Unsupported` message).
+
+Where the compiler (native/compile*.c, runtime/compiled.py) takes a whole subgraph, `allocate_tensors`
+uses its CompiledExecutor instead: the same tables, made in one C call; these lowerers are then its
+test oracle, and the path for what it defers.
 """
 
 from __future__ import annotations
