@@ -40,6 +40,16 @@ static int table(PyObject *obj, Py_buffer *view, size_t words, const char *what,
   return 0;
 }
 
+static PyObject *NodeRefused; /* ValueError with `node`: the node-table index the engine refused */
+
+static void set_refused(const char *message, long long node) {
+  PyObject *error = PyObject_CallFunction(NodeRefused, "s", message);
+  PyObject *index = error == NULL ? NULL : PyLong_FromLongLong(node);
+  if (index != NULL && PyObject_SetAttrString(error, "node", index) == 0) PyErr_SetObject(NodeRefused, error);
+  Py_XDECREF(index);
+  Py_XDECREF(error);
+}
+
 static PyObject *program_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
   static char *names[] = {"tensors", "nodes", "buffers", "writable", "num_threads", NULL};
   PyObject *tensors_obj, *nodes_obj, *buffers_obj, *writable_obj;
@@ -83,10 +93,12 @@ static PyObject *program_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     spans[i] = (el_buffer){self->views[i].buf, (size_t)self->views[i].len, want_write};
   }
   char err[256] = {0};
+  long long refused;
   self->program = el_program_create(tensors.buf, n_tensors, nodes.buf, n_nodes, spans, (size_t)n,
-                                    (size_t)num_threads, err, sizeof(err));
+                                    (size_t)num_threads, err, sizeof(err), &refused);
   if (self->program == NULL) {
-    PyErr_SetString(PyExc_ValueError, err);
+    if (refused >= 0) set_refused(err, refused);
+    else PyErr_SetString(PyExc_ValueError, err);
     Py_CLEAR(self);
   }
 done:
@@ -217,7 +229,12 @@ PyMODINIT_FUNC PyInit__engine(void) {
   PyObject *m = PyModule_Create(&module_def);
   if (m == NULL) return NULL;
   Py_INCREF(&ProgramType);
-  if (PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0 ||
+  NodeRefused = PyErr_NewExceptionWithDoc("edgelite.native._engine.NodeRefused",
+                                          "A node the engine's validation refused; `node` is its node-table index.",
+                                          PyExc_ValueError, NULL);
+  Py_XINCREF(NodeRefused);
+  if (NodeRefused == NULL || PyModule_AddObject(m, "NodeRefused", NodeRefused) < 0 ||
+      PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0 ||
       PyModule_AddIntConstant(m, "TENSOR_WORDS", EL_TENSOR_WORDS) < 0 ||
       PyModule_AddIntConstant(m, "NODE_WORDS", EL_NODE_WORDS) < 0 ||
       PyModule_AddIntConstant(m, "MAX_INPUTS", EL_MAX_INPUTS) < 0 ||

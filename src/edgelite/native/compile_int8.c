@@ -484,9 +484,6 @@ static int lower_mean(el_compiler *c, el_cnode *node) {
                           in_zero * count, 0};
     memcpy(params, p, sizeof p);
   }
-  if (params[2] < -31 || params[2] > 31 || params[1] != (int32_t)params[1] || params[3] != (int32_t)params[3] ||
-      params[4] > ((int64_t)1 << 50) || params[4] < -((int64_t)1 << 50))
-    return el_defer(c, "MEAN's requantization is outside the engine's range"); /* native_int8.lower_mean */
   const int x_row = el_tensor_row(c, x, T_I8);
   if (x_row < 0) return x_row;
   const int row = el_node_row(c, EL_OP_QMEAN_HW, &x_row, 1, out, T_I8, params, 6);
@@ -715,15 +712,6 @@ static int binary_quant(el_compiler *c, const el_cnode *node, int32_t a, int32_t
   return int8_range(c, activation, scales[2], zeros[2], low, high);
 }
 
-/* native_int8.qbinary_fits: what QBINARY's validator takes of the first 14 params. */
-static int qbinary_fits(const int64_t *q) {
-  const int64_t most = q[0] == 0 || q[0] == 2 ? 0 : 31; /* ADD / SUB: multipliers below one */
-  for (int i = 7; i < 13; i += 2)
-    if (q[i] < 0 || q[i] > INT32_MAX || q[i + 1] < -31 || q[i + 1] > most) return 0;
-  return q[13] >= 0 && q[13] <= 31 && q[2] >= -128 && q[2] <= 127 && q[3] >= -128 && q[3] <= 127 &&
-         q[4] >= INT16_MIN && q[4] <= INT16_MAX && q[5] >= -128 && q[5] <= q[6] && q[6] <= 127;
-}
-
 static int lower_binary(el_compiler *c, el_cnode *node) {
   int32_t a = -1, b = -1, out = -1;
   int status;
@@ -765,7 +753,6 @@ static int lower_binary(el_compiler *c, el_cnode *node) {
   }
   int64_t lanes[3];
   lane_row(&c->t[a], &c->t[b], row_lanes, scalar_lanes, lanes);
-  if (!qbinary_fits(params)) return el_defer(c, "requantization outside QBINARY's range");
   params[1] = lanes[1], params[14] = lanes[0], params[15] = lanes[2];
   for (int d = 0; d < 4; d++) params[16 + d] = dims[2 + d], params[20 + d] = sa[2 + d], params[24 + d] = sb[2 + d];
   const int inputs[2] = {a_row, b_row};

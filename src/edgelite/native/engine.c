@@ -89,7 +89,8 @@ static int validate_node(const el_program *p, const el_node *n, char *err, size_
 
 el_program *el_program_create(const int64_t *tensor_words, size_t n_tensors, const int64_t *node_words,
                               size_t n_nodes, const el_buffer *buffers, size_t n_buffers, size_t n_threads,
-                              char *err, size_t err_len) {
+                              char *err, size_t err_len, long long *refused) {
+  if (refused != NULL) *refused = -1;
   el_program *p = calloc(1, sizeof(*p));
   if (p == NULL) goto oom;
   p->n_threads = n_threads < 1 ? 1 : n_threads > EL_MAX_THREADS ? EL_MAX_THREADS : n_threads;
@@ -105,7 +106,10 @@ el_program *el_program_create(const int64_t *tensor_words, size_t n_tensors, con
       goto fail;
   for (size_t i = 0; i < n_nodes; i++) {
     el_node_index = i;
-    if (validate_node(p, &p->nodes[i], err, err_len)) goto fail;
+    if (validate_node(p, &p->nodes[i], err, err_len)) {
+      if (refused != NULL) *refused = (long long)i;
+      goto fail;
+    }
   }
   p->pool = el_pool_create(p->n_threads); /* NULL (inline) with one thread or if none can start */
   return p;

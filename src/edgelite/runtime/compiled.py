@@ -42,7 +42,10 @@ def compiled_executor(model: Model, input_shapes: dict[int, tuple[int, ...]],
                                     native_qgemm.prefer_quads(), dw_format, _table)
     if result[0] is None:
         return None
-    return CompiledExecutor(model, input_shapes, result, num_threads)
+    try:
+        return CompiledExecutor(model, input_shapes, result, num_threads)
+    except native._engine.NodeRefused:  # a node past what the engine takes: the Python path partitions
+        return None
 
 
 def _table(kind: str, args: tuple) -> bytes:

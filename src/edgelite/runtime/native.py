@@ -14,7 +14,8 @@ so results are bitwise the same for any thread count. The float32 lowerers are i
 (this module keeps what every lowerer shares: the Lowering, PAD fusion, routing), the data-movement ones
 (TRANSPOSE, DEPTH_TO_SPACE, SPACE_TO_DEPTH, SLICE, STRIDED_SLICE, GATHER, RESIZE_NEAREST_NEIGHBOR) in
 native_movement.py, BATCH_MATMUL in native_matmul.py. `partition()` reports which nodes run where and
-why the others stay on the reference kernels (a lowerer's `Unsupported` message).
+why the others stay on the reference kernels (a lowerer's `Unsupported` message, or the engine's when its
+validation refuses a lowered node: then the lowering runs again without it).
 
 Where the compiler (native/compile*.c, runtime/compiled.py) takes a whole subgraph, `allocate_tensors`
 uses its CompiledExecutor instead: the same tables, made in one C call; these lowerers are then its
@@ -279,9 +280,7 @@ class Lowering:
 
     def node(self, op: str, inputs: list[int], output: int, params: list) -> _Record:
         """A record over table indices `inputs` writing graph tensor `output`."""
-        if len(params) > NODE_PARAMS:
-            raise Unsupported("too many params")
-        return _Record(op, inputs, self.tensor(output, output=True), list(map(int, params)))
+        return _Record(op, inputs, self.tensor(output, output=True), record_params(params))
 
     def tables(self) -> tuple[np.ndarray, np.ndarray]:
         for index, floats, writable in ((self._scratch, self.scratch_floats * self.threads, True),
@@ -294,6 +293,15 @@ class Lowering:
         nodes = [(CODE[rec.op], rec.inputs, rec.output, rec.params) for rec in self.records]
         return (_table(_engine.int64_rows(self.tensors, TENSOR_WORDS), TENSOR_WORDS),
                 _table(_engine.node_rows(nodes), NODE_WORDS))
+
+
+def record_params(params: list) -> list[int]:
+    """A node's params as ints; Unsupported when there are too many or one does not fit the table's
+    int64 (the engine's validation refuses what else it cannot run: NativeExecutor)."""
+    values = list(map(int, params))
+    if len(values) > NODE_PARAMS or not all(-2**63 <= v < 2**63 for v in values):
+        raise Unsupported("too many params, or one beyond int64")
+    return values
 
 
 def _table(raw: bytearray, words: int) -> np.ndarray:
@@ -317,20 +325,11 @@ def _clamp(node, activation: int | None = None) -> list[int]:
 _CLAMPS: dict[int, tuple[int, int]] = {}  # fused activation -> float32 clamp bits
 
 
-WINDOW_LIMIT, PAD_LIMIT = 1 << 16, 1 << 20  # window extents and pads the engine takes (el_ops_common.h)
-
-
 def _window(size: tuple, kernel: tuple, stride: tuple, dilation: tuple, out: tuple, padding) -> list[int]:
-    """SAME padding's pads before (top, left), VALID's zeros; Unsupported for a window the engine
-    does not take."""
-    if not all(1 <= v <= WINDOW_LIMIT for v in (*kernel, *stride, *dilation)):
-        raise Unsupported(f"window {kernel}, stride {stride}, dilation {dilation} beyond the engine's range")
+    """SAME padding's pads before (top, left), VALID's zeros."""
     if padding != Padding.SAME:
         return [0, 0]
-    pads = [padding_before(size[a], kernel[a], stride[a], dilation[a], out[a]) for a in range(2)]
-    if max(pads) > PAD_LIMIT:
-        raise Unsupported(f"pads {pads} beyond the engine's range")
-    return pads
+    return [padding_before(size[a], kernel[a], stride[a], dilation[a], out[a]) for a in range(2)]
 
 
 def _fused_pad(lw: Lowering, x_id: int, out_id: int) -> tuple[int, int, int] | None:
@@ -449,20 +448,20 @@ class NativeExecutor(ReferenceExecutor):
         super().__init__(plan, runtime)
         self.num_threads = num_threads
         self.threads = thread_count(num_threads)
-        lowering = Lowering(self)
-        native, self._reasons = [], []
-        for planned in plan.nodes:
-            native.append(lowering.lower(planned))
-            self._reasons.append(lowering.reason)
+        refused: dict[int, str] = {}  # plan node -> why the engine's validation refused its lowering
+        while True:
+            lowering, native = self._lowered(refused)
+            self.tables: tuple[np.ndarray, np.ndarray] | None = lowering.tables() if any(native) else None
+            try:
+                self.program = None if self.tables is None else \
+                    _engine.Program(*self.tables, lowering.buffers, lowering.writable, self.threads)
+                break
+            except _engine.NodeRefused as error:  # past what its kernels take: the reference kernels run it
+                refused[[k for k, is_native in enumerate(native) if is_native][error.node]] = str(error)
         self._binding = True
         for planned, is_native in zip(plan.nodes, native, strict=True):
             if not is_native and not planned.dynamic:  # the reference kernels' operands
                 self._bind(planned.node)
-        self.program = None
-        self.tables: tuple[np.ndarray, np.ndarray] | None = None  # (tensor table, node table), for inspection
-        if any(native):
-            self.tables = lowering.tables()
-            self.program = _engine.Program(*self.tables, lowering.buffers, lowering.writable, self.threads)
         self.native = native  # per plan node: runs in C
         self._keep = lowering.buffers  # the Program holds views too; kept for inspection
         self.fused_pads = lowering.fused_pads
@@ -478,6 +477,16 @@ class NativeExecutor(ReferenceExecutor):
         for is_native in native:
             self._native_start.append(native_index)
             native_index += is_native
+
+    def _lowered(self, refused: dict[int, str]) -> tuple[Lowering, list[bool]]:
+        """Every node lowered, but those in `refused` (left to the reference kernels with its reason)."""
+        lowering = Lowering(self)
+        native, self._reasons = [], []
+        for k, planned in enumerate(self.plan.nodes):
+            is_native = k not in refused and lowering.lower(planned)
+            native.append(is_native)
+            self._reasons.append(refused[k] if k in refused else lowering.reason)
+        return lowering, native
 
     def _bind(self, node) -> None:
         if self._binding:  # a native node's kernel reads the arena through the program, not node.inputs

@@ -103,9 +103,7 @@ def qtensor(lw, i: int, types: tuple = (TensorType.INT8,)) -> int:
 
 def record(lw, op: str, inputs: list[int], output: int, params: list, types: tuple = (TensorType.INT8,)):
     native = _native()
-    if len(params) > native.NODE_PARAMS:
-        raise unsupported("too many params")
-    return native._Record(op, inputs, qtensor(lw, output, types), list(map(int, params)))
+    return native._Record(op, inputs, qtensor(lw, output, types), native.record_params(params))
 
 
 def quant(tensor) -> tuple[float, int]:
@@ -312,9 +310,6 @@ def lower_mean(lw, node):
         scale, shift = multiplier(np.float64(in_scale) / np.float64(out_scale))
         bits = min(count.bit_length() - 1, 32, 31 + shift)
         params = [1, (scale << bits) // count, shift - bits, out_zero, in_zero * count, 0]
-    in_range = -31 <= params[2] <= 31 and all(-2**31 <= v < 2**31 for v in params[1:4:2])
-    if not in_range or abs(params[4]) > 2**50:
-        raise unsupported("MEAN's requantization is outside the engine's range")  # QMEAN_HW's validator
     return record(lw, "QMEAN_HW", [qtensor(lw, x_id)], node.op.outputs[0], params)
 
 
@@ -417,19 +412,7 @@ def lower_binary(lw, node):
         params = [1, 0, zp1, zp2, zero, low, high, multiplier, shift, 0, 0, 0, 0, 0]
         lanes = _qbinary.MUL_LANES[np.int8]
     row, params[1], path = lane_row(shapes[0], shapes[1], *lanes)
-    if not qbinary_fits(params):
-        raise unsupported("requantization outside QBINARY's range")
     return record(lw, "QBINARY", inputs, out_id, [*params, row, path, *dims, *stride_a, *stride_b])
-
-
-def qbinary_fits(params: list[int]) -> bool:
-    """What QBINARY's validator (native/ops_qmisc.c) takes of the first 14 params: int8 zero points and
-    range, an int16 output offset, multipliers in [0, 2^31) with shifts in [-31, 31] (at most 0 for
-    ADD / SUB), a left shift in [0, 31]."""
-    pairs = list(zip(params[7:13:2], params[8:13:2], strict=True))
-    shifts_ok = all(0 <= m < 2**31 and -31 <= s <= (0 if params[0] in (0, 2) else 31) for m, s in pairs)
-    return (shifts_ok and 0 <= params[13] <= 31 and -128 <= params[2] <= 127 and -128 <= params[3] <= 127
-            and -2**15 <= params[4] < 2**15 and -128 <= params[5] <= params[6] <= 127)
 
 
 def lower_minmax(lw, node):

@@ -576,7 +576,7 @@ static int run_program(size_t n_threads, int8_t *out) {
   const el_buffer buffers[4] = {{(char *)arena, sizeof(arena), 1}, {weights, sizeof(weights), 0},
                                 {(char *)scratch, sizeof(scratch), 1}, {(char *)pad_row, sizeof(pad_row), 0}};
   char err[256] = "";
-  el_program *program = el_program_create(t, 7, nodes, 2, buffers, 4, n_threads, err, sizeof(err));
+  el_program *program = el_program_create(t, 7, nodes, 2, buffers, 4, n_threads, err, sizeof(err), NULL);
   if (program == NULL) {
     fail(err, 0, 0, 0);
     return 0;

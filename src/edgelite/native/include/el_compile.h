@@ -25,8 +25,8 @@
 #define EL_DEFER (-2)
 #define EL_C_MAX_IO 16    /* operator inputs / outputs beyond this: defer */
 #define EL_C_MAX_OPTS 12  /* option values kept per operator */
-#define EL_WINDOW_LIMIT (1 << 16) /* kernel, stride, dilation extents the engine takes (native.WINDOW_LIMIT) */
-#define EL_PAD_LIMIT (1 << 20)    /* and pads (native.PAD_LIMIT) */
+#define EL_WINDOW_LIMIT (1 << 16) /* kernel, stride, dilation extents the engine takes (el_ops_common.h) */
+#define EL_PAD_LIMIT (1 << 20)    /* and pads */
 
 /* TensorType codes (model/ir.py) */
 enum { EL_T_FLOAT32 = 0, EL_T_FLOAT16 = 1, EL_T_INT32 = 2, EL_T_UINT8 = 3, EL_T_INT64 = 4, EL_T_BOOL = 6,
@@ -162,7 +162,7 @@ typedef struct {
 /* The geometry of a kh x kw window of `node` over x into out (native._window): strides and dilations
  * from the options at positions {padding, stride_w, stride_h, dilation_w, dilation_h} (dilation 1
  * where its position is -1), SAME padding's pads before; defers for an unknown padding and for a
- * window or pads beyond the engine's range (native.WINDOW_LIMIT, native.PAD_LIMIT). */
+ * window or pads beyond the engine's range (which also keeps the window arithmetic in int64). */
 int el_window_of(el_compiler *c, const el_cnode *node, const int positions[5], int64_t kh, int64_t kw, int32_t x,
                  int32_t out, el_window *w);
 

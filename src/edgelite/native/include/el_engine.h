@@ -68,10 +68,11 @@ typedef struct {
 } el_program;
 
 /* Build from caller tables (copied) with a pool of n_threads (>= 1; validation sizes per-thread
- * scratch by it); on failure returns NULL and writes a message to err. */
+ * scratch by it); on failure returns NULL and writes a message to err, and (when `refused` is not
+ * NULL) the index of the node whose validation failed to *refused (-1 for other failures). */
 el_program *el_program_create(const int64_t *tensor_words, size_t n_tensors, const int64_t *node_words,
                               size_t n_nodes, const el_buffer *buffers, size_t n_buffers, size_t n_threads,
-                              char *err, size_t err_len);
+                              char *err, size_t err_len, long long *refused);
 void el_program_destroy(el_program *program);
 /* Run nodes [start, end): needs no allocation, takes no lock; safe without the GIL. */
 void el_program_run(const el_program *program, size_t start, size_t end);
