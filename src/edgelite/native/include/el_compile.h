@@ -9,8 +9,9 @@
  * Python path, which plans, partitions or reports the problem. So the compiler never raises for
  * a bad model: it only ever succeeds with the Python path's result, or defers.
  *
- * Per op (compile_f32.c, compile_int8.c, ...): `prepare` checks the node and sets its outputs'
- * shapes (the shape functions of ops/); `lower` appends its node row. Both return 0, EL_DEFER
+ * The driver is compile.c, the helpers declared below compile_api.c. Per op (compile_f32.c,
+ * compile_int8.c, ...): `prepare` checks the node and sets its outputs' shapes (the shape functions
+ * of ops/); `lower` appends its node row. Both return 0, EL_DEFER
  * (el_defer) or -1 (a Python exception is set: out of memory). */
 #ifndef EL_COMPILE_H
 #define EL_COMPILE_H
@@ -125,6 +126,10 @@ typedef struct el_compiler {
   char reason[200];           /* why the compiler deferred */
 } el_compiler;
 
+/* Bytes per element of a TensorType code (0: no fixed size, or a type the compiler does not take). */
+int el_itemsize(int type);
+/* Gives the shared scratch and zeros rows their memory once every node is lowered (native.Lowering.tables). */
+int el_finish_rows(el_compiler *c);
 /* Defers (returns EL_DEFER) with a printf-style reason. */
 int el_defer(el_compiler *c, const char *format, ...);
 
