@@ -66,12 +66,13 @@ import edgelite
 ops_before = {{m for m in sys.modules if m.startswith("edgelite.ops")}}
 models = [edgelite.load(path) for path in {[str(p) for p in paths]!r}]
 print([m for m in sys.modules if m.startswith("edgelite.ops") and m not in ops_before])
-from edgelite.model import _native, reader
+from edgelite.model import reader
+from edgelite.model.ir import deferred
 for path, model in zip({[str(p) for p in paths]!r}, models):
     eager = reader.read_checked(path, reader._open(path))
     pairs = [(lazy, checked) for graph, checked_graph in zip(model.subgraphs, eager.subgraphs, strict=True)
              for lazy, checked in zip(graph.operators, checked_graph.operators, strict=True)]
-    assert any(_native.operator_raw_options(lazy) is not None for lazy, _ in pairs), path
+    assert any(deferred(lazy, "options") is not None for lazy, _ in pairs), path
     assert all(lazy.options == checked.options and type(lazy.options) is type(checked.options)
                for lazy, checked in pairs), path
 print("ok", sum(len(graph.operators) for model in models for graph in model.subgraphs))

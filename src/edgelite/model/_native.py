@@ -9,7 +9,7 @@ then runs the Python path, which names the defect. Files the walker leaves to Py
 those with TFLM's LUT-compressed tensors (expanded by model/_lut.py), and all on big-endian hosts.
 
 Operators keep the walker's option values and build their options object (which imports the op's
-module) when `Operator.options` is first read; `operator_raw_options` gives the values until then.
+module) when `Operator.options` is first read (ir.defer; ir.deferred gives the values until then).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from edgelite.model.ir import (
     Tensor,
     TensorType,
     defer,
-    deferred,
 )
 from edgelite.model.options import RawOptions, _field_plan
 
@@ -118,18 +117,6 @@ def _union_layouts(names: dict[int, str]) -> tuple:
 def _field_names(table: str) -> tuple[str, ...]:
     """The CamelCase names of the values the walker returns for `table`, in its order."""
     return tuple(name for name, _, kind, _ in _schema.FIELDS[table] if kind != _STRING)
-
-
-def operator_raw_options(operator: Operator) -> tuple[int, int, tuple] | None:
-    """(union, type code, values) of an operator's options as the walker read them (union 1 is
-    BuiltinOptions, 2 BuiltinOptions2; values in _schema.FIELDS order, strings and tables left
-    out), while `operator.options` has not been built; None once built or assigned, for operators
-    without options, and for operators that no walker read made."""
-    pending = deferred(operator, "options")
-    if pending is None or pending[0] is not _build_options:
-        return None
-    union, code, values, _ = pending[1]
-    return union, code, values
 
 
 def _build_options(source: tuple[int, int, tuple, str]) -> Any:
@@ -235,7 +222,7 @@ class _Builder:
         return tensors
 
     def operators(self, entries: tuple) -> list[Operator]:
-        """The operators, their options left to be built on first read (see operator_raw_options)."""
+        """The operators, their options left to be built on first read (ir.defer)."""
         codes, operators = self.codes, []
         for opcode, inputs, outputs, intermediates, options, custom_options in entries:
             name, custom_code, version = codes[opcode]
